@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Builds the test-infrastructure binaries (Kubernetes control plane, etcd, kwok, DittoFS) from
+# their Go modules into a cache directory keyed by every version involved, and prints that
+# directory. Product code never uses Go; only tests, the demo and the benchmarks do.
+#
+# DITTOFS_TEST_ASSETS=<dir> skips the build and uses prebuilt binaries from <dir>.
+set -euo pipefail
+
+K8S_VERSION=v1.36.3
+ETCD_VERSION=v3.6.16
+KWOK_VERSION=v0.8.0
+DFS_VERSION=v0.29.0
+
+if [[ -n "${DITTOFS_TEST_ASSETS:-}" ]]; then
+  echo "$DITTOFS_TEST_ASSETS"
+  exit 0
+fi
+
+cache_root="${DITTOFS_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dittofs-operator}"
+go_version=$(go env GOVERSION)
+key="k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}_dfs-${DFS_VERSION}_${go_version}"
+bin="$cache_root/bin/$key"
+if [[ -f "$bin/.complete" ]]; then
+  echo "$bin"
+  exit 0
+fi
+
+mkdir -p "$bin" "$cache_root/work"
+log() { printf '[build-binaries %s] %s\n' "$(date +%T)" "$*" >&2; }
+export CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOTOOLCHAIN=local
+started=$SECONDS
+
+# --- Kubernetes: a consumer module whose replace directives come from k8s.io/kubernetes' own go.mod.
+k8s_mod="$cache_root/work/k8s-$K8S_VERSION"
+mkdir -p "$k8s_mod"
+if [[ ! -x "$bin/kube-apiserver" || ! -x "$bin/kube-controller-manager" || ! -x "$bin/kube-scheduler" || ! -x "$bin/kubectl" ]]; then
+  log "resolving k8s.io/kubernetes@$K8S_VERSION"
+  upstream_mod=$(cd "$k8s_mod" && go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  staging_version="v0${K8S_VERSION#v1}"   # v1.36.3 -> v0.36.3
+  {
+    echo "module local/k8s-binaries"
+    echo
+    echo "go $(sed -n 's/^go \([0-9.]*\).*/\1/p' "$upstream_mod")"
+    echo
+    echo "require k8s.io/kubernetes $K8S_VERSION"
+    echo
+    # Upstream points every staging module at ./staging/...; a consumer must name the published version.
+    grep -oE '^[[:space:]]*k8s\.io/[a-z0-9-]+ => \./staging/src/k8s\.io/[a-z0-9-]+' "$upstream_mod" \
+      | awk -v v="$staging_version" '{ print "replace " $1 " => " $1 " " v }'
+  } > "$k8s_mod/go.mod"
+  cat > "$k8s_mod/tools.go" <<'GO'
+//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubectl"
+)
+GO
+  (cd "$k8s_mod" && go mod tidy -e >/dev/null 2>&1 || true; go mod download >/dev/null)
+  (cd "$k8s_mod" && GOFLAGS="$GOFLAGS -mod=mod" go list -tags tools -deps ./... >/dev/null 2>&1 || true)
+  minor=$(echo "$K8S_VERSION" | cut -d. -f2)
+  ldflags="-s -w"
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldflags+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+  done
+  log "building kube-apiserver, kube-controller-manager, kube-scheduler, kubectl"
+  (cd "$k8s_mod" && GOFLAGS="$GOFLAGS -mod=mod" go build -trimpath -ldflags "$ldflags" -o "$bin/" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
+fi
+
+# --- etcd: a tiny main over etcdmain in its own module (keeps etcd's graph apart from Kubernetes').
+if [[ ! -x "$bin/etcd" ]]; then
+  etcd_mod="$cache_root/work/etcd-$ETCD_VERSION"
+  mkdir -p "$etcd_mod"
+  cat > "$etcd_mod/main.go" <<'GO'
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }
+GO
+  printf 'module local/etcd\n\ngo 1.24\n\nrequire go.etcd.io/etcd/server/v3 %s\n' "$ETCD_VERSION" > "$etcd_mod/go.mod"
+  log "building etcd $ETCD_VERSION"
+  (cd "$etcd_mod" && go mod tidy >/dev/null && go build -trimpath -ldflags "-s -w" -o "$bin/etcd" .)
+fi
+
+# --- kwok and DittoFS: plain installs of their published commands.
+if [[ ! -x "$bin/kwok" ]]; then
+  log "building kwok $KWOK_VERSION"
+  GOBIN="$bin" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+fi
+if [[ ! -x "$bin/dfs" || ! -x "$bin/dfsctl" ]]; then
+  log "building dfs and dfsctl $DFS_VERSION"
+  GOBIN="$bin" go install -trimpath -ldflags "-s -w -X main.version=$DFS_VERSION" \
+    "github.com/marmos91/dittofs/cmd/dfs@$DFS_VERSION" "github.com/marmos91/dittofs/cmd/dfsctl@$DFS_VERSION"
+fi
+
+# kwok stage files ship inside its module; keep one concatenated copy beside the binaries.
+kwok_src=$(go env GOMODCACHE)/sigs.k8s.io/kwok@$KWOK_VERSION/kustomize
+if [[ ! -d "$kwok_src" ]]; then (cd "$k8s_mod" && go mod download "sigs.k8s.io/kwok@$KWOK_VERSION"); fi
+{
+  for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+    pod/fast/pod-ready.yaml pod/fast/pod-delete.yaml pod/fast/pod-complete.yaml \
+    volume/fast/pvc-provision.yaml volume/fast/pv-bind.yaml volume/fast/pvc-delete.yaml volume/fast/pv-delete.yaml; do
+    echo "---"; cat "$kwok_src/stage/$f"
+  done
+} > "$bin/kwok-stages.yaml"
+cp "$kwok_src/stage/volume/fast/storage-class.yaml" "$bin/kwok-storage-class.yaml"
+
+log "done in $((SECONDS - started)) s"
+touch "$bin/.complete"
+echo "$bin"
