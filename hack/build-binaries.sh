@@ -93,15 +93,31 @@ GO
   (cd "$etcd_mod" && go mod tidy >/dev/null && go build -trimpath -ldflags "-s -w" -o "$bin/etcd" .)
 fi
 
-# --- kwok and DittoFS: plain installs of their published commands.
+# --- kwok: a plain install of its published command.
 if [[ ! -x "$bin/kwok" ]]; then
   log "building kwok $KWOK_VERSION"
   GOBIN="$bin" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
 fi
+# --- DittoFS: a consumer module, not `go install pkg@version`: that form also fetches the module's
+# version list (for deprecation notices), which some module proxies refuse for this module.
 if [[ ! -x "$bin/dfs" || ! -x "$bin/dfsctl" ]]; then
+  dfs_mod="$cache_root/work/dittofs-$DFS_VERSION"
+  mkdir -p "$dfs_mod"
+  printf 'module local/dittofs-binaries\n\ngo 1.25\n\nrequire github.com/marmos91/dittofs %s\n' "$DFS_VERSION" > "$dfs_mod/go.mod"
+  cat > "$dfs_mod/tools.go" <<'GO'
+//go:build tools
+
+package tools
+
+import (
+	_ "github.com/marmos91/dittofs/cmd/dfs"
+	_ "github.com/marmos91/dittofs/cmd/dfsctl"
+)
+GO
   log "building dfs and dfsctl $DFS_VERSION"
-  GOBIN="$bin" go install -trimpath -ldflags "-s -w -X main.version=$DFS_VERSION" \
-    "github.com/marmos91/dittofs/cmd/dfs@$DFS_VERSION" "github.com/marmos91/dittofs/cmd/dfsctl@$DFS_VERSION"
+  # main.version without the leading v, as the project's own release builds stamp it.
+  (cd "$dfs_mod" && go mod tidy >/dev/null && go build -trimpath -ldflags "-s -w -X main.version=${DFS_VERSION#v}" \
+    -o "$bin/" github.com/marmos91/dittofs/cmd/dfs github.com/marmos91/dittofs/cmd/dfsctl)
 fi
 
 # kwok stage files ship inside its module; keep one concatenated copy beside the binaries.
@@ -114,7 +130,8 @@ if [[ ! -d "$kwok_src" ]]; then (cd "$k8s_mod" && go mod download "sigs.k8s.io/k
     echo "---"; cat "$kwok_src/stage/$f"
   done
 } > "$bin/kwok-stages.yaml"
-cp "$kwok_src/stage/volume/fast/storage-class.yaml" "$bin/kwok-storage-class.yaml"
+# cat, not cp: module cache files are read-only and the copy must stay rewritable.
+cat "$kwok_src/stage/volume/fast/storage-class.yaml" > "$bin/kwok-storage-class.yaml"
 
 log "done in $((SECONDS - started)) s"
 touch "$bin/.complete"
