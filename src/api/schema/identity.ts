@@ -1,0 +1,137 @@
+/** `spec.identity`: JWT signing, the admin bootstrap password, LDAP and Kerberos. */
+import { Type } from "@sinclair/typebox";
+import { DEFAULTS } from "../defaults.ts";
+import { cel, Duration, SecretKeyRef, StringEnum } from "./helpers.ts";
+
+const Text = (description: string, maxLength = 256) => Type.String({ description, maxLength });
+const Flag = (description: string) => Type.Optional(Type.Boolean({ description }));
+
+export const JwtSpecSchema = Type.Object(
+  {
+    secretRef: Type.Optional(
+      SecretKeyRef(
+        "Secret key holding the JWT signing secret (at least 32 characters). When omitted the operator generates " +
+          "one in the Secret <name>-jwt-secret.",
+      ),
+    ),
+    accessTokenDuration: Duration("Lifetime of API access tokens (Go duration, h/m/s units).", {
+      default: DEFAULTS.identity.jwt.accessTokenDuration,
+    }),
+    refreshTokenDuration: Duration("Lifetime of API refresh tokens (Go duration, h/m/s units).", {
+      default: DEFAULTS.identity.jwt.refreshTokenDuration,
+    }),
+  },
+  { description: "JWT settings of the DittoFS control-plane API." },
+);
+
+export const AdminSpecSchema = Type.Object(
+  {
+    passwordSecretRef: Type.Optional(
+      SecretKeyRef(
+        "Secret key holding the cleartext initial password of the built-in `admin` account. When omitted the " +
+          "operator generates one in the Secret <name>-admin-bootstrap-credentials.",
+      ),
+    ),
+  },
+  { description: "Bootstrap of the built-in `admin` account (the account name is always `admin`)." },
+);
+
+export const LdapSpecSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ description: "Authenticate users against this LDAP directory.", default: DEFAULTS.identity.ldap.enabled }),
+    url: Type.String({ description: "Directory URL, ldap://host:port or ldaps://host:port.", maxLength: 512, pattern: "^ldaps?://.+" }),
+    startTLS: Flag("Upgrade an ldap:// connection with StartTLS. Not allowed with ldaps:// URLs."),
+    allowPlaintext: Flag("Allow binds over an unencrypted ldap:// connection (neither ldaps:// nor startTLS)."),
+    baseDN: Text("Base DN of user and group searches, e.g. dc=example,dc=com.", 1024),
+    bindDN: Text("DN the server binds as for searches.", 1024),
+    bindPasswordSecretRef: Type.Optional(SecretKeyRef("Secret key holding the bind DN's password.")),
+    userAttr: Type.Optional(Text("Attribute matching the login name, e.g. uid or sAMAccountName.", 128)),
+    realm: Type.Optional(Text("Realm appended to user names.", 253)),
+    idmap: Type.Optional(StringEnum(["rfc2307", "rid"], { description: "How UIDs/GIDs are derived: rfc2307 attributes or Active Directory RIDs." })),
+    nestedGroups: Flag("Resolve nested group membership."),
+    caCertFile: Type.Optional(Text("Path inside the pod of a CA bundle for the directory's certificate.", 1024)),
+    insecureSkipVerify: Flag("Skip verification of the directory's certificate. For testing only."),
+  },
+  {
+    description: "LDAP directory used for user authentication.",
+    ...cel({
+      rule: "!(has(self.startTLS) && self.startTLS && self.url.startsWith('ldaps://'))",
+      message: "startTLS applies to ldap:// URLs only; an ldaps:// connection is already encrypted",
+      fieldPath: ".startTLS",
+    }),
+  },
+);
+
+export const MachineAccountSpecSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ description: "Join as an Active Directory machine account.", default: DEFAULTS.identity.kerberos.machineAccount.enabled }),
+    accountName: Type.Optional(Text("sAMAccountName of the machine account, e.g. DITTOFS$.", 64)),
+    secretRef: Type.Optional(SecretKeyRef("Secret key holding the machine account password.")),
+    keytabSecretRef: Type.Optional(SecretKeyRef("Secret key holding the machine account keytab.")),
+    dcAddress: Type.Optional(
+      Type.Array(Type.String({ maxLength: 253 }), { description: "Domain controller addresses (host or host:port).", maxItems: 8 }),
+    ),
+  },
+  {
+    description: "Active Directory machine account used by the SMB adapter.",
+    ...cel(
+      {
+        rule: "!self.enabled || has(self.accountName)",
+        message: "accountName is required when the machine account is enabled",
+        reason: "FieldValueRequired",
+        fieldPath: ".accountName",
+      },
+      {
+        rule: "!self.enabled || has(self.secretRef) || has(self.keytabSecretRef)",
+        message: "an enabled machine account needs secretRef (password) or keytabSecretRef",
+        reason: "FieldValueRequired",
+      },
+    ),
+  },
+);
+
+export const KerberosSpecSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ description: "Enable Kerberos authentication (NFS RPCSEC_GSS, SMB).", default: DEFAULTS.identity.kerberos.enabled }),
+    servicePrincipal: Type.Optional(Text("Service principal, e.g. nfs/files.example.com@EXAMPLE.COM. Required when enabled.", 512)),
+    realm: Type.Optional(Text("Kerberos realm; derived from the principal's @REALM when omitted.", 253)),
+    netbiosDomain: Type.Optional(Text("NetBIOS domain name.", 15)),
+    dnsDomain: Type.Optional(Text("DNS domain; the lower-cased realm when omitted.", 253)),
+    krb5Conf: Type.Optional(Text("Path inside the pod of a krb5.conf. Mutually exclusive with krb5ConfSecretRef.", 1024)),
+    keytabSecretRef: Type.Optional(SecretKeyRef("Secret key holding the service keytab. Required when enabled.")),
+    krb5ConfSecretRef: Type.Optional(SecretKeyRef("Secret key holding a krb5.conf, mounted into the pod.")),
+    machineAccount: Type.Optional(MachineAccountSpecSchema),
+  },
+  {
+    description: "Kerberos settings.",
+    ...cel(
+      {
+        rule: "!self.enabled || has(self.servicePrincipal)",
+        message: "servicePrincipal is required when kerberos is enabled",
+        reason: "FieldValueRequired",
+        fieldPath: ".servicePrincipal",
+      },
+      {
+        rule: "!self.enabled || has(self.keytabSecretRef)",
+        message: "keytabSecretRef is required when kerberos is enabled",
+        reason: "FieldValueRequired",
+        fieldPath: ".keytabSecretRef",
+      },
+      {
+        rule: "!(has(self.krb5Conf) && has(self.krb5ConfSecretRef))",
+        message: "set krb5Conf (a path in the pod) or krb5ConfSecretRef (a Secret), not both",
+        fieldPath: ".krb5Conf",
+      },
+    ),
+  },
+);
+
+export const IdentitySpecSchema = Type.Object(
+  {
+    jwt: Type.Optional(JwtSpecSchema),
+    admin: Type.Optional(AdminSpecSchema),
+    ldap: Type.Optional(LdapSpecSchema),
+    kerberos: Type.Optional(KerberosSpecSchema),
+  },
+  { description: "Authentication and identity settings of the file server." },
+);

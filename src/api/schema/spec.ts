@@ -1,0 +1,217 @@
+/** `spec` of a DittoServer: storage, control plane, services, metrics, logging, pod settings, and the root rules. */
+import { Type } from "@sinclair/typebox";
+import { DEFAULTS, GRACE_SLACK_SECONDS, MIN_TERMINATION_GRACE_PERIOD_SECONDS, PRE_STOP_SECONDS, SERVER_PORTS } from "../defaults.ts";
+import { DatabaseSpecSchema, PerconaSpecSchema } from "./database.ts";
+import { cel, Duration, growOnly, immutableOptional, Labels, ObjectName, Port, SecretKeyRef, Size, StringEnum } from "./helpers.ts";
+import { IdentitySpecSchema } from "./identity.ts";
+import { AffinitySchema, PodSecurityContextSchema, ResourceRequirementsSchema, SecurityContextSchema, TolerationSchema } from "./kube.ts";
+
+const notAdapterPort = {
+  rule: `self != ${SERVER_PORTS.nfs} && self != ${SERVER_PORTS.smb}`,
+  message: `port ${SERVER_PORTS.nfs} (NFS) and ${SERVER_PORTS.smb} (SMB) are used by the file adapters`,
+};
+
+export const StorageSpecSchema = Type.Object(
+  {
+    metadataSize: Size("Size of the metadata volume (PVC metadata). May grow, never shrink.", cel(growOnly("metadataSize"))),
+    contentSize: Type.Optional(
+      Size("Size of the block-content volume (PVC content). Only created when set; cannot be added or removed later. May grow, never shrink.", cel(growOnly("contentSize"))),
+    ),
+    controlPlaneSize: Size("Size of the control-plane volume (PVC controlplane, holds the SQLite database). May grow, never shrink.", {
+      default: DEFAULTS.storage.controlPlaneSize,
+      ...cel(growOnly("controlPlaneSize")),
+    }),
+    storageClassName: Type.Optional(ObjectName("StorageClass of all volumes; the cluster default when omitted. Immutable.")),
+  },
+  {
+    description: "Persistent volumes of the file server. Sizes are whole Mi, Gi or Ti.",
+    ...cel(immutableOptional("storageClassName", "storageClassName"), {
+      rule: "has(self.contentSize) == has(oldSelf.contentSize)",
+      message: "contentSize cannot be added or removed after creation",
+      fieldPath: ".contentSize",
+    }),
+  },
+);
+
+export const ControlPlaneSpecSchema = Type.Object(
+  {
+    port: Port("Port of the DittoFS REST API (and health probes).", { default: DEFAULTS.controlPlane.port, ...cel(notAdapterPort) }),
+    tls: Type.Optional(
+      Type.Boolean({ description: "Serve the API over HTTPS. HTTPS is on whenever certSecretName is set; true requires certSecretName, false forbids it." }),
+    ),
+    certSecretName: Type.Optional(ObjectName("kubernetes.io/tls Secret (tls.crt, tls.key) served by the API; turns HTTPS on.")),
+    clientCASecretName: Type.Optional(
+      ObjectName("Secret with ca.crt; clients must present a certificate signed by it (mTLS, health probes fall back to TCP). Needs certSecretName."),
+    ),
+  },
+  {
+    description: "DittoFS control-plane API listener.",
+    default: {},
+    ...cel(
+      {
+        rule: "!has(self.clientCASecretName) || has(self.certSecretName)",
+        message: "clientCASecretName (mTLS) requires certSecretName",
+        reason: "FieldValueRequired",
+        fieldPath: ".certSecretName",
+      },
+      {
+        rule: "!has(self.tls) || !self.tls || has(self.certSecretName)",
+        message: "tls: true requires certSecretName (the server needs a certificate)",
+        reason: "FieldValueRequired",
+        fieldPath: ".certSecretName",
+      },
+      {
+        rule: "!has(self.tls) || self.tls || !has(self.certSecretName)",
+        message: "tls: false contradicts certSecretName, which turns HTTPS on",
+        fieldPath: ".tls",
+      },
+    ),
+  },
+);
+
+const SERVICE_TYPES = ["ClusterIP", "NodePort", "LoadBalancer"] as const;
+const Annotations = (what: string) => Labels(`Annotations of the ${what} Service, owned by the operator (removed keys are removed).`, 4096, 64);
+
+export const ServiceSpecSchema = Type.Object(
+  {
+    type: StringEnum(SERVICE_TYPES, { description: "Type of the <name>-api Service.", default: DEFAULTS.service.type }),
+    annotations: Type.Optional(Annotations("API")),
+  },
+  { description: "Service <name>-api exposing the control-plane API.", default: {} },
+);
+
+export const AdapterServicesSpecSchema = Type.Object(
+  {
+    type: StringEnum(SERVICE_TYPES, { description: "Type of the file Service (NFS, SMB).", default: DEFAULTS.adapterServices.type }),
+    annotations: Type.Optional(Annotations("file")),
+  },
+  { description: "Service exposing the file adapters (NFS 12049, SMB 1445) to clients.", default: {} },
+);
+
+export const ServiceMonitorSpecSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ description: "Create a Prometheus-operator ServiceMonitor <name>-metrics.", default: DEFAULTS.metrics.serviceMonitor.enabled }),
+    interval: Type.Optional(
+      Type.String({ description: "Scrape interval, e.g. 30s; Prometheus's default when omitted.", pattern: "^([0-9]+(ms|s|m|h))+$", maxLength: 32 }),
+    ),
+    labels: Type.Optional(Labels("Extra labels of the ServiceMonitor, e.g. to match a Prometheus selector.", 63, 32)),
+  },
+  { description: "ServiceMonitor for the metrics endpoint (needs the monitoring.coreos.com CRDs)." },
+);
+
+export const MetricsSpecSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ description: "Expose Prometheus metrics and the Service <name>-metrics.", default: DEFAULTS.metrics.enabled }),
+    port: Port("Port of the metrics listener; must differ from controlPlane.port.", { default: DEFAULTS.metrics.port, ...cel(notAdapterPort) }),
+    path: Type.String({ description: "HTTP path of the metrics.", pattern: "^/", maxLength: 256, default: DEFAULTS.metrics.path }),
+    bearerTokenSecret: Type.Optional(SecretKeyRef("Secret key holding a bearer token scrapers must present; metrics are unauthenticated when omitted.")),
+    serviceMonitor: Type.Optional(ServiceMonitorSpecSchema),
+  },
+  {
+    description: "Prometheus metrics of the file server.",
+    ...cel({
+      rule: "!has(self.serviceMonitor) || !self.serviceMonitor.enabled || self.enabled",
+      message: "serviceMonitor.enabled requires metrics.enabled",
+      fieldPath: ".serviceMonitor.enabled",
+    }),
+  },
+);
+
+export const LoggingSpecSchema = Type.Object(
+  {
+    level: StringEnum(["DEBUG", "INFO", "WARN", "ERROR"], { description: "Minimum log level.", default: DEFAULTS.logging.level }),
+    format: StringEnum(["text", "json"], { description: "Log line format.", default: DEFAULTS.logging.format }),
+    output: Type.String({
+      description: "stdout, stderr, or an absolute file path inside the pod (rotated by the server).",
+      pattern: "^(stdout|stderr|/.*)$",
+      maxLength: 1024,
+      default: DEFAULTS.logging.output,
+    }),
+  },
+  { description: "Logging of the file server." },
+);
+
+const GRACE_BOUND = `(${PRE_STOP_SECONDS + GRACE_SLACK_SECONDS} + 3 * duration(self.shutdownTimeout).getSeconds())`;
+
+export const DittoServerSpecSchema = Type.Object(
+  {
+    image: Type.String({ description: "DittoFS server image.", minLength: 1, maxLength: 512, default: DEFAULTS.image }),
+    imagePullPolicy: Type.Optional(StringEnum(["Always", "IfNotPresent", "Never"], { description: "Pull policy of the server image." })),
+    imagePullSecrets: Type.Optional(
+      Type.Array(Type.Object({ name: ObjectName("Name of a docker-registry Secret.") }, { description: "Image pull Secret reference." }), {
+        description: "Secrets used to pull the server image.",
+        maxItems: 16,
+      }),
+    ),
+    replicas: Type.Integer({ description: "1 runs the file server, 0 stops it (volumes are kept).", format: "int32", minimum: 0, maximum: 1, default: DEFAULTS.replicas }),
+    storage: StorageSpecSchema,
+    database: Type.Optional(DatabaseSpecSchema),
+    controlPlane: ControlPlaneSpecSchema,
+    shutdownTimeout: Duration("Per-stage graceful shutdown timeout of the server (1s..1h, h/m/s units).", {
+      default: DEFAULTS.shutdownTimeout,
+      ...cel({ rule: "duration(self) >= duration('1s') && duration(self) <= duration('1h')", message: "shutdownTimeout must be between 1s and 1h" }),
+    }),
+    terminationGracePeriodSeconds: Type.Optional(
+      Type.Integer({
+        description: `Pod grace period. Default ${PRE_STOP_SECONDS} (preStop) + 3 × shutdownTimeout + ${GRACE_SLACK_SECONDS}; when set it must be at least that.`,
+        format: "int64",
+        minimum: MIN_TERMINATION_GRACE_PERIOD_SECONDS,
+        maximum: 86400,
+      }),
+    ),
+    identity: Type.Optional(IdentitySpecSchema),
+    service: ServiceSpecSchema,
+    adapterServices: AdapterServicesSpecSchema,
+    metrics: Type.Optional(MetricsSpecSchema),
+    logging: Type.Optional(LoggingSpecSchema),
+    percona: Type.Optional(PerconaSpecSchema),
+    resources: Type.Optional(ResourceRequirementsSchema),
+    securityContext: Type.Optional(SecurityContextSchema),
+    podSecurityContext: Type.Optional(PodSecurityContextSchema),
+    nodeSelector: Type.Optional(Labels("Node labels the pod must match.", 63, 32)),
+    tolerations: Type.Optional(Type.Array(TolerationSchema, { description: "Tolerations of the pod.", maxItems: 32 })),
+    affinity: Type.Optional(AffinitySchema),
+    priorityClassName: Type.Optional(ObjectName("PriorityClass of the pod.")),
+    podLabels: Type.Optional(Labels("Extra labels of the pod; cannot override the operator's selector labels.", 63, 32)),
+    podAnnotations: Type.Optional(Labels("Extra annotations of the pod.", 4096, 32)),
+  },
+  {
+    description: "Desired state of a DittoFS file server.",
+    ...cel(
+      {
+        rule: "!has(self.metrics) || !self.metrics.enabled || self.metrics.port != self.controlPlane.port",
+        message: "metrics.port must differ from controlPlane.port",
+        reason: "FieldValueDuplicate",
+        fieldPath: ".metrics.port",
+      },
+      {
+        rule: `!has(self.terminationGracePeriodSeconds) || self.terminationGracePeriodSeconds >= ${GRACE_BOUND}`,
+        messageExpression: `'terminationGracePeriodSeconds must be at least ${PRE_STOP_SECONDS} + 3 × shutdownTimeout + ${GRACE_SLACK_SECONDS} = ' + string(${GRACE_BOUND}) + ' seconds'`,
+        fieldPath: ".terminationGracePeriodSeconds",
+      },
+      {
+        rule: "!(has(self.percona) && self.percona.enabled && has(self.database) && has(self.database.postgresSecretRef))",
+        message: "percona.enabled and database.postgresSecretRef are mutually exclusive: choose one PostgreSQL",
+        fieldPath: ".database.postgresSecretRef",
+      },
+      {
+        rule: "!(has(self.percona) && self.percona.enabled && has(self.database) && has(self.database.type) && self.database.type == 'sqlite')",
+        message: "percona.enabled uses PostgreSQL: database.type must be postgres or omitted",
+        fieldPath: ".database.type",
+      },
+      {
+        rule: "!(has(self.percona) && self.percona.enabled && has(self.database) && has(self.database.sqlite))",
+        message: "database.sqlite does not apply when percona.enabled provides PostgreSQL",
+        fieldPath: ".database.sqlite",
+      },
+      {
+        rule:
+          "!(has(self.database) && has(self.database.type) && self.database.type == 'postgres') || " +
+          "has(self.database.postgresSecretRef) || (has(self.percona) && self.percona.enabled)",
+        message: "database.type postgres requires database.postgresSecretRef or percona.enabled",
+        reason: "FieldValueRequired",
+        fieldPath: ".database.postgresSecretRef",
+      },
+    ),
+  },
+);
