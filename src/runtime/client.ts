@@ -1,0 +1,370 @@
+/**
+ * The API transport: plain JSON in and out over one undici Agent per cluster.
+ *
+ * Authentication comes from @kubernetes/client-node's KubeConfig (kubeconfig files, exec plugins, in-cluster token
+ * files). Its generated APIs are not used: they deserialise into typed models (dropping unknown fields, turning
+ * timestamps into Date) and `applySecurityAuthentication` builds a fresh dispatcher per call.
+ */
+import { KubeConfig } from "@kubernetes/client-node";
+import type { RequestOptions } from "node:https";
+import { Agent, ProxyAgent, request } from "undici";
+import type { Dispatcher } from "undici";
+import { apiErrorFromResponse, isNotFound } from "./errors.ts";
+import type { KubeObject } from "./objects.ts";
+import { groupVersionPath, resourcePath, withQuery } from "./resources.ts";
+import type { ResourceType } from "./resources.ts";
+
+/** What the client needs of `rest_client_requests_total` (a prom-client Counter fits). */
+export interface RequestCounter {
+  inc(labels: { code: string; method: string; host: string }): void;
+}
+
+export interface KubeClientOptions {
+  /** Server-side-apply field manager: one stable name per controller, never shared. */
+  fieldManager: string;
+  requestCounter?: RequestCounter;
+  /** Deadline of a non-watch request (default 30 s). */
+  requestTimeoutMs?: number;
+  userAgent?: string;
+}
+
+export interface ObjectRef {
+  namespace?: string | undefined;
+  name: string;
+}
+
+export interface ListOptions {
+  namespace?: string | undefined;
+  labelSelector?: string | undefined;
+  fieldSelector?: string | undefined;
+  limit?: number | undefined;
+  continue?: string | undefined;
+  /** "" = consistent read from etcd, "0" = any (served from the watch cache). */
+  resourceVersion?: string | undefined;
+}
+
+export interface KubeList<T = KubeObject> {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { resourceVersion?: string; continue?: string; remainingItemCount?: number };
+  items: T[];
+}
+
+export interface WatchOptions {
+  namespace?: string | undefined;
+  labelSelector?: string | undefined;
+  fieldSelector?: string | undefined;
+  resourceVersion?: string | undefined;
+  timeoutSeconds?: number | undefined;
+  allowWatchBookmarks?: boolean | undefined;
+}
+
+export interface DeleteOptions {
+  propagationPolicy?: "Foreground" | "Background" | "Orphan";
+  gracePeriodSeconds?: number;
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+export interface JsonPatchOp {
+  op: "add" | "remove" | "replace" | "test" | "move" | "copy";
+  path: string;
+  value?: unknown;
+  from?: string;
+}
+
+interface RequestSpec {
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal | undefined;
+  timeoutMs?: number;
+}
+
+export const CONTENT_TYPE = {
+  json: "application/json",
+  apply: "application/apply-patch+yaml",
+  mergePatch: "application/merge-patch+json",
+  jsonPatch: "application/json-patch+json",
+} as const;
+
+/** Load a KubeConfig: an explicit file, else $KUBECONFIG / ~/.kube/config / in-cluster service account. */
+export function loadKubeConfig(file?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (file) kc.loadFromFile(file);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+export class KubeClient {
+  readonly kubeConfig: KubeConfig;
+  readonly fieldManager: string;
+  /** `host:port` of the API server, the `host` label of rest_client_requests_total. */
+  readonly host: string;
+  private readonly server: string;
+  private readonly counter: RequestCounter | undefined;
+  private readonly timeoutMs: number;
+  private readonly userAgent: string;
+  private dispatcher: Promise<Dispatcher> | undefined;
+
+  constructor(kubeConfig: KubeConfig, opts: KubeClientOptions) {
+    const cluster = kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error("kubeconfig has no current cluster");
+    if (!opts.fieldManager) throw new Error("a field manager is required for server-side apply");
+    this.kubeConfig = kubeConfig;
+    this.server = cluster.server.replace(/\/+$/, "");
+    this.host = new URL(this.server).host;
+    this.fieldManager = opts.fieldManager;
+    this.counter = opts.requestCounter;
+    this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.userAgent = opts.userAgent ?? "ts-controller-runtime";
+  }
+
+  /** Close the HTTP agent (open watches are aborted by their owners first). */
+  async close(): Promise<void> {
+    const d = this.dispatcher;
+    this.dispatcher = undefined;
+    if (d) await (await d).close();
+  }
+
+  // ---- generic resource access --------------------------------------------------------------------------------
+
+  get<T = KubeObject>(res: ResourceType, ref: ObjectRef, signal?: AbortSignal): Promise<T> {
+    return this.requestJson<T>("GET", resourcePath(res, ref.namespace, ref.name), { signal });
+  }
+
+  /** `get` that answers undefined for 404 instead of throwing. */
+  async getOrUndefined<T = KubeObject>(res: ResourceType, ref: ObjectRef): Promise<T | undefined> {
+    try {
+      return await this.get<T>(res, ref);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  list<T = KubeObject>(res: ResourceType, opts: ListOptions = {}, signal?: AbortSignal): Promise<KubeList<T>> {
+    const path = withQuery(resourcePath(res, opts.namespace), {
+      labelSelector: opts.labelSelector,
+      fieldSelector: opts.fieldSelector,
+      limit: opts.limit,
+      continue: opts.continue,
+      resourceVersion: opts.resourceVersion,
+    });
+    return this.requestJson<KubeList<T>>("GET", path, { signal });
+  }
+
+  /** Every page of a list (limit 500 per page). */
+  async listAll<T = KubeObject>(res: ResourceType, opts: ListOptions = {}): Promise<KubeList<T>> {
+    const items: T[] = [];
+    let cont: string | undefined;
+    let page: KubeList<T>;
+    do {
+      page = await this.list<T>(res, { ...opts, limit: opts.limit ?? 500, continue: cont });
+      items.push(...page.items);
+      cont = page.metadata.continue || undefined;
+    } while (cont);
+    return { ...page, metadata: { resourceVersion: page.metadata.resourceVersion ?? "" }, items };
+  }
+
+  create<T extends KubeObject = KubeObject>(res: ResourceType, obj: KubeObject): Promise<T> {
+    const path = withQuery(resourcePath(res, obj.metadata.namespace), { fieldManager: this.fieldManager });
+    return this.requestJson<T>("POST", path, { body: obj });
+  }
+
+  /** PUT the whole object; `metadata.resourceVersion` makes it an optimistic-concurrency update (409 on conflict). */
+  replace<T extends KubeObject = KubeObject>(res: ResourceType, obj: KubeObject, subresource?: string): Promise<T> {
+    const path = withQuery(resourcePath(res, obj.metadata.namespace, requireName(obj), subresource), {
+      fieldManager: this.fieldManager,
+    });
+    return this.requestJson<T>("PUT", path, { body: obj });
+  }
+
+  /** DELETE; returns the object (still present with finalizers, or as deleted) or a Status. */
+  delete(res: ResourceType, ref: ObjectRef, opts: DeleteOptions = {}): Promise<unknown> {
+    const body = { apiVersion: "v1", kind: "DeleteOptions", ...opts };
+    return this.requestJson("DELETE", resourcePath(res, ref.namespace, ref.name), { body });
+  }
+
+  /**
+   * Server-side apply: `obj` carries apiVersion, kind, metadata.name/namespace and only the fields we own.
+   * `force` (default true) takes ownership of fields other managers set.
+   */
+  apply<T extends KubeObject = KubeObject>(
+    res: ResourceType,
+    obj: KubeObject,
+    opts: { force?: boolean; subresource?: string } = {},
+  ): Promise<T> {
+    const path = withQuery(resourcePath(res, obj.metadata.namespace, requireName(obj), opts.subresource), {
+      fieldManager: this.fieldManager,
+      force: opts.force ?? true,
+    });
+    return this.requestJson<T>("PATCH", path, { body: obj, contentType: CONTENT_TYPE.apply });
+  }
+
+  /** Server-side apply to the status subresource: `{apiVersion, kind, metadata{name,namespace}, status}`. */
+  applyStatus<T extends KubeObject = KubeObject>(res: ResourceType, obj: KubeObject): Promise<T> {
+    return this.apply<T>(res, obj, { subresource: "status" });
+  }
+
+  /** RFC 7386 merge patch (arrays are replaced wholesale). */
+  mergePatch<T extends KubeObject = KubeObject>(
+    res: ResourceType,
+    ref: ObjectRef,
+    patch: object,
+    subresource?: string,
+  ): Promise<T> {
+    const path = withQuery(resourcePath(res, ref.namespace, ref.name, subresource), { fieldManager: this.fieldManager });
+    return this.requestJson<T>("PATCH", path, { body: patch, contentType: CONTENT_TYPE.mergePatch });
+  }
+
+  patchStatus<T extends KubeObject = KubeObject>(res: ResourceType, ref: ObjectRef, patch: object): Promise<T> {
+    return this.mergePatch<T>(res, ref, patch, "status");
+  }
+
+  /** RFC 6902 JSON patch; a failing `test` op rejects the whole patch (422). */
+  jsonPatch<T extends KubeObject = KubeObject>(
+    res: ResourceType,
+    ref: ObjectRef,
+    ops: JsonPatchOp[],
+    subresource?: string,
+  ): Promise<T> {
+    const path = withQuery(resourcePath(res, ref.namespace, ref.name, subresource), { fieldManager: this.fieldManager });
+    return this.requestJson<T>("PATCH", path, { body: ops, contentType: CONTENT_TYPE.jsonPatch });
+  }
+
+  // ---- discovery ----------------------------------------------------------------------------------------------
+
+  /** Does the API server serve `plural` in `group/version`? (404 on the group version → false.) */
+  async resourceExists(res: Pick<ResourceType, "group" | "version" | "plural">): Promise<boolean> {
+    try {
+      const list = await this.requestJson<{ resources?: { name: string }[] }>("GET", groupVersionPath(res));
+      return (list.resources ?? []).some((r) => r.name === res.plural);
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  // ---- watch --------------------------------------------------------------------------------------------------
+
+  /**
+   * Open a watch and return its body as a byte stream. Non-200 answers throw ApiError (410 included).
+   * The caller owns the request: abort `signal` to close it. No total deadline: the watcher runs its own idle timer.
+   */
+  async watch(res: ResourceType, opts: WatchOptions, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
+    const path = withQuery(resourcePath(res, opts.namespace), {
+      watch: 1,
+      resourceVersion: opts.resourceVersion,
+      allowWatchBookmarks: opts.allowWatchBookmarks,
+      timeoutSeconds: opts.timeoutSeconds,
+      labelSelector: opts.labelSelector,
+      fieldSelector: opts.fieldSelector,
+    });
+    const response = await this.send("GET", path, { signal }, true);
+    if (response.statusCode !== 200) throw await this.failure(response);
+    return response.body;
+  }
+
+  // ---- raw requests -------------------------------------------------------------------------------------------
+
+  /** Any request with a JSON (or apply-patch) body and a JSON answer; failures throw ApiError. */
+  async requestJson<T = unknown>(method: string, path: string, spec: RequestSpec = {}): Promise<T> {
+    const timeout = AbortSignal.timeout(spec.timeoutMs ?? this.timeoutMs);
+    const signal = spec.signal ? AbortSignal.any([spec.signal, timeout]) : timeout;
+    const response = await this.send(method, path, { ...spec, signal }, false);
+    if (response.statusCode < 200 || response.statusCode >= 300) throw await this.failure(response);
+    const text = await response.body.text();
+    return (text ? JSON.parse(text) : {}) as T;
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    spec: RequestSpec,
+    streaming: boolean,
+  ): Promise<Dispatcher.ResponseData> {
+    const dispatcher = await this.getDispatcher();
+    const headers: Record<string, string> = {
+      ...(await this.authHeaders()),
+      accept: CONTENT_TYPE.json,
+      "user-agent": this.userAgent,
+    };
+    let body: string | undefined;
+    if (spec.body !== undefined) {
+      body = JSON.stringify(spec.body);
+      headers["content-type"] = spec.contentType ?? CONTENT_TYPE.json;
+    }
+    try {
+      const response = await request(this.server + path, {
+        method,
+        headers,
+        body,
+        dispatcher,
+        signal: spec.signal,
+        headersTimeout: streaming ? 60_000 : null,
+        // Watches stay open for minutes between bytes only if the server is silent; the watcher's idle timer,
+        // not undici, decides when a stream is dead.
+        bodyTimeout: streaming ? 0 : null,
+      });
+      this.count(String(response.statusCode), method);
+      return response;
+    } catch (err) {
+      this.count("<error>", method);
+      throw err;
+    }
+  }
+
+  private async failure(response: Dispatcher.ResponseData): Promise<Error> {
+    const text = await response.body.text().catch(() => "");
+    const retryAfter = response.headers["retry-after"];
+    return apiErrorFromResponse(response.statusCode, text, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+  }
+
+  private count(code: string, method: string): void {
+    this.counter?.inc({ code, method, host: this.host });
+  }
+
+  private async authHeaders(): Promise<Record<string, string>> {
+    // Called per request: exec plugins and token files rotate credentials; KubeConfig caches them itself.
+    const opts: RequestOptions = {};
+    await this.kubeConfig.applyToHTTPSOptions(opts);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(opts.headers ?? {})) {
+      if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : String(v);
+    }
+    if (opts.auth && !headers.authorization) {
+      headers.authorization = `Basic ${Buffer.from(opts.auth).toString("base64")}`;
+    }
+    return headers;
+  }
+
+  private getDispatcher(): Promise<Dispatcher> {
+    this.dispatcher ??= this.createDispatcher();
+    return this.dispatcher;
+  }
+
+  /** One agent per cluster: TLS material is read once; sockets are reused and kept alive (30 s probes). */
+  private async createDispatcher(): Promise<Dispatcher> {
+    const opts: RequestOptions = {};
+    await this.kubeConfig.applyToHTTPSOptions(opts);
+    const tls = {
+      ca: opts.ca,
+      cert: opts.cert,
+      key: opts.key,
+      rejectUnauthorized: opts.rejectUnauthorized,
+      servername: opts.servername,
+    } as const;
+    const connect = { ...tls, keepAlive: true, keepAliveInitialDelay: 30_000 };
+    const proxyUrl = this.kubeConfig.getCurrentCluster()?.proxyUrl;
+    if (proxyUrl) {
+      if (!/^https?:/.test(proxyUrl)) throw new Error(`unsupported proxy-url scheme: ${proxyUrl}`);
+      return new ProxyAgent({ uri: proxyUrl, requestTls: tls, connect });
+    }
+    return new Agent({ connect });
+  }
+}
+
+function requireName(obj: KubeObject): string {
+  const name = obj.metadata.name;
+  if (!name) throw new Error(`${obj.kind} object has no metadata.name`);
+  return name;
+}
