@@ -186,7 +186,7 @@ export const DittoServerSpecSchema = Type.Object(
       },
       {
         rule: `!has(self.terminationGracePeriodSeconds) || self.terminationGracePeriodSeconds >= ${GRACE_BOUND}`,
-        messageExpression: `'terminationGracePeriodSeconds must be at least ${PRE_STOP_SECONDS} + 3 × shutdownTimeout + ${GRACE_SLACK_SECONDS} = ' + string(${GRACE_BOUND}) + ' seconds'`,
+        message: `terminationGracePeriodSeconds must be at least ${PRE_STOP_SECONDS} (preStop) + 3 × shutdownTimeout + ${GRACE_SLACK_SECONDS} seconds`,
         fieldPath: ".terminationGracePeriodSeconds",
       },
       {
