@@ -1,0 +1,97 @@
+/**
+ * kube-rs style finalizer helper.
+ *
+ * | state                              | action                                                             |
+ * |------------------------------------|--------------------------------------------------------------------|
+ * | not deleting, our finalizer absent | JSON-patch it in; the resulting change event brings the next pass  |
+ * | not deleting, present              | run `apply`                                                        |
+ * | deleting, present                  | run `cleanup`; success → JSON-patch it out; failure → it stays     |
+ * | deleting, absent                   | nothing (the API refuses new finalizers on a deleting object)      |
+ *
+ * Patches carry `test` ops, so an edit by someone else in between makes the API reject the patch (422) instead of
+ * clobbering it; the error goes back to the work queue and the next pass re-reads. Other finalizers are never touched.
+ */
+import type { JsonPatchOp, KubeClient } from "./client.ts";
+import { isNotFound } from "./errors.ts";
+import type { KubeObject } from "./objects.ts";
+import type { ResourceType } from "./resources.ts";
+
+export interface FinalizerHandlers<R> {
+  /** The object is live and carries our finalizer. */
+  apply(obj: KubeObject): Promise<R>;
+  /** The object is being deleted and still carries our finalizer. Must be idempotent; throw to keep the finalizer. */
+  cleanup(obj: KubeObject): Promise<R>;
+}
+
+export type FinalizerAction = "add" | "apply" | "cleanup" | "none";
+
+/** What to do with `obj` (pure). */
+export function finalizerAction(obj: KubeObject, name: string): FinalizerAction {
+  const present = (obj.metadata.finalizers ?? []).includes(name);
+  if (obj.metadata.deletionTimestamp) return present ? "cleanup" : "none";
+  return present ? "apply" : "add";
+}
+
+/**
+ * JSON patch adding `name`: guarded by a test of the whole current list (or of its absence), so a concurrent change
+ * of the finalizers fails the patch.
+ */
+export function addFinalizerPatch(obj: KubeObject, name: string): JsonPatchOp[] {
+  const current = obj.metadata.finalizers;
+  if (current === undefined) {
+    return [
+      { op: "test", path: "/metadata/finalizers", value: null },
+      { op: "add", path: "/metadata/finalizers", value: [name] },
+    ];
+  }
+  return [
+    { op: "test", path: "/metadata/finalizers", value: current },
+    { op: "add", path: "/metadata/finalizers/-", value: name },
+  ];
+}
+
+/** JSON patch removing `name` at its index, guarded by a test that the index still holds it. */
+export function removeFinalizerPatch(obj: KubeObject, name: string): JsonPatchOp[] | undefined {
+  const index = (obj.metadata.finalizers ?? []).indexOf(name);
+  if (index < 0) return undefined;
+  return [
+    { op: "test", path: `/metadata/finalizers/${index}`, value: name },
+    { op: "remove", path: `/metadata/finalizers/${index}` },
+  ];
+}
+
+/**
+ * Run one reconcile pass through the finalizer state machine. Returns the handler's result, or undefined when the
+ * pass only added the finalizer (or had nothing to do).
+ */
+export async function finalizer<R>(
+  client: KubeClient,
+  res: ResourceType,
+  name: string,
+  obj: KubeObject,
+  handlers: FinalizerHandlers<R>,
+): Promise<R | undefined> {
+  const ref = { namespace: obj.metadata.namespace, name: obj.metadata.name ?? "" };
+  switch (finalizerAction(obj, name)) {
+    case "add":
+      await client.jsonPatch(res, ref, addFinalizerPatch(obj, name));
+      return undefined;
+    case "apply":
+      return handlers.apply(obj);
+    case "cleanup": {
+      // A throw here propagates with the finalizer still in place: the queue retries with backoff.
+      const result = await handlers.cleanup(obj);
+      const patch = removeFinalizerPatch(obj, name);
+      if (patch) {
+        try {
+          await client.jsonPatch(res, ref, patch);
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+      }
+      return result;
+    }
+    case "none":
+      return undefined;
+  }
+}

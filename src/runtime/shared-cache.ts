@@ -1,0 +1,121 @@
+/**
+ * The manager's shared cache: one informer per (kind, namespace scope, selector), shared by every controller.
+ * Reads go here, writes go to the API, so a controller's own writes show up only once the watch delivers them.
+ */
+import type { Logger } from "pino";
+import type { KubeClient } from "./client.ts";
+import type { Clock } from "./clock.ts";
+import { Informer } from "./informer.ts";
+import type { InformerMetrics, InformerOptions } from "./informer.ts";
+import type { KubeObject } from "./objects.ts";
+import { resourceId } from "./resources.ts";
+import type { ResourceType } from "./resources.ts";
+import type { Selector } from "./watcher.ts";
+import { stripManagedFields } from "./watcher.ts";
+
+export interface SharedCacheOptions {
+  client: KubeClient;
+  clock?: Clock;
+  logger?: Logger;
+  metrics?: InformerMetrics;
+  /** Restrict namespaced kinds to this namespace (the manager's `--namespace`). Cluster-scoped kinds are unaffected. */
+  namespace?: string | undefined;
+  /** Default: strip managedFields before caching. */
+  transform?: ((obj: KubeObject) => KubeObject) | null;
+  resyncPeriodMs?: number;
+  watcher?: InformerOptions["watcher"];
+}
+
+export class SharedCache {
+  private readonly opts: SharedCacheOptions;
+  private readonly informers = new Map<string, Informer>();
+  private started = false;
+
+  constructor(opts: SharedCacheOptions) {
+    this.opts = opts;
+  }
+
+  /** The namespace scope a resource is watched in (undefined = all namespaces / cluster-scoped). */
+  scopeOf(res: ResourceType, selector: Selector = {}): string | undefined {
+    if (!res.namespaced) return undefined;
+    if (this.opts.namespace && selector.namespace && selector.namespace !== this.opts.namespace) {
+      throw new Error(`namespace ${selector.namespace} is outside the manager's namespace ${this.opts.namespace}`);
+    }
+    return selector.namespace ?? this.opts.namespace;
+  }
+
+  /** Get or create the informer of a kind+selector; started at once if the cache already runs. */
+  informerFor(res: ResourceType, selector: Selector = {}): Informer {
+    const scoped: Selector = { ...selector, namespace: this.scopeOf(res, selector) };
+    const key = informerKey(res, scoped);
+    let informer = this.informers.get(key);
+    if (!informer) {
+      const transform = this.opts.transform === null ? undefined : (this.opts.transform ?? stripManagedFields);
+      informer = new Informer({
+        resource: res,
+        selector: scoped,
+        client: this.opts.client,
+        transform,
+        clock: this.opts.clock,
+        logger: this.opts.logger,
+        metrics: this.opts.metrics,
+        resyncPeriodMs: this.opts.resyncPeriodMs,
+        watcher: this.opts.watcher,
+      });
+      this.informers.set(key, informer);
+      if (this.started) informer.start();
+    }
+    return informer;
+  }
+
+  /** The existing informer of a kind+selector, if any. */
+  peek(res: ResourceType, selector: Selector = {}): Informer | undefined {
+    return this.informers.get(informerKey(res, { ...selector, namespace: this.scopeOf(res, selector) }));
+  }
+
+  /** Stop and forget an informer (an optional CRD went away). Handlers registered on it are dropped with it. */
+  async remove(res: ResourceType, selector: Selector = {}): Promise<void> {
+    const key = informerKey(res, { ...selector, namespace: this.scopeOf(res, selector) });
+    const informer = this.informers.get(key);
+    this.informers.delete(key);
+    await informer?.stop();
+  }
+
+  start(): void {
+    this.started = true;
+    for (const i of this.informers.values()) i.start();
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    await Promise.all([...this.informers.values()].map((i) => i.stop()));
+  }
+
+  hasSynced(): boolean {
+    return [...this.informers.values()].every((i) => i.hasSynced());
+  }
+
+  /** Wait until every informer has listed once; throws after `timeoutMs` (controller-runtime CacheSyncTimeout). */
+  async waitForSync(timeoutMs = 120_000, signal?: AbortSignal): Promise<void> {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const results = await Promise.all([...this.informers.values()].map((i) => i.waitForSync(both)));
+    if (results.every(Boolean)) return;
+    if (signal?.aborted) throw new Error("cache sync cancelled");
+    const pending = [...this.informers.values()].filter((i) => !i.hasSynced()).map((i) => resourceId(i.resource));
+    throw new Error(`timed out after ${timeoutMs} ms waiting for caches to sync: ${pending.join(", ")}`);
+  }
+
+  /** Read one object of the kind's default (unselected) informer. */
+  get(res: ResourceType, key: string): KubeObject | undefined {
+    return this.informerFor(res).get(key);
+  }
+
+  list(res: ResourceType, namespace?: string): KubeObject[] {
+    return this.informerFor(res).list(namespace);
+  }
+}
+
+function informerKey(res: ResourceType, s: Selector): string {
+  return [resourceId(res), res.version, s.namespace ?? "", s.labelSelector ?? "", s.fieldSelector ?? ""].join("|");
+}

@@ -1,0 +1,172 @@
+import assert from "node:assert/strict";
+import { afterEach, describe, it } from "node:test";
+import { byControllerOwnerUID, Store } from "../../../src/runtime/cache.ts";
+import { FakeClock } from "../../../src/runtime/clock.ts";
+import { Informer } from "../../../src/runtime/informer.ts";
+import { CORE } from "../../../src/runtime/resources.ts";
+import { cm, FakeSource, list, settle } from "./fake-source.ts";
+
+const informers: Informer[] = [];
+afterEach(async () => {
+  for (const i of informers.splice(0)) await i.stop();
+});
+
+function informer(source: FakeSource, clock = new FakeClock(), resyncPeriodMs = 0): Informer {
+  const i = new Informer({ resource: CORE.configMaps, source, clock, resyncPeriodMs, watcher: { random: () => 0 } });
+  informers.push(i);
+  return i;
+}
+
+describe("Store", () => {
+  it("swaps atomically at InitDone: deletes vanished, updates moved, adds new, ignores unchanged", () => {
+    const s = new Store();
+    s.apply({ type: "Init" });
+    for (const o of [cm("keep", "1"), cm("move", "1"), cm("gone", "1")]) s.apply({ type: "InitApply", object: o });
+    s.apply({ type: "InitDone" });
+    s.apply({ type: "Init" });
+    s.apply({ type: "InitApply", object: cm("keep", "1") });
+    s.apply({ type: "InitApply", object: cm("move", "2") });
+    assert.equal(s.get("ns/gone")?.metadata.name, "gone", "old content stays until InitDone");
+    s.apply({ type: "InitApply", object: cm("new", "3") });
+    const deltas = s.apply({ type: "InitDone" });
+    assert.deepEqual(
+      deltas.map((d) => `${d.type}:${d.object.metadata.name}`),
+      ["delete:gone", "update:move", "add:new"],
+    );
+    assert.deepEqual(s.keys().sort(), ["ns/keep", "ns/move", "ns/new"]);
+  });
+
+  it("hands out frozen objects", () => {
+    const s = new Store();
+    s.apply({ type: "Apply", object: cm("a", "1", { k: "v" }) });
+    const got = s.get("ns/a")!;
+    assert.throws(() => {
+      (got.data as Record<string, string>).k = "changed";
+    }, TypeError);
+  });
+
+  it("keeps indexes current across updates, deletes and relists", () => {
+    const s = new Store();
+    s.addIndex("owner", byControllerOwnerUID);
+    const owned = (name: string, uid: string, rv: string) => ({
+      ...cm(name, rv),
+      metadata: {
+        ...cm(name, rv).metadata,
+        ownerReferences: [{ apiVersion: "v1", kind: "X", name: "x", uid, controller: true }],
+      },
+    });
+    s.apply({ type: "Apply", object: owned("a", "u1", "1") });
+    s.apply({ type: "Apply", object: owned("b", "u1", "2") });
+    assert.deepEqual(s.byIndex("owner", "u1").map((o) => o.metadata.name).sort(), ["a", "b"]);
+    s.apply({ type: "Apply", object: owned("b", "u2", "3") });
+    assert.deepEqual(s.byIndex("owner", "u1").map((o) => o.metadata.name), ["a"]);
+    s.apply({ type: "Delete", object: owned("a", "u1", "4") });
+    assert.deepEqual(s.byIndex("owner", "u1"), []);
+    s.apply({ type: "Init" });
+    s.apply({ type: "InitApply", object: owned("c", "u1", "5") });
+    s.apply({ type: "InitDone" });
+    assert.deepEqual(s.byIndex("owner", "u1").map((o) => o.metadata.name), ["c"]);
+    assert.deepEqual(s.byIndex("owner", "u2"), []);
+  });
+
+  it("does not let a throwing index function break the store", () => {
+    const s = new Store();
+    s.addIndex("bad", () => {
+      throw new Error("boom");
+    });
+    s.apply({ type: "Apply", object: cm("a", "1") });
+    assert.equal(s.size(), 1);
+    assert.deepEqual(s.byIndex("bad", "x"), []);
+  });
+});
+
+describe("Informer", () => {
+  it("becomes synced at the first InitDone and delivers events to handlers", async () => {
+    const source = new FakeSource();
+    source.listScript.push(list("5", [cm("a", "5")]));
+    const i = informer(source);
+    const seen: string[] = [];
+    i.addEventHandler({
+      add: (o) => seen.push(`add:${o.metadata.name}`),
+      update: (_o, n) => seen.push(`update:${n.metadata.name}`),
+      delete: (o) => seen.push(`delete:${o.metadata.name}`),
+    });
+    assert.equal(i.hasSynced(), false);
+    i.start();
+    assert.equal(await i.waitForSync(), true);
+    await settle();
+    source.lastStream().frames({ type: "MODIFIED", object: cm("a", "6") }, { type: "DELETED", object: cm("a", "7") });
+    await settle();
+    assert.deepEqual(seen, ["add:a", "update:a", "delete:a"]);
+  });
+
+  it("replays current objects to a handler added after sync", async () => {
+    const source = new FakeSource();
+    source.listScript.push(list("5", [cm("a", "5"), cm("b", "5")]));
+    const i = informer(source);
+    i.start();
+    await i.waitForSync();
+    const seen: string[] = [];
+    i.addEventHandler({ add: (o) => seen.push(o.metadata.name!) });
+    assert.deepEqual(seen.sort(), ["a", "b"]);
+  });
+
+  it("never lets a throwing or rejecting handler escape", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown): void => {
+      unhandled.push(e);
+    };
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const source = new FakeSource();
+      source.listScript.push(list("5", [cm("a", "5")]));
+      const i = informer(source);
+      const later: string[] = [];
+      i.addEventHandler({
+        add: () => Promise.reject(new Error("async boom")),
+        update: () => {
+          throw new Error("sync boom");
+        },
+      });
+      i.addEventHandler({ update: (_o, n) => later.push(n.metadata.resourceVersion!) });
+      i.start();
+      await i.waitForSync();
+      await settle();
+      source.lastStream().frames({ type: "MODIFIED", object: cm("a", "6") });
+      await settle();
+      await settle();
+      assert.deepEqual(later, ["6"], "the next handler still ran");
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+
+  it("resyncs every period with old === new", async () => {
+    const clock = new FakeClock();
+    const source = new FakeSource();
+    source.listScript.push(list("5", [cm("a", "5")]));
+    const i = informer(source, clock, 60_000);
+    const resyncs: boolean[] = [];
+    i.addEventHandler({ update: (o, n) => resyncs.push(o === n) });
+    i.start();
+    await i.waitForSync();
+    await clock.advance(59_999);
+    assert.deepEqual(resyncs, []);
+    await clock.advance(1);
+    assert.deepEqual(resyncs, [true]);
+    await clock.advance(60_000);
+    assert.deepEqual(resyncs, [true, true]);
+  });
+
+  it("waitForSync answers false when its signal aborts first", async () => {
+    const source = new FakeSource();
+    source.listScript.push(new Error("down"));
+    const i = informer(source);
+    i.start();
+    const abort = new AbortController();
+    const waiting = i.waitForSync(abort.signal);
+    abort.abort();
+    assert.equal(await waiting, false);
+  });
+});
