@@ -181,7 +181,6 @@ export const DittoServerSpecSchema = Type.Object(
       {
         rule: "!has(self.metrics) || !self.metrics.enabled || self.metrics.port != self.controlPlane.port",
         message: "metrics.port must differ from controlPlane.port",
-        reason: "FieldValueDuplicate",
         fieldPath: ".metrics.port",
       },
       {
