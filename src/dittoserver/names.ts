@@ -17,7 +17,10 @@ export interface ChildNames {
   perconaCluster: string;
   /** Secret the Percona operator writes for our database user; we only read it. */
   perconaUserSecret: string;
-  /** JWT signing key, generated when `identity.jwt.secretRef` is not set. */
+  /**
+   * JWT signing key, generated when `identity.jwt.secretRef` is not set. This and the admin Secret keep the
+   * reference operator's names and keys, so a server migrated from it keeps its admin password on record.
+   */
   jwtSecret: string;
   /** Initial admin password, generated when `identity.admin.passwordSecretRef` is not set. */
   adminSecret: string;
@@ -38,8 +41,8 @@ export function childNames(serverName: string): ChildNames {
     serviceMonitor: `${serverName}-metrics`,
     perconaCluster: percona,
     perconaUserSecret: `${percona}-pguser-${PERCONA_USER}`,
-    jwtSecret: `${serverName}-jwt`,
-    adminSecret: `${serverName}-admin-bootstrap`,
+    jwtSecret: `${serverName}-jwt-secret`,
+    adminSecret: `${serverName}-admin-bootstrap-credentials`,
   };
 }
 

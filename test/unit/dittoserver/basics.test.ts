@@ -12,7 +12,7 @@ test("child names are derived deterministically", () => {
   const n = childNames("fs1");
   assert.deepEqual(
     [n.statefulSet, n.configMap, n.headlessService, n.apiService, n.metricsService, n.fileService, n.perconaCluster, n.perconaUserSecret, n.jwtSecret, n.adminSecret],
-    ["fs1", "fs1-config", "fs1-headless", "fs1-api", "fs1-metrics", "fs1-file", "fs1-postgres", "fs1-postgres-pguser-dittofs", "fs1-jwt", "fs1-admin-bootstrap"],
+    ["fs1", "fs1-config", "fs1-headless", "fs1-api", "fs1-metrics", "fs1-file", "fs1-postgres", "fs1-postgres-pguser-dittofs", "fs1-jwt-secret", "fs1-admin-bootstrap-credentials"],
   );
   assert.equal(pvcName("fs1", "metadata"), "metadata-fs1-0");
 });

@@ -1,0 +1,162 @@
+/**
+ * Events the reconciler records on a DittoServer. `transitionEvents` derives them from the previous and the
+ * next status plus a few facts only the pass knows (what it created, whether the rendered config changed), so a
+ * pass emits an event only when something changed — never one per pass.
+ */
+import type { DittoServerStatus } from "../api/types.ts";
+import type { Condition } from "../runtime/objects.ts";
+import { COND, REASON } from "./reasons.ts";
+
+export const EVENT = {
+  FinalizerAdded: "FinalizerAdded",
+  ChildrenCreated: "ChildrenCreated",
+  ChildrenDeleted: "ChildrenDeleted",
+  ConfigChanged: "ConfigChanged",
+  SecretRotated: "SecretRotated",
+  Scaled: "Scaled",
+  VolumeExpansionRequested: "VolumeExpansionRequested",
+  RolloutComplete: "RolloutComplete",
+  Available: "Available",
+  Unavailable: "Unavailable",
+  PodFailing: "PodFailing",
+  PerconaReady: "PerconaReady",
+  PerconaNotReady: "PerconaNotReady",
+  PerconaCRDMissing: "PerconaCRDMissing",
+  InvalidSpec: "InvalidSpec",
+  SecretNotFound: "SecretNotFound",
+  StorageClassNotFound: "StorageClassNotFound",
+  StorageChangeRefused: "StorageChangeRefused",
+  ReconcileFailed: "ReconcileFailed",
+  Deleting: "Deleting",
+  PodsTerminated: "PodsTerminated",
+  PerconaDeleted: "PerconaDeleted",
+  PerconaOrphaned: "PerconaOrphaned",
+  CleanupFailed: "CleanupFailed",
+  CleanupTimeout: "CleanupTimeout",
+} as const;
+export type EventReason = (typeof EVENT)[keyof typeof EVENT];
+
+export interface EventSpec {
+  type: "Normal" | "Warning";
+  reason: EventReason;
+  /** events.k8s.io/v1 `action`: what the operator did or observed. */
+  action: string;
+  message: string;
+}
+
+/** Deletion steps; each happens once per deletion, so the reconciler reports the one it just performed. */
+export type DeletionStep =
+  | { step: "podsTerminated" }
+  | { step: "perconaDeleted"; cluster: string }
+  | { step: "perconaOrphaned"; cluster: string }
+  | { step: "cleanupFailed"; message: string }
+  | { step: "cleanupTimeout"; afterSeconds: number };
+
+/** What only the pass knows. Every field describes an action taken in this pass, hence a transition. */
+export interface PassFacts {
+  finalizerAdded?: boolean;
+  /** `Kind/name` of children created (not merely updated) in this pass. */
+  created?: string[];
+  /** `Kind/name` of obsolete children deleted in this pass. */
+  deleted?: string[];
+  /** The rendered config.yaml differs from the ConfigMap observed before the apply (`configDataChanged`). */
+  configChanged?: boolean;
+  /** PVCs patched to a larger size in this pass. */
+  expandedVolumes?: string[];
+  deletion?: DeletionStep;
+}
+
+function find(status: DittoServerStatus | undefined, type: string): Condition | undefined {
+  return (status?.conditions)?.find((c) => c.type === type);
+}
+
+/** The condition moved to a different (status, reason) pair. */
+function moved(prev: Condition | undefined, next: Condition | undefined): boolean {
+  return next !== undefined && (prev?.status !== next.status || prev.reason !== next.reason);
+}
+
+const CONFIG_WARNINGS: Record<string, EventReason> = {
+  [REASON.InvalidSpec]: EVENT.InvalidSpec,
+  [REASON.SecretNotFound]: EVENT.SecretNotFound,
+  [REASON.StorageClassNotFound]: EVENT.StorageClassNotFound,
+  [REASON.StorageChangeRefused]: EVENT.StorageChangeRefused,
+  [REASON.ApplyFailed]: EVENT.ReconcileFailed,
+};
+
+function short(hash: string | undefined): string {
+  return hash ? hash.slice(0, 12) : "none";
+}
+
+function fromFacts(facts: PassFacts): EventSpec[] {
+  const out: EventSpec[] = [];
+  if (facts.finalizerAdded) out.push({ type: "Normal", reason: EVENT.FinalizerAdded, action: "AddFinalizer", message: "finalizer added; deletion will drain the file server first" });
+  if (facts.created?.length) out.push({ type: "Normal", reason: EVENT.ChildrenCreated, action: "Create", message: `created ${facts.created.join(", ")}` });
+  if (facts.deleted?.length) out.push({ type: "Normal", reason: EVENT.ChildrenDeleted, action: "Delete", message: `deleted ${facts.deleted.join(", ")} (no longer in the spec)` });
+  if (facts.expandedVolumes?.length) {
+    out.push({ type: "Normal", reason: EVENT.VolumeExpansionRequested, action: "ExpandVolume", message: `requested expansion of ${facts.expandedVolumes.join(", ")}` });
+  }
+  const d = facts.deletion;
+  if (d?.step === "podsTerminated") out.push({ type: "Normal", reason: EVENT.PodsTerminated, action: "Delete", message: "file-server pods terminated" });
+  if (d?.step === "perconaDeleted") out.push({ type: "Warning", reason: EVENT.PerconaDeleted, action: "Delete", message: `PerconaPGCluster ${d.cluster} deleted with the server (deleteWithServer: true); its data is gone` });
+  if (d?.step === "perconaOrphaned") out.push({ type: "Normal", reason: EVENT.PerconaOrphaned, action: "Delete", message: `PerconaPGCluster ${d.cluster} kept (deleteWithServer: false); delete it yourself when its data is no longer needed` });
+  if (d?.step === "cleanupFailed") out.push({ type: "Warning", reason: EVENT.CleanupFailed, action: "Delete", message: d.message });
+  if (d?.step === "cleanupTimeout") out.push({ type: "Warning", reason: EVENT.CleanupTimeout, action: "Delete", message: `cleanup did not finish in ${d.afterSeconds}s; finalizer removed anyway` });
+  return out;
+}
+
+/** Events of one pass: facts first, then status transitions from `prev` to `next`. */
+export function transitionEvents(prev: DittoServerStatus | undefined, next: DittoServerStatus, facts: PassFacts = {}): EventSpec[] {
+  const out = fromFacts(facts);
+
+  if (next.phase === "Deleting" && prev?.phase !== "Deleting") {
+    out.push({ type: "Normal", reason: EVENT.Deleting, action: "Delete", message: "deletion started: waiting for the file server to stop" });
+    return out; // during deletion only deletion events matter
+  }
+  if (next.phase === "Deleting") return out;
+
+  if (prev?.configHash !== undefined && next.configHash !== undefined && prev.configHash !== next.configHash) {
+    out.push(
+      facts.configChanged
+        ? { type: "Normal", reason: EVENT.ConfigChanged, action: "Rollout", message: `configuration changed (${short(prev.configHash)} → ${short(next.configHash)}); rolling the pod` }
+        : { type: "Normal", reason: EVENT.SecretRotated, action: "Rollout", message: `a consumed Secret changed (${short(prev.configHash)} → ${short(next.configHash)}); rolling the pod` },
+    );
+  }
+  if (prev?.replicas !== undefined && next.replicas !== undefined && prev.replicas !== next.replicas) {
+    out.push({ type: "Normal", reason: EVENT.Scaled, action: "Scale", message: next.replicas === 0 ? "scaled to 0: stopping the file server" : `scaled from ${prev.replicas} to ${next.replicas}` });
+  }
+
+  const config = find(next, COND.ConfigReady);
+  if (moved(find(prev, COND.ConfigReady), config) && config?.status === "False") {
+    const reason = CONFIG_WARNINGS[config.reason];
+    if (reason) out.push({ type: "Warning", reason, action: "Reconcile", message: config.message });
+  }
+
+  const prevDb = find(prev, COND.DatabaseReady);
+  const db = find(next, COND.DatabaseReady);
+  if (moved(prevDb, db) && db) {
+    if (db.status === "True") out.push({ type: "Normal", reason: EVENT.PerconaReady, action: "ObserveDatabase", message: db.message });
+    else if (db.reason === REASON.PerconaNotReady) out.push({ type: "Warning", reason: EVENT.PerconaNotReady, action: "ObserveDatabase", message: db.message });
+    else if (db.reason === REASON.PerconaCRDMissing) out.push({ type: "Warning", reason: EVENT.PerconaCRDMissing, action: "ObserveDatabase", message: db.message });
+  }
+
+  const prevAvail = find(prev, COND.Available);
+  const avail = find(next, COND.Available);
+  if (avail && prevAvail?.status !== avail.status) {
+    if (avail.status === "True" && avail.reason === REASON.MinimumReplicasAvailable) {
+      out.push({ type: "Normal", reason: EVENT.Available, action: "ObservePods", message: avail.message });
+    } else if (avail.status === "False" && prevAvail?.status === "True") {
+      const rolling = find(next, COND.Progressing)?.status === "True";
+      out.push({ type: "Warning", reason: EVENT.Unavailable, action: "ObservePods", message: rolling ? `${avail.message} (expected while the pod is replaced)` : avail.message });
+    }
+  }
+
+  const prevProg = find(prev, COND.Progressing);
+  const prog = find(next, COND.Progressing);
+  if (moved(prevProg, prog) && prog) {
+    if (prog.reason === REASON.PodFailing) out.push({ type: "Warning", reason: EVENT.PodFailing, action: "ObservePods", message: prog.message });
+    else if (prog.reason === REASON.RolloutComplete && prevProg?.status === "True") {
+      out.push({ type: "Normal", reason: EVENT.RolloutComplete, action: "Rollout", message: prog.message });
+    }
+  }
+  return out;
+}

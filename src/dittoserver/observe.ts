@@ -1,0 +1,123 @@
+/**
+ * Reading observed children: StatefulSet rollout state, pod failure reasons, the NFS endpoint. Pure helpers
+ * for `status.ts`; they accept whatever the API server returned and never throw on missing fields.
+ */
+import type { KubeObject } from "../runtime/objects.ts";
+import { childNames, CONFIG_HASH_ANNOTATION, FILE_PORTS } from "./names.ts";
+import type { Json } from "./pod.ts";
+
+function obj(value: unknown): Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json) : {};
+}
+
+function int(value: unknown): number {
+  return typeof value === "number" && Number.isFinite(value) ? value : 0;
+}
+
+export interface StatefulSetView {
+  desired: number;
+  current: number;
+  ready: number;
+  available: number;
+  updated: number;
+  /** The controller has seen the latest spec (status.observedGeneration ≥ metadata.generation). */
+  observed: boolean;
+  /** All pods run the update revision. */
+  revisionsConverged: boolean;
+  /** Config hash stamped on the pod template. */
+  templateHash: string | undefined;
+}
+
+export function viewStatefulSet(sts: KubeObject): StatefulSetView {
+  const spec = obj(sts.spec);
+  const status = obj(sts.status);
+  const template = obj(spec.template);
+  const annotations = obj(obj(template.metadata).annotations);
+  const desired = typeof spec.replicas === "number" ? spec.replicas : 1;
+  const ready = int(status.readyReplicas);
+  const generation = sts.metadata.generation ?? 0;
+  const updateRevision = status.updateRevision;
+  const currentRevision = status.currentRevision;
+  return {
+    desired,
+    current: int(status.replicas),
+    ready,
+    // availableReplicas is absent on very old clusters; with minReadySeconds 0 it equals readyReplicas.
+    available: typeof status.availableReplicas === "number" ? status.availableReplicas : ready,
+    updated: int(status.updatedReplicas),
+    observed: int(status.observedGeneration) >= generation,
+    revisionsConverged: updateRevision === undefined || updateRevision === currentRevision,
+    templateHash: typeof annotations[CONFIG_HASH_ANNOTATION] === "string" ? annotations[CONFIG_HASH_ANNOTATION] : undefined,
+  };
+}
+
+/** Container waiting reasons that mean the pod will not become ready without someone's action. */
+export const FAILING_WAIT_REASONS = new Set([
+  "CrashLoopBackOff",
+  "ImagePullBackOff",
+  "ErrImagePull",
+  "InvalidImageName",
+  "CreateContainerConfigError",
+  "CreateContainerError",
+  "RunContainerError",
+]);
+
+export interface PodFailure {
+  container: string;
+  init: boolean;
+  reason: string;
+  message: string;
+}
+
+/** The first failing (init) container of the pod, if any. */
+export function podFailure(pod: KubeObject | undefined): PodFailure | undefined {
+  if (!pod) return undefined;
+  const status = obj(pod.status);
+  const lists: [unknown, boolean][] = [
+    [status.initContainerStatuses, true],
+    [status.containerStatuses, false],
+  ];
+  for (const [list, init] of lists) {
+    for (const entry of Array.isArray(list) ? list : []) {
+      const container = obj(entry);
+      const waiting = obj(obj(container.state).waiting);
+      const reason = waiting.reason;
+      if (typeof reason === "string" && FAILING_WAIT_REASONS.has(reason)) {
+        return {
+          container: typeof container.name === "string" ? container.name : "?",
+          init,
+          reason,
+          message: typeof waiting.message === "string" ? waiting.message : "",
+        };
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Why the pod is not scheduled, when the scheduler says so. */
+export function podUnschedulable(pod: KubeObject | undefined): string | undefined {
+  const conditions = obj(pod?.status).conditions;
+  for (const entry of Array.isArray(conditions) ? conditions : []) {
+    const c = obj(entry);
+    if (c.type === "PodScheduled" && c.status === "False") return typeof c.message === "string" && c.message ? c.message : "unschedulable";
+  }
+  return undefined;
+}
+
+export const DEFAULT_CLUSTER_DOMAIN = "cluster.local";
+
+/**
+ * Where clients mount NFS: the file Service's load-balancer address when it has one, else the in-cluster DNS
+ * name (the cluster domain is an input because not every cluster uses `cluster.local`).
+ */
+export function nfsEndpoint(serverName: string, namespace: string, fileService: KubeObject | undefined, clusterDomain = DEFAULT_CLUSTER_DOMAIN): string {
+  const ingress = obj(fileService?.status).loadBalancer;
+  const entries = obj(ingress).ingress;
+  for (const entry of Array.isArray(entries) ? entries : []) {
+    const e = obj(entry);
+    const host = typeof e.ip === "string" && e.ip ? e.ip : typeof e.hostname === "string" && e.hostname ? e.hostname : undefined;
+    if (host) return `${host.includes(":") ? `[${host}]` : host}:${FILE_PORTS.nfs}`;
+  }
+  return `${childNames(serverName).fileService}.${namespace}.svc.${clusterDomain}:${FILE_PORTS.nfs}`;
+}

@@ -1,0 +1,55 @@
+/**
+ * Condition types and reasons of the DittoServer status, as constants so code, tests and docs/conditions.md
+ * share one vocabulary. Reasons are CamelCase (metav1.Condition requires it).
+ */
+
+export const COND = {
+  Ready: "Ready",
+  Available: "Available",
+  Progressing: "Progressing",
+  Degraded: "Degraded",
+  ConfigReady: "ConfigReady",
+  DatabaseReady: "DatabaseReady",
+} as const;
+
+export const REASON = {
+  // Ready
+  ServerReady: "ServerReady",
+  ConfigNotReady: "ConfigNotReady",
+  DatabaseNotReady: "DatabaseNotReady",
+  NotAvailable: "NotAvailable",
+  RolloutInProgress: "RolloutInProgress",
+  Degraded: "Degraded",
+  Deleting: "Deleting",
+  // ConfigReady
+  ConfigApplied: "ConfigApplied",
+  InvalidSpec: "InvalidSpec",
+  SecretNotFound: "SecretNotFound",
+  StorageClassNotFound: "StorageClassNotFound",
+  StorageChangeRefused: "StorageChangeRefused",
+  ApplyFailed: "ApplyFailed",
+  // DatabaseReady
+  PerconaReady: "PerconaReady",
+  PerconaNotFound: "PerconaNotFound",
+  PerconaNotReady: "PerconaNotReady",
+  PerconaCRDMissing: "PerconaCRDMissing",
+  DatabaseSecretNotFound: "DatabaseSecretNotFound",
+  // Available
+  MinimumReplicasAvailable: "MinimumReplicasAvailable",
+  ScaledToZero: "ScaledToZero",
+  NoReplicasAvailable: "NoReplicasAvailable",
+  StatefulSetNotFound: "StatefulSetNotFound",
+  PodFailing: "PodFailing",
+  // Progressing
+  Creating: "Creating",
+  WaitingForDatabase: "WaitingForDatabase",
+  RollingUpdate: "RollingUpdate",
+  Scaling: "Scaling",
+  ExpandingVolumes: "ExpandingVolumes",
+  WaitingForPodReady: "WaitingForPodReady",
+  RolloutComplete: "RolloutComplete",
+  Blocked: "Blocked",
+  // Degraded
+  AsExpected: "AsExpected",
+  ReconcileError: "ReconcileError",
+} as const;

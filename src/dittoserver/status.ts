@@ -1,0 +1,254 @@
+/**
+ * `computeStatus`: the whole DittoServer status from what one reconcile pass observed. Pure; the reconciler
+ * writes the result once at the end of every pass (errors included) when `statusEqual` says it changed.
+ * Condition types, reasons and phases are documented in docs/conditions.md.
+ */
+import { isDeepStrictEqual } from "node:util";
+import type { DittoServer, DittoServerPhase, DittoServerStatus } from "../api/types.ts";
+import { setCondition } from "../runtime/conditions.ts";
+import type { Condition, KubeObject } from "../runtime/objects.ts";
+import { childNames } from "./names.ts";
+import { nfsEndpoint, podFailure, podUnschedulable, viewStatefulSet } from "./observe.ts";
+import { perconaState } from "./percona.ts";
+import type { MissingSecret } from "./secretrefs.ts";
+import type { ForbiddenStorageChange } from "./statefulset.ts";
+import { COND, REASON } from "./reasons.ts";
+
+export { COND, REASON } from "./reasons.ts";
+
+/** What the reconciler saw of the Percona cluster. */
+export type PerconaObservation = { kind: "crdMissing" } | { kind: "absent" } | { kind: "present"; cluster: KubeObject };
+
+export interface StatusInput {
+  /** The DittoServer as read this pass (its `status` is the previous status). */
+  server: DittoServer;
+  now: Date | number;
+  /** StatefulSet after this pass's apply, or undefined when it does not exist. */
+  statefulSet?: KubeObject;
+  /** Pod `<name>-0`, when the reconciler observes pods: sharper reasons (CrashLoopBackOff, …). */
+  pod?: KubeObject;
+  /** Required when `spec.percona.enabled`; ignored otherwise. */
+  percona?: PerconaObservation;
+  fileService?: KubeObject;
+  clusterDomain?: string;
+  /** Problems found by code rather than by the CRD (e.g. the name is too long for derived names). */
+  specProblems?: string[];
+  missingSecrets?: MissingSecret[];
+  missingStorageClasses?: string[];
+  forbiddenStorageChanges?: ForbiddenStorageChange[];
+  /** Immutable StatefulSet fields the desired object would change (e.g. a selector left by another operator). */
+  immutableChanges?: string[];
+  /** PVCs whose expansion was requested and has not completed. */
+  expandingVolumes?: string[];
+  /** Transient failures of this pass (`step`: what was being done). */
+  errors?: { step: string; message: string }[];
+  /** Pods still running while deletion waits for them to terminate. */
+  terminatingPods?: string[];
+}
+
+export interface Problem {
+  reason: string;
+  message: string;
+}
+
+function list(items: readonly string[]): string {
+  return items.join(", ");
+}
+
+/**
+ * Problems that block progress until the user acts; the reconciler must not roll the StatefulSet while any
+ * exists (the old pod keeps serving), and the phase is Failed.
+ */
+export function blockingProblems(input: StatusInput): Problem[] {
+  const out: Problem[] = [];
+  const name = input.server.metadata.name ?? "";
+  if (input.specProblems?.length) out.push({ reason: REASON.InvalidSpec, message: input.specProblems.join("; ") });
+  const missing = (input.missingSecrets ?? []).filter((m) => m.source === "user");
+  if (missing.length > 0) {
+    const text = missing.map((m) => (m.secretAbsent ? `Secret ${m.name} (for ${m.purpose})` : `key ${m.key} of Secret ${m.name} (for ${m.purpose})`));
+    out.push({ reason: REASON.SecretNotFound, message: `missing ${list(text)}` });
+  }
+  if (input.missingStorageClasses?.length) {
+    out.push({ reason: REASON.StorageClassNotFound, message: `StorageClass ${list(input.missingStorageClasses)} not found` });
+  }
+  const refused = [...(input.forbiddenStorageChanges ?? []).map((c) => c.message), ...(input.immutableChanges ?? []).map((f) => `${f} of StatefulSet ${name} is immutable`)];
+  if (refused.length > 0) out.push({ reason: REASON.StorageChangeRefused, message: `refused: ${refused.join("; ")}` });
+  if (input.server.spec.percona?.enabled && input.percona?.kind === "crdMissing") {
+    out.push({ reason: REASON.PerconaCRDMissing, message: "the PerconaPGCluster CRD (pgv2.percona.com) is not installed; install the Percona Operator for PostgreSQL" });
+  }
+  return out;
+}
+
+/** `ok`: the positive condition holds; `active`: the condition whose True is a concern (Progressing, Degraded). */
+interface Conds {
+  config: Problem & { ok: boolean };
+  database?: Problem & { ok: boolean };
+  available: Problem & { ok: boolean };
+  progressing: Problem & { active: boolean };
+  degraded: Problem & { active: boolean };
+}
+
+function configCondition(input: StatusInput, blockers: Problem[]): Conds["config"] {
+  const names = childNames(input.server.metadata.name ?? "");
+  const configBlockers = blockers.filter((b) => b.reason !== REASON.PerconaCRDMissing);
+  if (configBlockers.length > 0) return { ok: false, reason: configBlockers[0]!.reason, message: configBlockers.map((b) => b.message).join("; ") };
+  const ownSecrets = (input.missingSecrets ?? []).filter((m) => m.source === "operator");
+  if (ownSecrets.length > 0) {
+    return { ok: false, reason: REASON.SecretNotFound, message: `generated Secret ${list([...new Set(ownSecrets.map((m) => m.name))])} not created yet` };
+  }
+  if (input.errors?.length) return { ok: false, reason: REASON.ApplyFailed, message: input.errors.map((e) => `${e.step}: ${e.message}`).join("; ") };
+  return { ok: true, reason: REASON.ConfigApplied, message: `ConfigMap ${names.configMap} and every referenced Secret are in place` };
+}
+
+function databaseCondition(input: StatusInput): Conds["database"] {
+  if (!input.server.spec.percona?.enabled) return undefined;
+  const cluster = childNames(input.server.metadata.name ?? "").perconaCluster;
+  const seen = input.percona ?? { kind: "absent" };
+  if (seen.kind === "crdMissing") return { ok: false, reason: REASON.PerconaCRDMissing, message: "PerconaPGCluster CRD not installed" };
+  if (seen.kind === "absent") return { ok: false, reason: REASON.PerconaNotFound, message: `PerconaPGCluster ${cluster} does not exist yet` };
+  const state = perconaState(seen.cluster);
+  if (state !== "ready") return { ok: false, reason: REASON.PerconaNotReady, message: `PerconaPGCluster ${cluster} is ${state ?? "initializing (no status yet)"}` };
+  const secret = (input.missingSecrets ?? []).find((m) => m.source === "percona");
+  if (secret) return { ok: false, reason: REASON.DatabaseSecretNotFound, message: `PerconaPGCluster ${cluster} is ready but Secret ${secret.name} lacks ${secret.key}` };
+  return { ok: true, reason: REASON.PerconaReady, message: `PerconaPGCluster ${cluster} is ready` };
+}
+
+function workloadConditions(input: StatusInput, blockers: Problem[], database: Conds["database"]): Pick<Conds, "available" | "progressing" | "degraded"> {
+  const name = input.server.metadata.name ?? "";
+  const desired = input.server.spec.replicas;
+  const sts = input.statefulSet;
+  const failure = podFailure(input.pod);
+  const failureText = failure ? `${failure.init ? "init container" : "container"} ${failure.container}: ${failure.reason}${failure.message ? ` (${failure.message})` : ""}` : "";
+  const degraded: Conds["degraded"] = failure
+    ? { active: true, reason: REASON.PodFailing, message: `pod ${name}-0 ${failureText}` }
+    : input.errors?.length
+      ? { active: true, reason: REASON.ReconcileError, message: input.errors.map((e) => `${e.step}: ${e.message}`).join("; ") }
+      : { active: false, reason: REASON.AsExpected, message: "no failures observed" };
+
+  if (!sts) {
+    const why = blockers[0]
+      ? { reason: REASON.Blocked, message: `StatefulSet ${name} not created: ${blockers[0].message}` }
+      : database && !database.ok
+        ? { reason: REASON.WaitingForDatabase, message: `StatefulSet ${name} waits for the database: ${database.message}` }
+        : { reason: REASON.Creating, message: `StatefulSet ${name} is being created` };
+    const available = desired === 0
+      ? { ok: true, reason: REASON.ScaledToZero, message: "replicas is 0: the server is stopped on purpose" }
+      : { ok: false, reason: REASON.StatefulSetNotFound, message: `StatefulSet ${name} does not exist` };
+    const progressing = { active: !blockers[0], ...why };
+    return { available, progressing, degraded };
+  }
+
+  const view = viewStatefulSet(sts);
+  const unschedulable = podUnschedulable(input.pod);
+  let available: Conds["available"];
+  if (desired === 0) available = { ok: true, reason: REASON.ScaledToZero, message: "replicas is 0: the server is stopped on purpose" };
+  else if (view.available >= 1) available = { ok: true, reason: REASON.MinimumReplicasAvailable, message: `${view.available}/${desired} pod(s) of StatefulSet ${name} available` };
+  else if (failure) available = { ok: false, reason: REASON.PodFailing, message: `no pod available: ${failureText}` };
+  else available = { ok: false, reason: REASON.NoReplicasAvailable, message: `no pod of StatefulSet ${name} is ready${unschedulable ? `: ${unschedulable}` : ""}` };
+
+  let progressing: Conds["progressing"];
+  if (blockers[0]) progressing = { active: false, reason: REASON.Blocked, message: blockers.map((b) => b.message).join("; ") };
+  else if (failure) progressing = { active: false, reason: REASON.PodFailing, message: `rollout stuck: pod ${name}-0 ${failureText}` };
+  else if (!view.observed || !view.revisionsConverged || view.updated < Math.min(view.current, desired)) {
+    progressing = { active: true, reason: REASON.RollingUpdate, message: `StatefulSet ${name} is rolling out a new pod template${view.templateHash ? ` (config ${view.templateHash.slice(0, 12)})` : ""}` };
+  } else if (view.current !== desired) {
+    progressing = { active: true, reason: REASON.Scaling, message: `StatefulSet ${name} scaling from ${view.current} to ${desired}` };
+  } else if (input.expandingVolumes?.length) {
+    progressing = { active: true, reason: REASON.ExpandingVolumes, message: `expanding ${list(input.expandingVolumes)}` };
+  } else if (view.ready < desired) {
+    progressing = { active: true, reason: REASON.WaitingForPodReady, message: `waiting for pod ${name}-0 to become ready${unschedulable ? `: ${unschedulable}` : ""}` };
+  } else progressing = { active: false, reason: REASON.RolloutComplete, message: `StatefulSet ${name} is up to date` };
+  return { available, progressing, degraded };
+}
+
+/** Canonical condition order in the status list. */
+const ORDER: string[] = [COND.Ready, COND.Available, COND.Progressing, COND.Degraded, COND.ConfigReady, COND.DatabaseReady];
+
+function phaseOf(input: StatusInput, blockers: Problem[], c: Conds): DittoServerPhase {
+  if (input.server.metadata.deletionTimestamp) return "Deleting";
+  if (blockers.length > 0 || c.progressing.reason === REASON.PodFailing) return "Failed";
+  if (input.server.spec.replicas === 0) return "Stopped";
+  if (c.available.ok) return "Running";
+  return "Pending";
+}
+
+/** The full status this pass should write. */
+export function computeStatus(input: StatusInput): DittoServerStatus {
+  const { server } = input;
+  const generation = server.metadata.generation;
+  const name = server.metadata.name ?? "";
+  const previous = server.status;
+  const blockers = blockingProblems(input);
+  const config = configCondition(input, blockers);
+  const database = databaseCondition(input);
+  const conds: Conds = { config, database, ...workloadConditions(input, blockers, database) };
+
+  const failing: string[] = [];
+  if (!config.ok) failing.push(`${COND.ConfigReady}=False (${config.reason})`);
+  if (database && !database.ok) failing.push(`${COND.DatabaseReady}=False (${database.reason})`);
+  if (!conds.available.ok) failing.push(`${COND.Available}=False (${conds.available.reason})`);
+  if (conds.progressing.active) failing.push(`${COND.Progressing}=True (${conds.progressing.reason})`);
+  if (conds.degraded.active) failing.push(`${COND.Degraded}=True (${conds.degraded.reason})`);
+  const deleting = server.metadata.deletionTimestamp !== undefined;
+  const terminating = input.terminatingPods ?? [];
+  const ready: Problem & { ok: boolean } = deleting
+    ? { ok: false, reason: REASON.Deleting, message: terminating.length ? `deleting: waiting for ${list(terminating)} to terminate` : "deleting" }
+    : failing.length === 0
+      ? { ok: true, reason: REASON.ServerReady, message: `DittoServer ${name} is serving` }
+      : { ok: false, reason: readyReason(conds), message: `not ready: ${failing.join("; ")}` };
+
+  const set = (list: Condition[], type: string, status: boolean, p: Problem): Condition[] =>
+    setCondition(list, { type, status: status ? "True" : "False", reason: p.reason, message: p.message, ...(generation !== undefined ? { observedGeneration: generation } : {}) }, input.now);
+  let conditions = (previous?.conditions ?? []) as Condition[];
+  conditions = set(conditions, COND.ConfigReady, config.ok, config);
+  conditions = database ? set(conditions, COND.DatabaseReady, database.ok, database) : conditions.filter((c) => c.type !== COND.DatabaseReady);
+  conditions = set(conditions, COND.Available, conds.available.ok, conds.available);
+  conditions = set(conditions, COND.Progressing, conds.progressing.active, conds.progressing);
+  conditions = set(conditions, COND.Degraded, conds.degraded.active, conds.degraded);
+  conditions = set(conditions, COND.Ready, ready.ok, ready); // last: it summarises the others
+  conditions = [...conditions].sort((a, b) => rank(a.type) - rank(b.type));
+
+  const sts = input.statefulSet ? viewStatefulSet(input.statefulSet) : undefined;
+  const readyReplicas = sts?.ready ?? 0;
+  const status: DittoServerStatus = {
+    observedGeneration: generation,
+    replicas: server.spec.replicas,
+    readyReplicas,
+    availableReplicas: sts?.available ?? 0,
+    ready: `${readyReplicas}/${server.spec.replicas}`,
+    phase: phaseOf(input, blockers, conds),
+    configHash: sts?.templateHash ?? previous?.configHash,
+    perconaClusterName: server.spec.percona?.enabled ? childNames(name).perconaCluster : undefined,
+    nfsEndpoint: nfsEndpoint(name, server.metadata.namespace ?? "", input.fileService, input.clusterDomain),
+    conditions,
+  };
+  return dropUndefined(status);
+}
+
+function rank(type: string): number {
+  const i = ORDER.indexOf(type);
+  return i < 0 ? ORDER.length : i;
+}
+
+function readyReason(c: Conds): string {
+  if (!c.config.ok) return REASON.ConfigNotReady;
+  if (c.database && !c.database.ok) return REASON.DatabaseNotReady;
+  if (!c.available.ok) return REASON.NotAvailable;
+  if (c.progressing.active) return REASON.RolloutInProgress;
+  return REASON.Degraded;
+}
+
+function dropUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** Semantic equality of two statuses: condition order and absent-vs-undefined fields do not matter. */
+export function statusEqual(a: DittoServerStatus | undefined, b: DittoServerStatus | undefined): boolean {
+  const norm = (s: DittoServerStatus | undefined) => {
+    if (!s) return {};
+    const plain = dropUndefined({ ...s });
+    const conditions = [...(s.conditions ?? [])].map((c) => dropUndefined({ ...c })).sort((x, y) => (x.type < y.type ? -1 : x.type > y.type ? 1 : 0));
+    return { ...plain, conditions };
+  };
+  return isDeepStrictEqual(norm(a), norm(b));
+}
