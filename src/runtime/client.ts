@@ -10,7 +10,7 @@ import type { RequestOptions } from "node:https";
 import { Agent, ProxyAgent, request } from "undici";
 import type { Dispatcher } from "undici";
 import { apiErrorFromResponse, isNotFound } from "./errors.ts";
-import type { KubeObject } from "./objects.ts";
+import type { KubeObject, ObjectMeta } from "./objects.ts";
 import { groupVersionPath, resourcePath, withQuery } from "./resources.ts";
 import type { ResourceType } from "./resources.ts";
 
@@ -26,6 +26,13 @@ export interface KubeClientOptions {
   /** Deadline of a non-watch request (default 30 s). */
   requestTimeoutMs?: number;
   userAgent?: string;
+}
+
+/** Anything with the envelope of a Kubernetes object (typed kinds without an index signature fit too). */
+export interface ObjectLike {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
 }
 
 export interface ObjectRef {
@@ -165,13 +172,13 @@ export class KubeClient {
     return { ...page, metadata: { resourceVersion: page.metadata.resourceVersion ?? "" }, items };
   }
 
-  create<T extends KubeObject = KubeObject>(res: ResourceType, obj: KubeObject): Promise<T> {
+  create<T = KubeObject>(res: ResourceType, obj: ObjectLike): Promise<T> {
     const path = withQuery(resourcePath(res, obj.metadata.namespace), { fieldManager: this.fieldManager });
     return this.requestJson<T>("POST", path, { body: obj });
   }
 
   /** PUT the whole object; `metadata.resourceVersion` makes it an optimistic-concurrency update (409 on conflict). */
-  replace<T extends KubeObject = KubeObject>(res: ResourceType, obj: KubeObject, subresource?: string): Promise<T> {
+  replace<T = KubeObject>(res: ResourceType, obj: ObjectLike, subresource?: string): Promise<T> {
     const path = withQuery(resourcePath(res, obj.metadata.namespace, requireName(obj), subresource), {
       fieldManager: this.fieldManager,
     });
@@ -188,9 +195,9 @@ export class KubeClient {
    * Server-side apply: `obj` carries apiVersion, kind, metadata.name/namespace and only the fields we own.
    * `force` (default true) takes ownership of fields other managers set.
    */
-  apply<T extends KubeObject = KubeObject>(
+  apply<T = KubeObject>(
     res: ResourceType,
-    obj: KubeObject,
+    obj: ObjectLike,
     opts: { force?: boolean; subresource?: string } = {},
   ): Promise<T> {
     const path = withQuery(resourcePath(res, obj.metadata.namespace, requireName(obj), opts.subresource), {
@@ -201,12 +208,12 @@ export class KubeClient {
   }
 
   /** Server-side apply to the status subresource: `{apiVersion, kind, metadata{name,namespace}, status}`. */
-  applyStatus<T extends KubeObject = KubeObject>(res: ResourceType, obj: KubeObject): Promise<T> {
+  applyStatus<T = KubeObject>(res: ResourceType, obj: ObjectLike): Promise<T> {
     return this.apply<T>(res, obj, { subresource: "status" });
   }
 
   /** RFC 7386 merge patch (arrays are replaced wholesale). */
-  mergePatch<T extends KubeObject = KubeObject>(
+  mergePatch<T = KubeObject>(
     res: ResourceType,
     ref: ObjectRef,
     patch: object,
@@ -216,12 +223,12 @@ export class KubeClient {
     return this.requestJson<T>("PATCH", path, { body: patch, contentType: CONTENT_TYPE.mergePatch });
   }
 
-  patchStatus<T extends KubeObject = KubeObject>(res: ResourceType, ref: ObjectRef, patch: object): Promise<T> {
+  patchStatus<T = KubeObject>(res: ResourceType, ref: ObjectRef, patch: object): Promise<T> {
     return this.mergePatch<T>(res, ref, patch, "status");
   }
 
   /** RFC 6902 JSON patch; a failing `test` op rejects the whole patch (422). */
-  jsonPatch<T extends KubeObject = KubeObject>(
+  jsonPatch<T = KubeObject>(
     res: ResourceType,
     ref: ObjectRef,
     ops: JsonPatchOp[],
@@ -363,7 +370,7 @@ export class KubeClient {
   }
 }
 
-function requireName(obj: KubeObject): string {
+function requireName(obj: ObjectLike): string {
   const name = obj.metadata.name;
   if (!name) throw new Error(`${obj.kind} object has no metadata.name`);
   return name;

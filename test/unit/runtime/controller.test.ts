@@ -153,7 +153,10 @@ describe("Controller outcomes", () => {
   it("counts a programming error as a panic and still retries it", async () => {
     const s = await setup(
       (_r, n) => {
-        if (n === 1) return (undefined as unknown as { r: ReconcileResult }).r.requeueAfter ? {} : {};
+        if (n === 1) {
+          const missing = undefined as unknown as ReconcileResult;
+          return { requeueAfter: missing.requeueAfter }; // TypeError: reading a property of undefined
+        }
         return undefined;
       },
       { things: [thing("a", "1")] },
