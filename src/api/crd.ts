@@ -4,7 +4,8 @@
  */
 import { stringify } from "yaml";
 import { API_VERSION, CRD_NAME, GROUP, KIND, LIST_KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION } from "./constants.ts";
-import { DittoServerSchema } from "./schema/dittoserver.ts";
+import { DittoServerSchema, NAME_RULES } from "./schema/dittoserver.ts";
+import { cel } from "./schema/helpers.ts";
 import { structuralViolations, toStructural } from "./structural.ts";
 import type { JsonSchema } from "./structural.ts";
 
@@ -17,7 +18,8 @@ export function openAPIV3Schema(): JsonSchema {
   const properties = converted.properties as Record<string, JsonSchema>;
   properties.apiVersion = { type: "string", description: `APIVersion of the object: ${API_VERSION}.` };
   properties.kind = { type: "string", description: `Kind of the object: ${KIND}.` };
-  properties.metadata = { type: "object" };
+  // Only name/generateName may be restricted under metadata; CEL there reports the right field path.
+  properties.metadata = { type: "object", properties: { name: { type: "string", ...cel(...NAME_RULES) } } };
   converted.required = ["spec"];
   const violations = structuralViolations(converted);
   if (violations.length > 0) throw new Error(`generated schema is not structural:\n${violations.join("\n")}`);

@@ -6,6 +6,9 @@ import { cel, Duration, growOnly, immutableOptional, Labels, ObjectName, Port, S
 import { IdentitySpecSchema } from "./identity.ts";
 import { AffinitySchema, PodSecurityContextSchema, ResourceRequirementsSchema, SecurityContextSchema, TolerationSchema } from "./kube.ts";
 
+/** Labels the operator puts on the pod (the first three form the StatefulSet selector); users may not override them. */
+const OPERATOR_LABEL_KEYS = ["name", "instance", "component", "managed-by", "part-of"].map((k) => `app.kubernetes.io/${k}`);
+
 const notAdapterPort = {
   rule: `self != ${SERVER_PORTS.nfs} && self != ${SERVER_PORTS.smb}`,
   message: `port ${SERVER_PORTS.nfs} (NFS) and ${SERVER_PORTS.smb} (SMB) are used by the file adapters`,
@@ -172,7 +175,10 @@ export const DittoServerSpecSchema = Type.Object(
     tolerations: Type.Optional(Type.Array(TolerationSchema, { description: "Tolerations of the pod.", maxItems: 32 })),
     affinity: Type.Optional(AffinitySchema),
     priorityClassName: Type.Optional(ObjectName("PriorityClass of the pod.")),
-    podLabels: Type.Optional(Labels("Extra labels of the pod; cannot override the operator's selector labels.", 63, 32)),
+    podLabels: Type.Optional({
+      ...Labels("Extra labels of the pod; the operator's app.kubernetes.io/{name,instance,component,managed-by,part-of} are reserved.", 63, 32),
+      ...cel({ rule: OPERATOR_LABEL_KEYS.map((k) => `!('${k}' in self)`).join(" && "), message: `podLabels cannot set the operator's labels ${OPERATOR_LABEL_KEYS.join(", ")}` }),
+    }),
     podAnnotations: Type.Optional(Labels("Extra annotations of the pod.", 4096, 32)),
   },
   {

@@ -8,6 +8,8 @@ export interface CreateCase {
   name: string;
   spec?: Record<string, unknown>;
   raw?: Record<string, unknown>;
+  /** metadata.name to use instead of a generated one. */
+  objectName?: string;
   /** Field path as the API server prints it, e.g. spec.storage.metadataSize. */
   field: string;
   message: string;
@@ -32,6 +34,9 @@ export const CREATE_CASES: CreateCase[] = [
   { name: "empty image", spec: { image: "" }, field: "spec.image", message: "at least 1 chars long" },
   { name: "unknown pull policy", spec: { imagePullPolicy: "Sometimes" }, field: "spec.imagePullPolicy", message: "Unsupported value" },
   { name: "pull secret without name", spec: { imagePullSecrets: [{}] }, field: "spec.imagePullSecrets[0].name", message: "Required value" },
+  { name: "name too long for derived names", objectName: "a".repeat(46), field: "metadata.name", message: "at most 45 characters" },
+  { name: "name with a dot", objectName: "files.example", field: "metadata.name", message: "must start with a lowercase letter" },
+  { name: "name starting with a digit", objectName: "1files", field: "metadata.name", message: "must start with a lowercase letter" },
   // --- fields dropped from the reference (strict field validation) ---
   { name: "adapterDiscovery is gone", spec: { adapterDiscovery: { pollingInterval: "30s" } }, field: "spec.adapterDiscovery", message: "unknown field" },
   { name: "snapshotPolicies are gone", spec: { snapshotPolicies: [] }, field: "spec.snapshotPolicies", message: "unknown field" },
@@ -121,5 +126,6 @@ export const CREATE_CASES: CreateCase[] = [
     message: "Required value",
   },
   { name: "priority class in capitals", spec: { priorityClassName: "High" }, field: "spec.priorityClassName", message: "should match" },
+  { name: "pod label overriding the selector", spec: { podLabels: { "app.kubernetes.io/instance": "other" } }, field: "spec.podLabels", message: "cannot set the operator's labels" },
   { name: "pod label value too long", spec: { podLabels: { team: "x".repeat(64) } }, field: "spec.podLabels.team", message: "Too long" },
 ];

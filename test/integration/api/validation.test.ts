@@ -30,7 +30,7 @@ describe("invalid DittoServers are rejected at creation", { concurrency: 4 }, ()
     test(c.name, async () => {
       const body = c.raw
         ? { ...dittoServer(caseName(i), {}), ...c.raw, spec: undefined }
-        : dittoServer(caseName(i), merge(MINIMAL_SPEC, c.spec ?? {}));
+        : dittoServer(c.objectName ?? caseName(i), merge(MINIMAL_SPEC, c.spec ?? {}));
       const result = await rejection(
         api.createNamespacedCustomObject({ ...crdCoordinates, namespace, body, dryRun: "All", fieldValidation: "Strict" }),
       );
