@@ -139,9 +139,9 @@ export class KubeClient {
   }
 
   /** `get` that answers undefined for 404 instead of throwing. */
-  async getOrUndefined<T = KubeObject>(res: ResourceType, ref: ObjectRef): Promise<T | undefined> {
+  async getOrUndefined<T = KubeObject>(res: ResourceType, ref: ObjectRef, signal?: AbortSignal): Promise<T | undefined> {
     try {
-      return await this.get<T>(res, ref);
+      return await this.get<T>(res, ref, signal);
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -172,17 +172,21 @@ export class KubeClient {
     return { ...page, metadata: { resourceVersion: page.metadata.resourceVersion ?? "" }, items };
   }
 
-  create<T = KubeObject>(res: ResourceType, obj: ObjectLike): Promise<T> {
+  create<T = KubeObject>(res: ResourceType, obj: ObjectLike, signal?: AbortSignal): Promise<T> {
     const path = withQuery(resourcePath(res, obj.metadata.namespace), { fieldManager: this.fieldManager });
-    return this.requestJson<T>("POST", path, { body: obj });
+    return this.requestJson<T>("POST", path, { body: obj, signal });
   }
 
   /** PUT the whole object; `metadata.resourceVersion` makes it an optimistic-concurrency update (409 on conflict). */
-  replace<T = KubeObject>(res: ResourceType, obj: ObjectLike, subresource?: string): Promise<T> {
-    const path = withQuery(resourcePath(res, obj.metadata.namespace, requireName(obj), subresource), {
+  replace<T = KubeObject>(
+    res: ResourceType,
+    obj: ObjectLike,
+    opts: { subresource?: string; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const path = withQuery(resourcePath(res, obj.metadata.namespace, requireName(obj), opts.subresource), {
       fieldManager: this.fieldManager,
     });
-    return this.requestJson<T>("PUT", path, { body: obj });
+    return this.requestJson<T>("PUT", path, { body: obj, signal: opts.signal });
   }
 
   /** DELETE; returns the object (still present with finalizers, or as deleted) or a Status. */

@@ -94,7 +94,10 @@ describe("finalizer helper", () => {
     let cleaned = 0;
     await finalizer(client, CORE.configMaps, OURS, await read("delete"), {
       apply: () => Promise.resolve(),
-      cleanup: () => Promise.resolve(cleaned++),
+      cleanup: () => {
+        cleaned++;
+        return Promise.resolve();
+      },
     });
     assert.equal(cleaned, 1);
     const after = await read("delete");
