@@ -1,0 +1,102 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { DittoServerStatus } from "../../../src/api/types.ts";
+import { transitionEvents } from "../../../src/dittoserver/events.ts";
+import type { Condition } from "../../../src/runtime/objects.ts";
+
+function c(type: string, status: "True" | "False", reason: string, message = `${type} ${reason}`): Condition {
+  return { type, status, reason, message, lastTransitionTime: "2025-01-01T00:00:00Z" };
+}
+function st(fields: Partial<DittoServerStatus>, ...conditions: Condition[]): DittoServerStatus {
+  return { phase: "Running", replicas: 1, configHash: "h1", ...fields, conditions };
+}
+const running = st({}, c("Ready", "True", "ServerReady"), c("Available", "True", "MinimumReplicasAvailable"), c("Progressing", "False", "RolloutComplete"), c("ConfigReady", "True", "ConfigApplied"));
+const reasons = (prev: DittoServerStatus | undefined, next: DittoServerStatus, facts = {}) => transitionEvents(prev, next, facts).map((e) => `${e.type}/${e.reason}`);
+
+test("a steady state emits nothing, pass after pass", () => {
+  assert.deepEqual(reasons(running, running), []);
+  assert.deepEqual(reasons(running, structuredClone(running)), []);
+});
+
+test("facts of the pass: finalizer, created and deleted children, expansions", () => {
+  assert.deepEqual(reasons(undefined, running, { finalizerAdded: true, created: ["ConfigMap/fs1-config", "StatefulSet/fs1"], deleted: ["Service/fs1-metrics"], expandedVolumes: ["metadata-fs1-0"] }), [
+    "Normal/FinalizerAdded", "Normal/ChildrenCreated", "Normal/ChildrenDeleted", "Normal/VolumeExpansionRequested", "Normal/Available",
+  ]);
+  const created = transitionEvents(undefined, running, { created: ["StatefulSet/fs1"] })[0];
+  assert.match(created?.message ?? "", /StatefulSet\/fs1/);
+});
+
+test("hash change: ConfigChanged when the config changed, SecretRotated otherwise; first hash is not a change", () => {
+  const next = { ...running, configHash: "h2" };
+  assert.deepEqual(reasons(running, next, { configChanged: true }), ["Normal/ConfigChanged"]);
+  assert.deepEqual(reasons(running, next, { configChanged: false }), ["Normal/SecretRotated"]);
+  assert.deepEqual(reasons({ ...running, configHash: undefined }, running), []);
+});
+
+test("scaling", () => {
+  const stopped = { ...running, replicas: 0, phase: "Stopped" as const };
+  const events = transitionEvents(running, stopped);
+  assert.deepEqual(events.map((e) => e.reason), ["Scaled"]);
+  assert.match(events[0]!.message, /stopping/);
+  assert.deepEqual(reasons(stopped, running), ["Normal/Scaled"]);
+});
+
+test("configuration problems warn once when they appear, not while they persist", () => {
+  const broken = st({ phase: "Failed" }, c("Available", "True", "MinimumReplicasAvailable"), c("ConfigReady", "False", "SecretNotFound", "missing Secret pg"));
+  const events = transitionEvents(running, broken);
+  assert.deepEqual(events.map((e) => `${e.type}/${e.reason}`), ["Warning/SecretNotFound"]);
+  assert.equal(events[0]!.message, "missing Secret pg");
+  assert.deepEqual(reasons(broken, broken), []);
+  const other = st({ phase: "Failed" }, c("Available", "True", "MinimumReplicasAvailable"), c("ConfigReady", "False", "StorageChangeRefused"));
+  assert.deepEqual(reasons(broken, other), ["Warning/StorageChangeRefused"], "a new reason is a new transition");
+  const failing = st({}, c("Available", "True", "MinimumReplicasAvailable"), c("ConfigReady", "False", "ApplyFailed"));
+  assert.deepEqual(reasons(running, failing), ["Warning/ReconcileFailed"]);
+});
+
+test("database transitions", () => {
+  const waiting = st({}, c("DatabaseReady", "False", "PerconaNotFound"));
+  const notReady = st({}, c("DatabaseReady", "False", "PerconaNotReady"));
+  const ready = st({}, c("DatabaseReady", "True", "PerconaReady"));
+  const noCrd = st({}, c("DatabaseReady", "False", "PerconaCRDMissing"));
+  assert.deepEqual(reasons(undefined, waiting), []);
+  assert.deepEqual(reasons(waiting, notReady), ["Warning/PerconaNotReady"]);
+  assert.deepEqual(reasons(notReady, notReady), []);
+  assert.deepEqual(reasons(notReady, ready), ["Normal/PerconaReady"]);
+  assert.deepEqual(reasons(ready, notReady), ["Warning/PerconaNotReady"]);
+  assert.deepEqual(reasons(undefined, noCrd), ["Warning/PerconaCRDMissing"]);
+});
+
+test("availability: Unavailable only after having been available, tagged when a rollout explains it", () => {
+  const down = st({ phase: "Pending" }, c("Available", "False", "NoReplicasAvailable", "no pod ready"), c("Progressing", "True", "RollingUpdate"));
+  const events = transitionEvents(running, down);
+  assert.deepEqual(events.map((e) => `${e.type}/${e.reason}`), ["Warning/Unavailable"]);
+  assert.match(events[0]!.message, /expected while the pod is replaced/);
+  const crashed = st({ phase: "Failed" }, c("Available", "False", "PodFailing"), c("Progressing", "False", "PodFailing", "rollout stuck"));
+  assert.deepEqual(reasons(running, crashed), ["Warning/Unavailable", "Warning/PodFailing"]);
+  assert.deepEqual(reasons(crashed, crashed), []);
+  const creating = st({ phase: "Pending" }, c("Available", "False", "StatefulSetNotFound"), c("Progressing", "True", "Creating"));
+  assert.deepEqual(reasons(undefined, creating), [], "never available yet: nothing to report");
+  assert.deepEqual(reasons(down, running), ["Normal/Available", "Normal/RolloutComplete"]);
+});
+
+test("deletion: Deleting once, then only the steps the pass performed", () => {
+  const deleting = { ...running, phase: "Deleting" as const };
+  assert.deepEqual(reasons(running, deleting), ["Normal/Deleting"]);
+  assert.deepEqual(reasons(deleting, deleting), [], "no Deleting event per pass");
+  assert.deepEqual(reasons(deleting, deleting, { deletion: { step: "podsTerminated" } }), ["Normal/PodsTerminated"]);
+  assert.deepEqual(reasons(deleting, deleting, { deletion: { step: "perconaOrphaned", cluster: "fs1-postgres" } }), ["Normal/PerconaOrphaned"]);
+  assert.deepEqual(reasons(deleting, deleting, { deletion: { step: "perconaDeleted", cluster: "fs1-postgres" } }), ["Warning/PerconaDeleted"]);
+  assert.deepEqual(reasons(deleting, deleting, { deletion: { step: "cleanupFailed", message: "boom" } }), ["Warning/CleanupFailed"]);
+  assert.deepEqual(reasons(deleting, deleting, { deletion: { step: "cleanupTimeout", afterSeconds: 120 } }), ["Warning/CleanupTimeout"]);
+  const broken = { ...deleting, conditions: [c("Available", "False", "NoReplicasAvailable")] };
+  assert.deepEqual(reasons(running, broken), ["Normal/Deleting"], "availability loss during deletion is expected, not a warning");
+});
+
+test("every event has a CamelCase reason, an action and a message", () => {
+  const all = transitionEvents(running, { ...running, configHash: "h9", replicas: 0 }, { finalizerAdded: true, created: ["x"], deletion: { step: "cleanupFailed", message: "m" } });
+  assert.ok(all.length >= 4);
+  for (const e of all) {
+    assert.match(e.reason, /^[A-Z][A-Za-z]+$/);
+    assert.ok(e.action.length > 0 && e.message.length > 0);
+  }
+});
