@@ -39,7 +39,7 @@ function run(input: Partial<StatusInput> & { server?: DittoServer }): DittoServe
   return computeStatus({ server: input.server ?? server(), now: T0, ...input });
 }
 function cond(status: DittoServerStatus, type: string): Condition | undefined {
-  return (status.conditions as Condition[] | undefined)?.find((c) => c.type === type);
+  return (status.conditions)?.find((c) => c.type === type);
 }
 function summary(status: DittoServerStatus): Record<string, string> {
   return Object.fromEntries(((status.conditions ?? []) as Condition[]).map((c) => [c.type, `${c.status}/${c.reason}`]));
