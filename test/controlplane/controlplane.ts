@@ -167,7 +167,12 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     ): Promise<ManagedProcess> => {
       const begin = performance.now();
       const proc = startProcess({ name, command: join(binDir, binary), args, logPath: join(logDir, `${name}.log`) }, watchdog);
-      await untilReady(proc, READY_TIMEOUT_MS[name], probe);
+      try {
+        await untilReady(proc, READY_TIMEOUT_MS[name], probe);
+      } catch (err) {
+        await proc.stop(STOP_GRACE_MS); // it may still be running after a readiness timeout
+        throw err;
+      }
       log(`${name} ready in ${((performance.now() - begin) / 1000).toFixed(1)} s`);
       return proc;
     };
