@@ -1,0 +1,304 @@
+/**
+ * The manager: owns the client, the shared cache, controllers, leader election, event recorders, the probe and
+ * metrics servers, and shutdown.
+ *
+ * Start order (controller-runtime): probe + metrics servers → informers (followers too: warm caches, no writes) →
+ * leader election → wait for every cache to sync (2 min, else fail) → controllers' workers.
+ * Stop (SIGTERM): controllers stop taking work and drain in-flight reconciles (30 s) → event recorders flush →
+ * the Lease is released → watches and servers close. Lease lost: `onLeaderLost` (default: exit 1 at once).
+ */
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { KubeClient, loadKubeConfig } from "./client.ts";
+import type { RequestCounter } from "./client.ts";
+import type { Clock } from "./clock.ts";
+import { Controller } from "./controller.ts";
+import type { ControllerMetrics, ControllerSpec, SourceSpec } from "./controller.ts";
+import { CrdAvailability } from "./discovery.ts";
+import { errorMessage } from "./errors.ts";
+import { apiEventSink } from "./event-sink.ts";
+import { EventRecorder } from "./events.ts";
+import type { InformerMetrics } from "./informer.ts";
+import { LeaderElector } from "./leader.ts";
+import type { LeaderElectionMetrics } from "./leader.ts";
+import { apiLeaseStore } from "./lease-store.ts";
+import { createLogger } from "./log.ts";
+import type { Logger } from "./log.ts";
+import { startMetricsServer, startProbeServer } from "./servers.ts";
+import type { Check, RunningServer } from "./servers.ts";
+import { SharedCache } from "./shared-cache.ts";
+
+/** The metric sinks the manager wires into its parts (see metrics.ts for the prom-client implementation). */
+export interface ManagerMetrics {
+  registry: { metrics(): Promise<string>; contentType: string };
+  requestCounter?: RequestCounter;
+  controller?(name: string): ControllerMetrics;
+  leaderElection?(name: string): LeaderElectionMetrics;
+  informer?: InformerMetrics;
+}
+
+export interface ManagerOptions {
+  /** Server-side-apply field manager of every write. */
+  fieldManager: string;
+  kubeConfig?: KubeConfig;
+  kubeconfigPath?: string | undefined;
+  client?: KubeClient;
+  logger?: Logger;
+  logLevel?: string;
+  metrics?: ManagerMetrics;
+  clock?: Clock;
+  metricsBindAddress?: string;
+  healthProbeBindAddress?: string;
+  leaderElect?: boolean;
+  leaderElectionNamespace?: string | undefined;
+  leaderElectionId?: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  /** Restrict namespaced watches to one namespace. */
+  namespace?: string | undefined;
+  /** Default workers per controller. */
+  concurrency?: number;
+  gracefulShutdownTimeoutMs?: number;
+  cacheSyncTimeoutMs?: number;
+  /** controller-runtime SyncPeriod (10 h). */
+  syncPeriodMs?: number;
+  /** `hostname_uuid` by default. */
+  identity?: string;
+  /** Leadership lost: by default log and exit(1) at once (a leader that lost its lease must not write). */
+  onLeaderLost?: () => void;
+}
+
+interface OptionalSource {
+  controller: Controller;
+  source: SourceSpec;
+}
+
+export class Manager {
+  readonly client: KubeClient;
+  readonly cache: SharedCache;
+  readonly logger: Logger;
+  readonly optionalApis: CrdAvailability;
+  readonly identity: string;
+  private readonly opts: ManagerOptions;
+  private readonly controllers: Controller[] = [];
+  private readonly optional: OptionalSource[] = [];
+  private readonly recorders = new Map<string, EventRecorder>();
+  private readonly healthChecks = new Map<string, Check>();
+  private readonly readyChecks = new Map<string, Check>();
+  private servers: RunningServer[] = [];
+  private elector: LeaderElector | undefined;
+  private electorRun: Promise<void> | undefined;
+  private readonly electorAbort = new AbortController();
+  private controllersStarted = false;
+  private state: "new" | "running" | "stopping" | "stopped" = "new";
+  private probePort: number | undefined;
+  private metricsPort: number | undefined;
+
+  constructor(opts: ManagerOptions) {
+    this.opts = opts;
+    this.logger = opts.logger ?? createLogger({ level: opts.logLevel ?? "info" });
+    this.identity = opts.identity ?? `${hostname()}_${randomUUID()}`;
+    this.client =
+      opts.client ??
+      new KubeClient(opts.kubeConfig ?? loadKubeConfig(opts.kubeconfigPath), {
+        fieldManager: opts.fieldManager,
+        requestCounter: opts.metrics?.requestCounter,
+      });
+    this.cache = new SharedCache({
+      client: this.client,
+      clock: opts.clock,
+      logger: this.logger,
+      metrics: opts.metrics?.informer,
+      namespace: opts.namespace,
+      resyncPeriodMs: opts.syncPeriodMs,
+    });
+    this.optionalApis = new CrdAvailability(this.cache, this.logger);
+    this.healthChecks.set("ping", () => true);
+    this.readyChecks.set("informers-synced", () => this.cache.hasSynced());
+  }
+
+  /** Ports actually bound (useful with `:0`). */
+  ports(): { probe: number | undefined; metrics: number | undefined } {
+    return { probe: this.probePort, metrics: this.metricsPort };
+  }
+
+  addHealthCheck(name: string, check: Check): void {
+    this.healthChecks.set(name, check);
+  }
+
+  addReadyCheck(name: string, check: Check): void {
+    this.readyChecks.set(name, check);
+  }
+
+  /** Register a controller; its informers are created now so that caches warm up even on followers. */
+  add(spec: ControllerSpec): Controller {
+    if (this.state !== "new") throw new Error("controllers must be added before start()");
+    const ctrl = new Controller(spec, {
+      logger: this.logger,
+      clock: this.opts.clock,
+      metrics: this.opts.metrics?.controller?.(spec.name),
+      defaultConcurrency: this.opts.concurrency,
+    });
+    for (const source of spec.sources) {
+      if (source.optionalCrd) {
+        this.optional.push({ controller: ctrl, source });
+        this.optionalApis.track(source.optionalCrd, source.resource.version, (available) => {
+          void this.onOptionalChange({ controller: ctrl, source }, available);
+        });
+      } else {
+        this.cache.informerFor(source.resource, source.selector);
+      }
+    }
+    this.controllers.push(ctrl);
+    return ctrl;
+  }
+
+  /** One events.k8s.io recorder per reporting controller, reporting instance `<controller>-<hostname>`. */
+  eventRecorder(reportingController: string): EventRecorder {
+    let r = this.recorders.get(reportingController);
+    if (!r) {
+      r = new EventRecorder({
+        sink: apiEventSink(this.client),
+        reportingController,
+        reportingInstance: `${reportingController}-${hostname()}`,
+        clock: this.opts.clock,
+        logger: this.logger,
+      });
+      this.recorders.set(reportingController, r);
+    }
+    return r;
+  }
+
+  isLeader(): boolean {
+    return this.opts.leaderElect ? (this.elector?.isLeader() ?? false) : this.state === "running";
+  }
+
+  /** Start everything; resolves once controllers run (leader) or the election campaign started (follower). */
+  async start(): Promise<void> {
+    if (this.state !== "new") throw new Error("manager already started");
+    this.state = "running";
+    const probe = await startProbeServer(this.opts.healthProbeBindAddress ?? ":8081", this.healthChecks, this.readyChecks);
+    const metrics = this.opts.metrics
+      ? await startMetricsServer(this.opts.metricsBindAddress ?? ":8080", this.opts.metrics.registry)
+      : undefined;
+    this.probePort = probe?.port;
+    this.metricsPort = metrics?.port;
+    this.servers = [probe, metrics].filter((s) => s !== undefined);
+    this.cache.start();
+    if (!this.opts.leaderElect) {
+      await this.startControllers();
+      return;
+    }
+    const namespace = this.opts.leaderElectionNamespace;
+    if (!namespace) throw new Error("leader election needs a namespace (--leader-election-namespace or POD_NAMESPACE)");
+    const name = this.opts.leaderElectionId ?? "controller-leader";
+    this.elector = new LeaderElector({
+      store: apiLeaseStore(this.client),
+      namespace,
+      name,
+      identity: this.identity,
+      leaseDurationMs: this.opts.leaseDurationMs,
+      renewDeadlineMs: this.opts.renewDeadlineMs,
+      retryPeriodMs: this.opts.retryPeriodMs,
+      clock: this.opts.clock,
+      releaseOnCancel: true,
+      logger: this.logger,
+      metrics: this.opts.metrics?.leaderElection?.(name),
+      onStartedLeading: () => {
+        this.startControllers().catch((err: unknown) => {
+          this.logger.error({ error: errorMessage(err) }, "could not start controllers");
+          this.leaderLost();
+        });
+      },
+      onStoppedLeading: (reason) => {
+        if (reason === "lost") this.leaderLost();
+      },
+    });
+    const elector = this.elector;
+    this.addHealthCheck("leaderElection", () => elector.check());
+    this.electorRun = elector.run(this.electorAbort.signal);
+  }
+
+  /**
+   * Graceful stop: no new work, in-flight reconciles drained (up to the shutdown timeout), events flushed, Lease
+   * released, watches and servers closed. Resolves true if every reconcile finished in time.
+   */
+  async stop(): Promise<boolean> {
+    if (this.state === "stopping" || this.state === "stopped") return true;
+    this.state = "stopping";
+    const timeout = this.opts.gracefulShutdownTimeoutMs ?? 30_000;
+    this.logger.info({ timeoutMs: timeout }, "Stopping and waiting for in-flight reconciles");
+    const drained = (await Promise.all(this.controllers.map((c) => c.stop(timeout)))).every(Boolean);
+    if (!drained) this.logger.error("in-flight reconciles did not finish within the graceful shutdown timeout");
+    await Promise.all([...this.recorders.values()].map((r) => r.stop()));
+    this.electorAbort.abort();
+    await this.electorRun;
+    await this.cache.stop();
+    await Promise.all(this.servers.map((s) => s.close()));
+    await this.client.close();
+    this.state = "stopped";
+    this.logger.info("Stopped");
+    return drained;
+  }
+
+  /** SIGTERM/SIGINT → graceful stop → exit 0 (1 if in-flight work had to be abandoned). */
+  handleSignals(exit: (code: number) => void = (code) => process.exit(code)): void {
+    const onSignal = (signal: string): void => {
+      this.logger.info({ signal }, "received signal, shutting down");
+      this.stop().then(
+        (drained) => {
+          exit(drained ? 0 : 1);
+        },
+        (err: unknown) => {
+          this.logger.error({ error: errorMessage(err) }, "shutdown failed");
+          exit(1);
+        },
+      );
+    };
+    process.once("SIGTERM", onSignal);
+    process.once("SIGINT", onSignal);
+  }
+
+  private leaderLost(): void {
+    if (this.state !== "running") return;
+    if (this.opts.onLeaderLost) {
+      this.opts.onLeaderLost();
+      return;
+    }
+    this.logger.fatal("leader election lost; exiting");
+    process.exit(1);
+  }
+
+  private async startControllers(): Promise<void> {
+    if (this.controllersStarted || this.state !== "running") return;
+    this.controllersStarted = true;
+    await this.cache.waitForSync(this.opts.cacheSyncTimeoutMs ?? 120_000);
+    if (this.state !== "running") return;
+    for (const ctrl of this.controllers) {
+      for (const source of ctrl.spec.sources) {
+        if (!source.optionalCrd) ctrl.attach(source, this.cache.informerFor(source.resource, source.selector));
+      }
+    }
+    for (const o of this.optional) {
+      if (this.optionalApis.isAvailable(o.source.optionalCrd!, o.source.resource.version)) {
+        o.controller.attach(o.source, this.cache.informerFor(o.source.resource, o.source.selector));
+      }
+    }
+    for (const ctrl of this.controllers) ctrl.start();
+  }
+
+  /** An optional CRD appeared or went away: start or stop its informer without a restart. */
+  private async onOptionalChange(o: OptionalSource, available: boolean): Promise<void> {
+    const { resource, selector } = o.source;
+    if (available) {
+      const informer = this.cache.informerFor(resource, selector);
+      if (this.controllersStarted) o.controller.attach(o.source, informer);
+      return;
+    }
+    const informer = this.cache.peek(resource, selector);
+    if (informer) o.controller.detach(informer);
+    await this.cache.remove(resource, selector);
+  }
+}
