@@ -126,6 +126,15 @@ export class FakeClock implements Clock {
     await settle();
   }
 
+  /**
+   * Moves time forward without firing anything, as a blocked event loop would; overdue timers fire on the next
+   * `advance`.
+   */
+  stall(ms: number): void {
+    if (!(ms >= 0)) throw new RangeError(`FakeClock.stall: ms must be >= 0, got ${ms}`);
+    this.current += ms;
+  }
+
   /** Advances exactly to the next pending timer and fires it (and any others due at that instant). */
   async advanceToNextTimer(): Promise<boolean> {
     const next = this.earliest();

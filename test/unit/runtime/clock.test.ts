@@ -78,6 +78,17 @@ describe("FakeClock", () => {
     assert.equal(await clock.advanceToNextTimer(), false);
   });
 
+  it("stall moves time without firing timers; the overdue ones fire on the next advance", async () => {
+    const clock = new FakeClock(0);
+    const fired: number[] = [];
+    clock.setTimeout(() => fired.push(clock.now()), 100);
+    clock.stall(500);
+    assert.deepEqual(fired, []);
+    assert.equal(clock.now(), 500);
+    await clock.advance(0);
+    assert.deepEqual(fired, [500]);
+  });
+
   it("rejects negative advances", async () => {
     await assert.rejects(new FakeClock().advance(-1), RangeError);
   });
