@@ -3,7 +3,8 @@
 # control plane in PostgreSQL, so the tests need a database they start and stop themselves.
 #
 #   hack/postgres.sh install                    install Debian's postgresql package if no server binaries exist
-#   hack/postgres.sh start DIR PORT USER PASS DB  initdb into DIR, listen on 127.0.0.1:PORT only, create role+database
+#   hack/postgres.sh start DIR PORT USER PASS DB  initdb into DIR, listen on 127.0.0.1:PORT only (TLS on), create
+#                                                 a role (allowed to create roles and databases) and its database
 #   hack/postgres.sh stop DIR                   stop the server started in DIR (fast shutdown) and remove DIR
 #
 # The server never touches the machine's default cluster: its data, socket and log live in DIR, it listens on
@@ -58,18 +59,23 @@ cmd_start() {
       || die "$dir is not reachable by the postgres user: its parent directories need o+x"
   fi
   chmod 700 "$dir"
-  local data="$dir/data" pwfile="$dir/superuser.pw"
+  local data="$dir/data"
   # The superuser authenticates over the private socket only (trust, socket mode 0700); TCP needs a password.
   as_owner "$bin/initdb" -D "$data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
     --encoding=UTF8 --locale=C >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
+  # TLS like the Percona operator's clusters (DittoFS connects to those with sslmode=require): a throwaway
+  # self-signed certificate, so clients can require encryption without verifying the server.
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
+    -keyout "$dir/server.key" -out "$dir/server.crt" 2>/dev/null || die "openssl could not make the server certificate"
+  chmod 600 "$dir/server.key"
+  if [[ $(id -u) -eq 0 ]]; then chown postgres: "$dir/server.key" "$dir/server.crt"; fi
   as_owner "$bin/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 start \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c unix_socket_permissions=0700 -c fsync=off" \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c unix_socket_permissions=0700 -c fsync=off -c ssl=on -c ssl_cert_file=$dir/server.crt -c ssl_key_file=$dir/server.key" \
     >/dev/null || { cat "$dir/server.log" >&2; die "server did not start"; }
-  rm -f "$pwfile"
   # Identifiers were checked above; the password is passed as a psql variable so quoting is psql's job.
   as_owner "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d postgres \
     -v pw="$password" <<SQL
-CREATE ROLE $user LOGIN PASSWORD :'pw';
+CREATE ROLE $user LOGIN CREATEROLE CREATEDB PASSWORD :'pw';
 CREATE DATABASE $db OWNER $user;
 SQL
   log "listening on 127.0.0.1:$port (data $data)"
