@@ -10,6 +10,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { Registry } from "prom-client";
 import { KubeClient, loadKubeConfig } from "./client.ts";
 import type { RequestCounter } from "./client.ts";
 import type { Clock } from "./clock.ts";
@@ -25,11 +26,12 @@ import type { LeaderElectionMetrics } from "./leader.ts";
 import { apiLeaseStore } from "./lease-store.ts";
 import { createLogger } from "./log.ts";
 import type { Logger } from "./log.ts";
+import { createRuntimeMetrics } from "./metrics.ts";
 import { startMetricsServer, startProbeServer } from "./servers.ts";
 import type { Check, RunningServer } from "./servers.ts";
 import { SharedCache } from "./shared-cache.ts";
 
-/** The metric sinks the manager wires into its parts (see metrics.ts for the prom-client implementation). */
+/** The metric sinks the manager wires into its parts; default: metrics.ts on a fresh prom-client Registry. */
 export interface ManagerMetrics {
   registry: { metrics(): Promise<string>; contentType: string };
   requestCounter?: RequestCounter;
@@ -81,6 +83,7 @@ export class Manager {
   readonly logger: Logger;
   readonly optionalApis: CrdAvailability;
   readonly identity: string;
+  readonly metrics: ManagerMetrics;
   private readonly opts: ManagerOptions;
   private readonly controllers: Controller[] = [];
   private readonly optional: OptionalSource[] = [];
@@ -98,19 +101,20 @@ export class Manager {
 
   constructor(opts: ManagerOptions) {
     this.opts = opts;
+    this.metrics = opts.metrics ?? createRuntimeMetrics(new Registry(), { clock: opts.clock });
     this.logger = opts.logger ?? createLogger({ level: opts.logLevel ?? "info" });
     this.identity = opts.identity ?? `${hostname()}_${randomUUID()}`;
     this.client =
       opts.client ??
       new KubeClient(opts.kubeConfig ?? loadKubeConfig(opts.kubeconfigPath), {
         fieldManager: opts.fieldManager,
-        requestCounter: opts.metrics?.requestCounter,
+        requestCounter: this.metrics.requestCounter,
       });
     this.cache = new SharedCache({
       client: this.client,
       clock: opts.clock,
       logger: this.logger,
-      metrics: opts.metrics?.informer,
+      metrics: this.metrics.informer,
       namespace: opts.namespace,
       resyncPeriodMs: opts.syncPeriodMs,
     });
@@ -138,7 +142,7 @@ export class Manager {
     const ctrl = new Controller(spec, {
       logger: this.logger,
       clock: this.opts.clock,
-      metrics: this.opts.metrics?.controller?.(spec.name),
+      metrics: this.metrics.controller?.(spec.name),
       defaultConcurrency: this.opts.concurrency,
     });
     for (const source of spec.sources) {
@@ -180,9 +184,7 @@ export class Manager {
     if (this.state !== "new") throw new Error("manager already started");
     this.state = "running";
     const probe = await startProbeServer(this.opts.healthProbeBindAddress ?? ":8081", this.healthChecks, this.readyChecks);
-    const metrics = this.opts.metrics
-      ? await startMetricsServer(this.opts.metricsBindAddress ?? ":8080", this.opts.metrics.registry)
-      : undefined;
+    const metrics = await startMetricsServer(this.opts.metricsBindAddress ?? ":8080", this.metrics.registry);
     this.probePort = probe?.port;
     this.metricsPort = metrics?.port;
     this.servers = [probe, metrics].filter((s) => s !== undefined);
@@ -205,7 +207,7 @@ export class Manager {
       clock: this.opts.clock,
       releaseOnCancel: true,
       logger: this.logger,
-      metrics: this.opts.metrics?.leaderElection?.(name),
+      metrics: this.metrics.leaderElection?.(name),
       onStartedLeading: () => {
         this.startControllers().catch((err: unknown) => {
           this.logger.error({ error: errorMessage(err) }, "could not start controllers");
