@@ -15,6 +15,11 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/** metav1.MicroTime for epoch ms: RFC 3339 with six fractional digits, as the API server writes it. */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
+}
+
 /** Node clamps longer delays to 1 ms (with a TimeoutOverflowWarning); longer waits are chained. */
 const MAX_TIMER_MS = 2_147_483_647;
 

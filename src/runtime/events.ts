@@ -11,59 +11,29 @@
  * Only `series` is ever PATCHed: the API server rejects updates to `note` and the other fields.
  * `publish` never throws and never waits: writes go through a bounded buffer to one background sender.
  */
-import { realClock, type Clock } from "./clock.ts";
+import { microTime, realClock, type Clock } from "./clock.ts";
+import {
+  EVENT_LIMITS,
+  truncateUtf8,
+  type EventSeries,
+  type EventSink,
+  type EventsV1Event,
+  type ObjectReference,
+  type PublishedEvent,
+} from "./event-types.ts";
 import type { Logger } from "./log.ts";
-import type { ObjectMeta } from "./objects.ts";
 import { TokenBucket } from "./ratelimit.ts";
 
-export interface ObjectReference {
-  apiVersion?: string;
-  kind?: string;
-  namespace?: string;
-  name?: string;
-  uid?: string;
-  resourceVersion?: string;
-  fieldPath?: string;
-}
-
-export interface EventSeries {
-  count: number;
-  /** MicroTime (RFC 3339 with microseconds). */
-  lastObservedTime: string;
-}
-
-export type EventType = "Normal" | "Warning";
-
-export interface EventsV1Event {
-  apiVersion: "events.k8s.io/v1";
-  kind: "Event";
-  metadata: ObjectMeta;
-  eventTime: string;
-  series?: EventSeries;
-  reportingController: string;
-  reportingInstance: string;
-  action: string;
-  reason: string;
-  regarding: ObjectReference;
-  related?: ObjectReference;
-  note?: string;
-  type: EventType;
-}
-
-export interface EventSink {
-  create(namespace: string, event: EventsV1Event): Promise<EventsV1Event>;
-  /** JSON merge patch (`application/merge-patch+json`). */
-  patch(namespace: string, name: string, mergePatch: object): Promise<EventsV1Event>;
-}
-
-export interface PublishedEvent {
-  regarding: ObjectReference;
-  related?: ObjectReference;
-  type: EventType;
-  reason: string;
-  action: string;
-  note: string;
-}
+export { EVENT_LIMITS, truncateUtf8 } from "./event-types.ts";
+export type {
+  EventSeries,
+  EventSink,
+  EventType,
+  EventsV1Event,
+  ObjectReference,
+  PublishedEvent,
+} from "./event-types.ts";
+export { microTime } from "./clock.ts";
 
 export interface EventRecorderOptions {
   sink: EventSink;
@@ -99,7 +69,6 @@ export interface EventRecorderStats {
   droppedInvalid: number;
 }
 
-export const EVENT_LIMITS = { reason: 128, action: 128, reportingController: 128, reportingInstance: 128, note: 1024 };
 const MAX_NAME = 253;
 
 /** client-go's numbers, except the series flush (see the file comment). */
@@ -134,20 +103,6 @@ interface Series {
   gaveUp: boolean;
   /** Idle too long: evict once the final write is done. */
   finishing: boolean;
-}
-
-/** Cuts `s` to at most `maxBytes` UTF-8 bytes (the API server counts bytes) without splitting a character. */
-export function truncateUtf8(s: string, maxBytes: number, marker = ""): string {
-  const buf = Buffer.from(s, "utf8");
-  if (buf.length <= maxBytes) return s;
-  let cut = Math.max(0, maxBytes - Buffer.byteLength(marker));
-  while (cut > 0 && (buf[cut]! & 0xc0) === 0x80) cut--;
-  return buf.subarray(0, cut).toString("utf8") + marker;
-}
-
-/** metav1.MicroTime: RFC 3339 with six fractional digits. */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 }
 
 function refKey(r: ObjectReference | undefined): string {

@@ -5,7 +5,7 @@
  * Leadership ends immediately when a renewal cannot succeed within `renewDeadlineMs` (or when we see another
  * holder); the manager then exits, because a leader that cannot prove its lease must not keep writing.
  */
-import { realClock, type Clock } from "./clock.ts";
+import { microTime, realClock, type Clock } from "./clock.ts";
 import type { Logger } from "./log.ts";
 import type { ObjectMeta } from "./objects.ts";
 
@@ -87,10 +87,6 @@ function recordOf(spec: LeaseSpec | undefined): LeaseRecord {
     renewTime: spec?.renewTime ?? "",
     leaseTransitions: spec?.leaseTransitions ?? 0,
   };
-}
-
-function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 }
 
 /** Resolves `false` as soon as `signal` aborts, otherwise with `work`'s result. */
