@@ -85,7 +85,12 @@ export function apiErrorFromResponse(httpCode: number, text: string, retryAfterH
 export function apiErrorFromStatus(status: Status, fallbackCode = 500, retryAfterSeconds?: number): ApiError {
   const code = typeof status.code === "number" && status.code > 0 ? status.code : fallbackCode;
   const reason = status.reason ?? REASON_BY_CODE[code] ?? "";
-  const message = status.message ?? (reason || `HTTP ${code}`);
+  let message = status.message ?? (reason || `HTTP ${code}`);
+  // Validation failures put the useful part (which field, which test op) in the causes.
+  const causes = (status.details?.causes ?? [])
+    .map((c) => [c.field, c.message].filter(Boolean).join(": "))
+    .filter((c) => c && !message.includes(c));
+  if (causes.length > 0) message += ` (${causes.join("; ")})`;
   return new ApiError(code, reason, message, status, retryAfterSeconds ?? status.details?.retryAfterSeconds);
 }
 

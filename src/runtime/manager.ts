@@ -8,6 +8,7 @@
  * the Lease is released → watches and servers close. Lease lost: `onLeaderLost` (default: exit 1 at once).
  */
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { Registry } from "prom-client";
@@ -71,6 +72,18 @@ export interface ManagerOptions {
   /** Leadership lost: by default log and exit(1) at once (a leader that lost its lease must not write). */
   onLeaderLost?: () => void;
 }
+
+/** The namespace this pod runs in: $POD_NAMESPACE (downward API) or the service account's namespace file. */
+function podNamespace(): string | undefined {
+  if (process.env.POD_NAMESPACE) return process.env.POD_NAMESPACE;
+  try {
+    return readFileSync(SERVICE_ACCOUNT_NAMESPACE_FILE, "utf8").trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const SERVICE_ACCOUNT_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
 interface OptionalSource {
   controller: Controller;
@@ -193,7 +206,7 @@ export class Manager {
       await this.startControllers();
       return;
     }
-    const namespace = this.opts.leaderElectionNamespace;
+    const namespace = this.opts.leaderElectionNamespace ?? podNamespace();
     if (!namespace) throw new Error("leader election needs a namespace (--leader-election-namespace or POD_NAMESPACE)");
     const name = this.opts.leaderElectionId ?? "controller-leader";
     this.elector = new LeaderElector({
