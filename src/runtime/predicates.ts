@@ -32,6 +32,11 @@ export const finalizersChanged: Predicate = {
   update: (old, obj) => !sameList(old.metadata.finalizers, obj.metadata.finalizers),
 };
 
+/** Updates pass when deletion started (deletionTimestamp appeared or changed). */
+export const deletionTimestampChanged: Predicate = {
+  update: (old, obj) => old.metadata.deletionTimestamp !== obj.metadata.deletionTimestamp,
+};
+
 export const labelsChanged: Predicate = {
   update: (old, obj) => !sameMap(old.metadata.labels, obj.metadata.labels),
 };
@@ -75,3 +80,10 @@ function sameMap(a: Record<string, string> | undefined, b: Record<string, string
   const kx = Object.keys(x);
   return kx.length === Object.keys(y).length && kx.every((k) => x[k] === y[k]);
 }
+
+/**
+ * The usual primary predicate with the finalizer helper: spec changes (generation), our finalizer landing (the
+ * helper adds it and waits for that event before `apply`), and deletion starting. Status-only writes and resyncs
+ * are still swallowed.
+ */
+export const specOrLifecycleChanged: Predicate = or(generationChanged, finalizersChanged, deletionTimestampChanged);
