@@ -99,7 +99,7 @@ describe("graceful shutdown", () => {
     assert.deepEqual(exit, { code: 0, signal: null }, m.describe());
     assert.ok(m.has("reconcile-done", "slow"), "the in-flight reconcile finished before exit");
     const lease = await readLease("graceful");
-    assert.equal(lease?.spec?.holderIdentity ?? "", "", "lease released");
+    assert.equal(lease?.spec?.holderIdentity ?? "", "", `lease released\n${m.describe()}`);
     assert.equal(lease?.spec?.leaseDurationSeconds, 1);
   });
 });
