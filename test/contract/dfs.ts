@@ -55,6 +55,39 @@ function baseEnv(env: Record<string, string>, home: string): Record<string, stri
   return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, ...env };
 }
 
+export interface ValidateReport {
+  code: number;
+  /** stdout and stderr together, for messages. */
+  output: string;
+  ok: boolean;
+  warnings: string[];
+  /** Keys dfs ignored (its `WARNING: config contains unknown keys` line), empty when none. */
+  unknownKeys: string[];
+  /** The effective settings from the summary, after env overrides. */
+  databaseType?: string;
+  apiHost?: string;
+  apiTls?: string;
+}
+
+/** `dfs config validate` on a config file with exactly the given env, parsed. */
+export async function validateConfig(binary: string, configPath: string, env: Record<string, string>, home: string): Promise<ValidateReport> {
+  const result = await runDfs(binary, ["config", "validate", "--config", configPath], env, home);
+  const output = `${result.stdout}\n${result.stderr}`;
+  const summary = (label: string): string | undefined => new RegExp(`^\\s*${label}:\\s*(\\S+)`, "m").exec(result.stdout)?.[1];
+  const unknown = /unknown keys \(ignored\):\s*(.*)$/im.exec(output)?.[1];
+  const warningBlock = /^Warnings:\n((?:\s+- .*\n?)*)/m.exec(result.stdout)?.[1] ?? "";
+  return {
+    code: result.code,
+    output,
+    ok: result.code === 0 && /^Validation: OK/m.test(result.stdout),
+    warnings: warningBlock.split("\n").map((l) => l.replace(/^\s+- /, "").trim()).filter((l) => l !== ""),
+    unknownKeys: unknown ? unknown.split(",").map((k) => k.trim()).filter((k) => k !== "") : [],
+    databaseType: summary("Database type"),
+    apiHost: summary("API host"),
+    apiTls: summary("API TLS"),
+  };
+}
+
 let watchdog: Watchdog | undefined;
 
 export interface StopResult {
