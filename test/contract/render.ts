@@ -51,7 +51,11 @@ export function defaulted(manifest: unknown): DittoServer {
   return server;
 }
 
-export function renderPod(server: DittoServer, resources: FixtureResources): RenderedPod {
+/**
+ * Renders the pod. `existing` Secrets (a previous render's, possibly edited by the test) win over fresh ones,
+ * as in a cluster: generated Secrets are created once and never regenerated, user Secrets stay as the user left them.
+ */
+export function renderPod(server: DittoServer, resources: FixtureResources, existing?: ReadonlyMap<string, KubeObject>): RenderedPod {
   const secrets = new Map<string, KubeObject>();
   for (const generated of [desiredJwtSecret(server, randomBytes(JWT_SECRET_BYTES)), desiredAdminSecret(server, randomBytes(ADMIN_PASSWORD_BYTES))]) {
     if (generated) secrets.set(generated.metadata.name!, generated);
@@ -70,6 +74,7 @@ export function renderPod(server: DittoServer, resources: FixtureResources): Ren
       if (value !== undefined) addKey(secrets, use.name, use.key, value);
     }
   }
+  for (const [name, secret] of existing ?? []) secrets.set(name, structuredClone(secret));
   const config = renderConfig(server);
   const hash = configHash(config, consumedSecrets(uses, secrets).hashValues);
   const configMap = desiredConfigMap(server, config);
