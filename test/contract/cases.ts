@@ -106,6 +106,8 @@ export function matrixCases(): ContractCase[] {
       identity: { jwt: { accessTokenDuration: "1h30m", refreshTokenDuration: "24h" } },
       logging: { level: "DEBUG", format: "text", output: "stderr" },
     }, { holdClientDuringDrain: true }),
+    // Named like the env prefix: its Service dittofs-metrics would inject DITTOFS_METRICS_PORT through service links.
+    m("dittofs", { metrics: { enabled: true } }),
     m("grace-period-explicit", { shutdownTimeout: "5s", terminationGracePeriodSeconds: 120 }, { holdClientDuringDrain: true }),
   ];
 }

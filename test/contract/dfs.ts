@@ -115,7 +115,10 @@ export function startDfs(launch: Launch, runDir: string, logName = "dfs.log"): D
   watchdog ??= startWatchdog();
   const logPath = join(runDir, logName);
   const fd = openSync(logPath, "a");
-  const child = spawn(launch.command, launch.args, { env: baseEnv(launch.env, join(runDir, "home")), stdio: ["ignore", fd, fd] });
+  // HOME and the working directory stand for the image's /app, read-only in the pod: tests check it stays empty.
+  const home = join(runDir, "home");
+  mkdirSync(home, { recursive: true });
+  const child = spawn(launch.command, launch.args, { cwd: home, env: baseEnv(launch.env, home), stdio: ["ignore", fd, fd] });
   closeSync(fd);
   if (child.pid === undefined) throw new Error(`could not start ${launch.command}`);
   const pid = child.pid;

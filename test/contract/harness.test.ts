@@ -9,12 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseDocument } from "yaml";
-import { sampleCases } from "./cases.ts";
+import { matrixCases, sampleCases } from "./cases.ts";
 import { makePki } from "./certs.ts";
 import type { TestPki } from "./certs.ts";
 import { dfsBinary, startDfs, validateConfig, waitForHttp200 } from "./dfs.ts";
 import type { EnvVar } from "./pod.ts";
-import { containerOf, prepareLaunch } from "./pod.ts";
+import { containerOf, podSpecOf, prepareLaunch } from "./pod.ts";
 import { podAddress, runProbe } from "./probe.ts";
 import { defaulted, renderPod } from "./render.ts";
 import type { RenderedPod } from "./render.ts";
@@ -94,6 +94,20 @@ describe("contract harness negative controls", () => {
     assert.equal(report.databaseType, "sqlite", report.output);
   });
 
+  it("with service links on, a server named dittofs would read its metrics Service's link variable as metrics.port", async () => {
+    const dir = join(work, "service-links");
+    mkdirSync(dir);
+    const named = matrixCases().find((c) => c.name === "matrix dittofs");
+    assert.ok(named);
+    const rendered = renderPod(defaulted(named.manifest), { pki });
+    delete podSpecOf(rendered.statefulSet).enableServiceLinks;
+    const launch = prepareLaunch({ ...rendered, containerName: "dittofs", binary, dir, freePorts: [1, 2] });
+    assert.match(launch.env.DITTOFS_METRICS_PORT ?? "", /^tcp:\/\//);
+    const report = await validateConfig(binary, launch.configPath, launch.env, join(dir, "home"));
+    assert.equal(report.ok, false, report.output);
+    assert.match(report.output, /metrics\.port/);
+  });
+
   it("a pod whose required Secret key is missing does not start; a missing optional key drops the variable", () => {
     const dir = join(work, "secrets");
     const rendered = renderPod(defaulted(sample("dittoserver-minimal.yaml")), { pki });
@@ -145,6 +159,7 @@ describe("contract harness negative controls", () => {
         configPath: "",
         ports: new Map(),
         pathsOutsideMounts: [],
+        dirsOutsideVolumes: [],
         root: dir,
         hostPath: (p) => p,
       },

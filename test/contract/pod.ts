@@ -16,6 +16,7 @@ import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, posix } from "node:path";
 import { parseDocument } from "yaml";
 import type { KubeObject } from "../../src/runtime/objects.ts";
+import { serviceLinkEnv } from "./service-links.ts";
 
 export interface EnvVar {
   name: string;
@@ -74,6 +75,7 @@ export interface Volume {
 
 export interface PodTemplateSpec {
   terminationGracePeriodSeconds?: number;
+  enableServiceLinks?: boolean;
   initContainers?: Container[];
   containers: Container[];
   volumes?: Volume[];
@@ -105,6 +107,8 @@ export interface Launch {
   ports: Map<number, number>;
   /** Absolute pod paths named by the config or env that are not under any volume mount. */
   pathsOutsideMounts: string[];
+  /** Directories standing for places in the image's own filesystem (defaults of unset XDG/TMPDIR vars). */
+  dirsOutsideVolumes: string[];
   /** The root directory standing in for the container's filesystem. */
   root: string;
   /** Maps a path inside the pod to its place on this machine. */
@@ -123,6 +127,8 @@ export interface LaunchInputs {
   dir: string;
   /** Free host ports for the container ports the config binds (API, metrics…), taken in order. */
   freePorts: number[];
+  /** Services of the pod's namespace, for the kubelet's service-link variables. */
+  services?: readonly KubeObject[];
 }
 
 export function podSpecOf(statefulSet: KubeObject): PodTemplateSpec {
@@ -197,7 +203,8 @@ function materialiseVolume(volume: Volume, target: string, inputs: LaunchInputs)
   }
 }
 
-function resolveEnv(container: Container, inputs: LaunchInputs): Record<string, string> {
+/** A container's env as the kubelet resolves it (Secret and ConfigMap references looked up in `inputs`). */
+export function resolveContainerEnv(container: Container, inputs: Pick<LaunchInputs, "configMaps" | "secrets">): Record<string, string> {
   if (container.envFrom && container.envFrom.length > 0) throw new Error("envFrom is not supported by the contract harness");
   const env: Record<string, string> = {};
   for (const variable of container.env ?? []) {
@@ -260,9 +267,11 @@ export function prepareLaunch(inputs: LaunchInputs): Launch {
     return free;
   };
 
-  const env = resolveEnv(container, inputs);
+  // Service links first: the container's own env wins over them, as in the kubelet.
+  const env = { ...serviceLinkEnv(inputs.services ?? [], pod.enableServiceLinks), ...resolveContainerEnv(container, inputs) };
   for (const [name, value] of Object.entries(env)) {
-    if (name === "DITTOFS_CONTROLPLANE_PORT" || name === "DITTOFS_METRICS_PORT") env[name] = String(movePort(Number(value)));
+    // A listener port set by env moves like one from the file; anything else there is dfs's to reject.
+    if ((name === "DITTOFS_CONTROLPLANE_PORT" || name === "DITTOFS_METRICS_PORT") && /^\d+$/.test(value)) env[name] = String(movePort(Number(value)));
     else env[name] = remapPath(value, `env ${name}`);
   }
 
@@ -302,11 +311,15 @@ export function prepareLaunch(inputs: LaunchInputs): Launch {
   const writtenConfig = doc.toString({ lineWidth: 0 });
   writeFileSync(configPath, writtenConfig);
 
-  // What a container would have without these: $HOME-relative XDG dirs and /tmp. Keep them inside the run.
+  // What a container would have without these: $HOME-relative XDG dirs and /tmp. Keep them inside the run; the
+  // ones not on a volume stand for the image's (read-only) filesystem and are reported as such.
+  const outsideVolumes: string[] = [];
   for (const [name, sub] of [["XDG_CONFIG_HOME", "xdg-config"], ["XDG_STATE_HOME", "xdg-state"], ["TMPDIR", "tmp"]] as const) {
     if (env[name] !== undefined) continue; // rendered: a pod gets exactly that, so must we
-    const dir = name === "TMPDIR" && mounts.some((m) => m.mountPath === "/tmp") ? join(root, "tmp") : join(inputs.dir, sub);
+    const onVolume = name === "TMPDIR" && mounts.some((m) => m.mountPath === "/tmp");
+    const dir = onVolume ? join(root, "tmp") : join(inputs.dir, sub);
     mkdirSync(dir, { recursive: true });
+    if (!onVolume) outsideVolumes.push(dir);
     env[name] = dir;
   }
 
@@ -321,6 +334,7 @@ export function prepareLaunch(inputs: LaunchInputs): Launch {
     configPath,
     ports,
     pathsOutsideMounts: [...outside],
+    dirsOutsideVolumes: outsideVolumes,
     root,
     hostPath,
   };

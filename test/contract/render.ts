@@ -10,6 +10,7 @@ import { desiredConfigMap, renderConfig } from "../../src/dittoserver/config.ts"
 import { configHash } from "../../src/dittoserver/hash.ts";
 import { consumedSecrets, referencedSecrets } from "../../src/dittoserver/secretrefs.ts";
 import { desiredAdminSecret, desiredJwtSecret, JWT_SECRET_BYTES, ADMIN_PASSWORD_BYTES } from "../../src/dittoserver/secrets.ts";
+import { desiredServices } from "../../src/dittoserver/services.ts";
 import { desiredStatefulSet } from "../../src/dittoserver/statefulset.ts";
 import type { KubeObject } from "../../src/runtime/objects.ts";
 import { perconaUserSecretData, tlsSecretData, userValue } from "./fixtures.ts";
@@ -24,6 +25,8 @@ export interface RenderedPod {
   statefulSet: KubeObject;
   secrets: Map<string, KubeObject>;
   configMaps: Map<string, KubeObject>;
+  /** The Services the operator creates next to the pod (the kubelet turns them into env vars). */
+  services: KubeObject[];
   /** The admin password, read from the Secret key the pod's env consumes. */
   adminPassword: string;
 }
@@ -90,6 +93,7 @@ export function renderPod(server: DittoServer, resources: FixtureResources, exis
     statefulSet,
     secrets,
     configMaps: new Map([[configMap.metadata.name!, configMap]]),
+    services: desiredServices(server),
     adminPassword: Buffer.from(adminData, "base64").toString("utf8"),
   };
 }

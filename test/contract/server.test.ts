@@ -6,7 +6,8 @@
  * drains within the grace period.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -17,7 +18,7 @@ import { makePki } from "./certs.ts";
 import type { TestPki } from "./certs.ts";
 import { dfsBinary, tail, validateConfig } from "./dfs.ts";
 import { openConnection, parseJson, request } from "./http.ts";
-import { podSpecOf } from "./pod.ts";
+import { podSpecOf, resolveContainerEnv } from "./pod.ts";
 import { startPostgres } from "./postgres.ts";
 import type { Database, PostgresServer } from "./postgres.ts";
 import { hostPort, preStopSeconds, runProbe } from "./probe.ts";
@@ -100,6 +101,22 @@ describe("DittoFS v0.29.0 runs what the operator renders", () => {
       it("every file path in config.yaml and the env lies on a pod volume", () => {
         assert.deepEqual(session.launch.pathsOutsideMounts, []);
       });
+
+      if (initContainersOf(c)) {
+        it("its init containers finish against the real database", async () => {
+          const { rendered } = session;
+          const inits = podSpecOf(rendered.statefulSet).initContainers ?? [];
+          assert.ok(inits.length > 0, "a Percona pod should wait for its cluster rather than crash-loop on the first migration");
+          for (const init of inits) {
+            const env = resolveContainerEnv(init, rendered);
+            const [command, ...args] = init.command ?? [];
+            assert.ok(command, `init container ${init.name} has no command`);
+            // Bounded well below the script's own limit: a wait that does not end quickly here never will.
+            const result = await runCommand(command, args, env, 30_000);
+            assert.equal(result.code, 0, `init container ${init.name}: ${result.output}`);
+          }
+        });
+      }
 
       it("passes the StatefulSet's startup, liveness and readiness probes", async (t) => {
         const { container, launch, rendered } = session;
@@ -225,9 +242,37 @@ describe("DittoFS v0.29.0 runs what the operator renders", () => {
           client?.destroy();
         }
       });
+
+      it("wrote nothing outside its volumes (the container's root filesystem is read-only)", () => {
+        const readOnly = (session.container as { securityContext?: { readOnlyRootFilesystem?: boolean } }).securityContext?.readOnlyRootFilesystem;
+        const written = [join(dir, "home"), ...session.launch.dirsOutsideVolumes].flatMap((d) => filesUnder(d));
+        assert.deepEqual(written, [], `files written outside any volume${readOnly ? " would fail on the read-only root filesystem" : " are lost at restart"}`);
+      });
     });
   });
 });
+
+/** Every file below `dir` (recursively), as paths; empty for a missing directory. */
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => !e.isDirectory())
+    .map((e) => join(e.parentPath, e.name));
+}
+
+function initContainersOf(c: { manifest: Record<string, unknown> }): boolean {
+  return (c.manifest.spec as { percona?: { enabled?: boolean } }).percona?.enabled === true;
+}
+
+/** Runs an init container's command on this machine with exactly its env (plus PATH). */
+function runCommand(command: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
+      if (err && typeof err.code !== "number") reject(new Error(`${command}: ${err.message}`));
+      else resolve({ code: typeof err?.code === "number" ? err.code : 0, output: `${stdout}${stderr}` });
+    });
+  });
+}
 
 function isMtlsCase(manifest: Record<string, unknown>): boolean {
   return (manifest.spec as { controlPlane?: { clientCASecretName?: string } }).controlPlane?.clientCASecretName !== undefined;

@@ -53,6 +53,7 @@ export async function openSession(rendered: RenderedPod, binary: string, dir: st
       statefulSet: rendered.statefulSet,
       configMaps: rendered.configMaps,
       secrets: rendered.secrets,
+      services: rendered.services,
       containerName: CONTAINER_NAME,
       binary,
       dir,
