@@ -246,11 +246,15 @@ export function prepareLaunch(inputs: LaunchInputs): Launch {
   }
 
   const outside = new Set<string>();
+  // The image's own filesystem is not here (and is read-only in the pod): paths outside every volume point below a
+  // regular file, so dfs can neither read nor create anything there, and never touches this machine's real paths.
+  const imageFs = join(inputs.dir, "image-filesystem");
+  writeFileSync(imageFs, "stands for the container image's read-only filesystem\n");
   const remapPath = (value: string, key: string): string => {
     if (!value.startsWith("/") || URL_PATH_KEYS.has(key)) return value;
     if (!mounts.some((m) => isUnder(value, m.mountPath))) {
       outside.add(`${key}=${value}`);
-      return value;
+      return join(imageFs, value);
     }
     return join(root, value);
   };
