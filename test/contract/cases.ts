@@ -111,6 +111,26 @@ export function matrixCases(): ContractCase[] {
           "which the image lacks, and exits (SMB Kerberos provider): require one of them in the CRD",
       },
     ),
+    m(
+      "ldap-private-ca",
+      {
+        identity: {
+          ldap: {
+            enabled: true,
+            url: "ldaps://ldap.example.com:636",
+            baseDN: "dc=example,dc=com",
+            bindDN: "cn=dittofs,dc=example,dc=com",
+            bindPasswordSecretRef: { name: "ldap-bind", key: "password" },
+            caCertFile: "/etc/dittofs/ldap-ca.crt",
+          },
+        },
+      },
+      {
+        knownDrift:
+          "drift: identity.ldap.caCertFile can only name a file already in the image: nothing mounts a private CA " +
+          "(PATHS.ldapCA / VOLUMES.ldapCA exist but are unused): add a caCertSecretRef mounted at /ldap-ca/ca.crt",
+      },
+    ),
     m("log-file-on-volume", { logging: { output: "/data/controlplane/log/dittofs.log" } }),
     m(
       "log-file-outside-volumes",
