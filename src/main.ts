@@ -27,7 +27,7 @@ if (parsed.flags.help) {
 }
 const { flags, options } = parsed;
 const logger = createLogger({ level: flags.logLevel, name: "dittofs-operator" });
-const manager = createOperator({ ...flags, kubeconfigPath: flags.kubeconfig, logger }, options);
+const { manager } = createOperator({ ...flags, kubeconfigPath: flags.kubeconfig, logger }, options);
 manager.handleSignals();
 await manager.start();
 logger.info({ version: OPERATOR_VERSION, namespace: flags.namespace ?? "(all)", clusterDomain: options.clusterDomain }, "dittofs-operator started");

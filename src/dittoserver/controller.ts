@@ -4,7 +4,7 @@
  */
 import { CONTROLLER_NAME, FIELD_MANAGER, FINALIZER } from "../api/constants.ts";
 import type { DittoServer } from "../api/types.ts";
-import type { ControllerSpec, ReconcileResult } from "../runtime/controller.ts";
+import type { Controller, ReconcileResult } from "../runtime/controller.ts";
 import { controller } from "../runtime/controller.ts";
 import { finalizer, finalizerAction } from "../runtime/finalizer.ts";
 import { Manager } from "../runtime/manager.ts";
@@ -32,7 +32,7 @@ function byInstanceLabel(obj: KubeObject): string[] {
 }
 
 /** Register the DittoServer controller on `manager`. */
-export function dittoServerController(manager: Manager, options: OperatorOptions = OPERATOR_DEFAULTS): ControllerSpec {
+export function dittoServerController(manager: Manager, options: OperatorOptions = OPERATOR_DEFAULTS): Controller {
   const servers = manager.cache.informerFor(DITTOSERVERS);
   // Index values carry the namespace: a Secret only matters to DittoServers of its own namespace.
   servers.addIndex(BY_SECRET, (s) => referencedSecretNames(s as DittoServer).map((n) => `${s.metadata.namespace ?? ""}/${n}`));
@@ -75,13 +75,11 @@ export function dittoServerController(manager: Manager, options: OperatorOptions
       }
       return result;
     });
-  manager.add(spec);
-  return spec;
+  return manager.add(spec);
 }
 
-/** A manager running the DittoServer controller. */
-export function createOperator(managerOptions: Omit<ManagerOptions, "fieldManager">, options: OperatorOptions = OPERATOR_DEFAULTS): Manager {
+/** A manager running the DittoServer controller (the controller is returned for tests that enqueue keys). */
+export function createOperator(managerOptions: Omit<ManagerOptions, "fieldManager">, options: OperatorOptions = OPERATOR_DEFAULTS): { manager: Manager; controller: Controller } {
   const manager = new Manager({ ...managerOptions, fieldManager: FIELD_MANAGER });
-  dittoServerController(manager, options);
-  return manager;
+  return { manager, controller: dittoServerController(manager, options) };
 }

@@ -26,15 +26,16 @@ export function stableHash(value: unknown): string {
   return createHash("sha256").update(JSON.stringify(canonical(value))).digest("hex").slice(0, 32);
 }
 
+/** Go's zero values: the API server omits them (`omitempty`), so a 0 or "" we send reads back as absent. */
 function isEmpty(value: unknown): boolean {
-  if (value === undefined || value === null) return true;
+  if (value === undefined || value === null || value === 0 || value === "") return true;
   if (Array.isArray(value)) return value.length === 0;
   return typeof value === "object" && Object.keys(value).length === 0;
 }
 
 /**
  * Every field set in `desired` has the same value in `observed` (extra fields in `observed`, such as defaults
- * the API server added, do not matter; an empty object or list we send equals an absent one).
+ * the API server added, do not matter; an empty object or list, a 0 or "" we send equals an absent one).
  */
 export function containsFields(observed: unknown, desired: unknown): boolean {
   if (desired === undefined || desired === null) return true;
@@ -63,4 +64,17 @@ export function needsApply(stamped: KubeObject, observed: KubeObject | undefined
   const want = stamped.metadata.annotations?.[APPLIED_HASH_ANNOTATION];
   if (observed.metadata.annotations?.[APPLIED_HASH_ANNOTATION] !== want) return true;
   return !containsFields(observed, stamped);
+}
+
+/** Path of the first field of `desired` that `observed` lacks or holds differently (for debug logs). */
+export function firstDifference(observed: unknown, desired: unknown, path = ""): string | undefined {
+  if (containsFields(observed, desired)) return undefined;
+  if (desired !== null && typeof desired === "object" && observed !== null && typeof observed === "object") {
+    if (Array.isArray(desired) && Array.isArray(observed) && desired.length !== observed.length) return `${path} (length ${observed.length} ≠ ${desired.length})`;
+    for (const [k, d] of Object.entries(desired)) {
+      const found = firstDifference((observed as Record<string, unknown>)[k], d, `${path}.${k}`);
+      if (found) return found;
+    }
+  }
+  return `${path}: ${JSON.stringify(observed)?.slice(0, 80)} ≠ ${JSON.stringify(desired)?.slice(0, 80)}`;
 }

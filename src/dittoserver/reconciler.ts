@@ -13,7 +13,7 @@ import type { Manager } from "../runtime/manager.ts";
 import type { KubeObject } from "../runtime/objects.ts";
 import { CORE } from "../runtime/resources.ts";
 import type { ResourceType } from "../runtime/resources.ts";
-import { needsApply, withAppliedHash } from "./drift.ts";
+import { firstDifference, needsApply, withAppliedHash } from "./drift.ts";
 import type { EventSpec, PassFacts } from "./events.ts";
 import { transitionEvents } from "./events.ts";
 import { DITTOSERVERS, PERCONA_CLUSTERS, PERCONA_CRD, PVCS, resourceOf, SERVICE_MONITOR_CRD, SERVICE_MONITORS, STORAGE_CLASSES } from "./kinds.ts";
@@ -117,6 +117,7 @@ async function performWrites(client: KubeClient, manager: Manager, server: Ditto
     const seen = cached(manager, res, namespace, childName);
     const stamped = withAppliedHash(desired);
     if (!needsApply(stamped, seen)) return seen;
+    if (seen) manager.logger.debug({ child: `${desired.kind}/${childName}`, difference: firstDifference(seen, stamped) }, "applying a changed child");
     const applied = await client.apply(res, stamped);
     if (!seen) created.push(`${desired.kind}/${childName}`);
     return applied;
