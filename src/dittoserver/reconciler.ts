@@ -194,12 +194,16 @@ export function publishEvents(recorder: EventRecorder, server: DittoServer, even
 /** Write the status through the status subresource when it differs from what the object carries. */
 export async function writeStatus(client: KubeClient, server: DittoServer, next: NonNullable<DittoServer["status"]>): Promise<void> {
   if (statusEqual(server.status, next)) return;
-  await client.applyStatus(DITTOSERVERS, {
-    apiVersion: server.apiVersion,
-    kind: server.kind,
-    metadata: { name: server.metadata.name, namespace: server.metadata.namespace },
-    status: next,
-  } as KubeObject);
+  try {
+    await client.applyStatus(DITTOSERVERS, {
+      apiVersion: server.apiVersion,
+      kind: server.kind,
+      metadata: { name: server.metadata.name, namespace: server.metadata.namespace },
+      status: next,
+    } as KubeObject);
+  } catch (err) {
+    if (!isNotFound(err)) throw err; // gone meanwhile: its next event says so
+  }
 }
 
 /** One apply pass of a live DittoServer that carries our finalizer. */

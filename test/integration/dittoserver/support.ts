@@ -1,0 +1,126 @@
+/**
+ * Helpers of the DittoServer end-to-end tests: the operator in-process (a Manager with the real controller,
+ * restricted to the test namespace, metrics on a private registry to count its writes), typed reads, waits on
+ * conditions and events.
+ */
+import assert from "node:assert/strict";
+import { Registry } from "prom-client";
+import { API_VERSION, KIND } from "../../../src/api/constants.ts";
+import type { DittoServerStatus } from "../../../src/api/types.ts";
+import { createOperator } from "../../../src/dittoserver/controller.ts";
+import { DITTOSERVERS, OPERATOR_DEFAULTS } from "../../../src/dittoserver/kinds.ts";
+import type { OperatorOptions } from "../../../src/dittoserver/kinds.ts";
+import { KubeClient } from "../../../src/runtime/client.ts";
+import type { Controller } from "../../../src/runtime/controller.ts";
+import type { Manager } from "../../../src/runtime/manager.ts";
+import { createRuntimeMetrics } from "../../../src/runtime/metrics.ts";
+import type { Condition, KubeObject } from "../../../src/runtime/objects.ts";
+import { CORE } from "../../../src/runtime/resources.ts";
+import { createLogger } from "../../../src/runtime/log.ts";
+import { testKubeConfig, waitFor } from "../../controlplane/testenv.ts";
+
+export { installCrd } from "../api/support.ts";
+
+/** Short timings so a file runs in seconds; the real defaults are unit-tested. */
+export const TEST_OPTIONS: OperatorOptions = { ...OPERATOR_DEFAULTS, deletionPodWarningMs: 3_000, deletionPodTimeoutMs: 6_000, pollMs: 2_000, resyncMs: 60_000 };
+
+export interface RunningOperator {
+  manager: Manager;
+  controller: Controller;
+  /** Write requests (POST, PUT, PATCH, DELETE) the operator has sent so far. */
+  writes(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+export async function startOperator(namespace: string, options: OperatorOptions = TEST_OPTIONS): Promise<RunningOperator> {
+  const registry = new Registry();
+  const { manager, controller } = createOperator(
+    {
+      kubeConfig: testKubeConfig(),
+      namespace,
+      metricsBindAddress: "0",
+      healthProbeBindAddress: "0",
+      metrics: createRuntimeMetrics(registry),
+      logger: createLogger({ level: process.env.DITTOFS_TEST_OPERATOR_LOG ?? "warn", name: "operator" }),
+      gracefulShutdownTimeoutMs: 5_000,
+    },
+    options,
+  );
+  await manager.start();
+  return {
+    manager,
+    controller,
+    writes: async () => {
+      const metric = (await registry.getSingleMetric("rest_client_requests_total")?.get())?.values ?? [];
+      return metric.filter((v) => WRITE_METHODS.has(String(v.labels.method))).reduce((sum, v) => sum + v.value, 0);
+    },
+    stop: async () => {
+      await manager.stop();
+    },
+  };
+}
+
+/** An admin client for the test's own reads and writes. */
+export function adminClient(): KubeClient {
+  return new KubeClient(testKubeConfig(), { fieldManager: "dittofs-e2e-tests" });
+}
+
+export function dittoServer(namespace: string, name: string, spec: Record<string, unknown>): KubeObject {
+  return { apiVersion: API_VERSION, kind: KIND, metadata: { name, namespace }, spec };
+}
+
+export async function getServer(client: KubeClient, namespace: string, name: string): Promise<KubeObject & { status?: DittoServerStatus }> {
+  return client.get(DITTOSERVERS, { namespace, name });
+}
+
+export function condition(status: DittoServerStatus | undefined, type: string): Condition | undefined {
+  return (status?.conditions)?.find((c) => c.type === type);
+}
+
+/** Wait until the DittoServer's condition `type` has `status` (and `reason`, if given); returns the server. */
+export async function waitForCondition(client: KubeClient, namespace: string, name: string, type: string, status: "True" | "False", reason?: string, timeoutMs = 60_000): Promise<KubeObject & { status?: DittoServerStatus }> {
+  return waitFor(`${name} ${type}=${status}${reason ? ` (${reason})` : ""}`, async () => {
+    const server = await getServer(client, namespace, name);
+    const c = condition(server.status, type);
+    if (c?.status === status && (!reason || c.reason === reason)) return server;
+    if (c) throw new Error(`now ${type}=${c.status} ${c.reason}: ${c.message}`);
+    return undefined;
+  }, { timeoutMs, intervalMs: 200 });
+}
+
+export async function waitForPhase(client: KubeClient, namespace: string, name: string, phase: string, timeoutMs = 60_000): Promise<KubeObject & { status?: DittoServerStatus }> {
+  return waitFor(`${name} phase ${phase}`, async () => {
+    const server = await getServer(client, namespace, name);
+    if (server.status?.phase === phase) return server;
+    throw new Error(`phase is ${String(server.status?.phase)}`);
+  }, { timeoutMs, intervalMs: 200 });
+}
+
+/** events.k8s.io events regarding the DittoServer `name`. */
+export async function eventsFor(client: KubeClient, namespace: string, name: string): Promise<{ type: string; reason: string; note: string }[]> {
+  const list = await client.list<{ regarding?: { kind?: string; name?: string }; type: string; reason: string; note?: string }>(CORE.events, { namespace });
+  return list.items.filter((e) => e.regarding?.kind === KIND && e.regarding.name === name).map((e) => ({ type: e.type, reason: e.reason, note: e.note ?? "" }));
+}
+
+export async function waitForEvent(client: KubeClient, namespace: string, name: string, reason: string, timeoutMs = 30_000): Promise<{ type: string; reason: string; note: string }> {
+  return waitFor(`event ${reason} on ${name}`, async () => (await eventsFor(client, namespace, name)).find((e) => e.reason === reason), { timeoutMs, intervalMs: 250 });
+}
+
+/** The pod of the server, if it exists. */
+export async function pod(client: KubeClient, namespace: string, name: string): Promise<KubeObject | undefined> {
+  return client.getOrUndefined(CORE.pods, { namespace, name: `${name}-0` });
+}
+
+/** Delete every DittoServer of the namespace and wait until they are gone (the operator must still run). */
+export async function deleteAllServers(client: KubeClient, namespace: string): Promise<void> {
+  const list = await client.list(DITTOSERVERS, { namespace });
+  for (const s of list.items) await client.delete(DITTOSERVERS, { namespace, name: s.metadata.name ?? "" }).catch(() => undefined);
+  await waitFor(`DittoServers of ${namespace} gone`, async () => ((await client.list(DITTOSERVERS, { namespace })).items.length === 0 ? true : undefined), { timeoutMs: 60_000, intervalMs: 250 });
+}
+
+export function assertDefined<T>(value: T | undefined, what: string): T {
+  assert.ok(value !== undefined, `${what} is missing`);
+  return value;
+}
