@@ -4,12 +4,39 @@
 # directory. Product code never uses Go; only tests, the demo and the benchmarks do.
 #
 # DITTOFS_TEST_ASSETS=<dir> skips the build and uses prebuilt binaries from <dir>.
+#
+# `build-binaries.sh --helm` instead builds (once) only helm, for rendering the chart in tests, into its own
+# keyed directory (so adding it never invalidates the main cache), and prints the helm binary's path.
 set -euo pipefail
 
 K8S_VERSION=v1.36.3
 ETCD_VERSION=v3.6.16
 KWOK_VERSION=v0.8.0
 DFS_VERSION=v0.29.0
+HELM_VERSION=v3.20.2
+
+if [[ "${1:-}" == "--helm" ]]; then
+  if [[ -n "${DITTOFS_TEST_ASSETS:-}" && -x "$DITTOFS_TEST_ASSETS/helm" ]]; then
+    echo "$DITTOFS_TEST_ASSETS/helm"
+    exit 0
+  fi
+  cache_root="${DITTOFS_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dittofs-operator}"
+  helm_bin="$cache_root/bin/helm-${HELM_VERSION}_$(go env GOVERSION)"
+  if [[ ! -x "$helm_bin/helm" ]]; then
+    # A consumer module (like DittoFS below): `go install pkg@version` would also ask for the version list.
+    helm_mod="$cache_root/work/helm-$HELM_VERSION"
+    mkdir -p "$helm_mod" "$helm_bin"
+    printf 'module local/helm-binary\n\ngo 1.24\n\nrequire helm.sh/helm/v3 %s\n' "$HELM_VERSION" > "$helm_mod/go.mod"
+    printf '//go:build tools\n\npackage tools\n\nimport _ "helm.sh/helm/v3/cmd/helm"\n' > "$helm_mod/tools.go"
+    printf '[build-binaries %s] building helm %s\n' "$(date +%T)" "$HELM_VERSION" >&2
+    (cd "$helm_mod" && CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-buildvcs=false go mod tidy >/dev/null \
+      && CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS="-buildvcs=false -mod=mod" go build -trimpath \
+        -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" -o "$helm_bin/helm.partial" helm.sh/helm/v3/cmd/helm)
+    mv "$helm_bin/helm.partial" "$helm_bin/helm"
+  fi
+  echo "$helm_bin/helm"
+  exit 0
+fi
 
 if [[ -n "${DITTOFS_TEST_ASSETS:-}" ]]; then
   echo "$DITTOFS_TEST_ASSETS"
