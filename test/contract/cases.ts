@@ -103,15 +103,6 @@ export function matrixCases(): ContractCase[] {
       },
     }),
     m(
-      "kerberos-no-krb5",
-      { identity: { kerberos: { enabled: true, servicePrincipal: "nfs/files.example.com@EXAMPLE.COM", keytabSecretRef: { name: "krb", key: "keytab" } } } },
-      {
-        knownDrift:
-          "drift: kerberos.enabled without krb5Conf/krb5ConfSecretRef is accepted, but dfs then reads /etc/krb5.conf, " +
-          "which the image lacks, and exits (SMB Kerberos provider): require one of them in the CRD",
-      },
-    ),
-    m(
       "ldap-private-ca",
       {
         identity: {

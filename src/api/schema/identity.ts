@@ -97,9 +97,17 @@ export const KerberosSpecSchema = Type.Object(
     realm: Type.Optional(Text("Kerberos realm; derived from the principal's @REALM when omitted.", 253)),
     netbiosDomain: Type.Optional(Text("NetBIOS domain name.", 15)),
     dnsDomain: Type.Optional(Text("DNS domain; the lower-cased realm when omitted.", 253)),
-    krb5Conf: Type.Optional(Text("Path inside the pod of a krb5.conf. Mutually exclusive with krb5ConfSecretRef.", 1024)),
+    krb5Conf: Type.Optional(
+      Text(
+        "Path inside the pod of a krb5.conf (a file already in the image or on a volume). Kerberos needs this or " +
+          "krb5ConfSecretRef: the image has no /etc/krb5.conf. Mutually exclusive with krb5ConfSecretRef.",
+        1024,
+      ),
+    ),
     keytabSecretRef: Type.Optional(SecretKeyRef("Secret key holding the service keytab. Required when enabled.")),
-    krb5ConfSecretRef: Type.Optional(SecretKeyRef("Secret key holding a krb5.conf, mounted into the pod.")),
+    krb5ConfSecretRef: Type.Optional(
+      SecretKeyRef("Secret key holding a krb5.conf, mounted into the pod. Kerberos needs this or krb5Conf: the image has no /etc/krb5.conf."),
+    ),
     machineAccount: Type.Optional(MachineAccountSpecSchema),
   },
   {
@@ -116,6 +124,15 @@ export const KerberosSpecSchema = Type.Object(
         message: "keytabSecretRef is required when kerberos is enabled",
         reason: "FieldValueRequired",
         fieldPath: ".keytabSecretRef",
+      },
+      {
+        // dfs falls back to /etc/krb5.conf, which the image does not have, and exits at start-up.
+        rule: "!self.enabled || has(self.krb5Conf) || has(self.krb5ConfSecretRef)",
+        message:
+          "kerberos.enabled requires krb5ConfSecretRef (a Secret key holding a krb5.conf, mounted into the pod) or krb5Conf " +
+          "(a path to one inside the pod): the server image has no /etc/krb5.conf and the server exits without one",
+        reason: "FieldValueRequired",
+        fieldPath: ".krb5ConfSecretRef",
       },
       {
         rule: "!(has(self.krb5Conf) && has(self.krb5ConfSecretRef))",

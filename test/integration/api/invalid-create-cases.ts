@@ -16,7 +16,12 @@ export interface CreateCase {
 }
 
 const secretKeyRef = { name: "s", key: "k" };
-const kerberosOn = { enabled: true, servicePrincipal: "nfs/files.example.com@EXAMPLE.COM", keytabSecretRef: secretKeyRef };
+const kerberosOn = {
+  enabled: true,
+  servicePrincipal: "nfs/files.example.com@EXAMPLE.COM",
+  keytabSecretRef: secretKeyRef,
+  krb5ConfSecretRef: secretKeyRef,
+};
 const ldap = { url: "ldap://ldap.example.com", baseDN: "dc=example,dc=com", bindDN: "cn=x,dc=example,dc=com" };
 const backupOn = { enabled: true, bucket: "backups", endpoint: "s3.example.com", credentialsSecretRef: { name: "s3" } };
 
@@ -100,6 +105,8 @@ export const CREATE_CASES: CreateCase[] = [
   { name: "Kerberos without keytab", spec: { identity: { kerberos: { ...kerberosOn, keytabSecretRef: null } } }, field: "spec.identity.kerberos.keytabSecretRef", message: "keytabSecretRef is required" },
   { name: "Kerberos keytab without key", spec: { identity: { kerberos: { ...kerberosOn, keytabSecretRef: { name: "keytab" } } } }, field: "spec.identity.kerberos.keytabSecretRef.key", message: "key is required when name is set" },
   { name: "krb5.conf twice", spec: { identity: { kerberos: { ...kerberosOn, krb5Conf: "/etc/krb5.conf", krb5ConfSecretRef: secretKeyRef } } }, field: "spec.identity.kerberos.krb5Conf", message: "not both" },
+  { name: "Kerberos without any krb5.conf", spec: { identity: { kerberos: { ...kerberosOn, krb5ConfSecretRef: null } } }, field: "spec.identity.kerberos.krb5ConfSecretRef", message: "kerberos.enabled requires krb5ConfSecretRef" },
+  { name: "Kerberos without krb5.conf says why", spec: { identity: { kerberos: { ...kerberosOn, krb5ConfSecretRef: null } } }, field: "spec.identity.kerberos.krb5ConfSecretRef", message: "the server image has no /etc/krb5.conf" },
   { name: "machine account without name", spec: { identity: { kerberos: { ...kerberosOn, machineAccount: { enabled: true, secretRef: secretKeyRef } } } }, field: "spec.identity.kerberos.machineAccount.accountName", message: "accountName is required" },
   { name: "machine account without credentials", spec: { identity: { kerberos: { ...kerberosOn, machineAccount: { enabled: true, accountName: "DITTOFS$" } } } }, field: "spec.identity.kerberos.machineAccount", message: "needs secretRef (password) or keytabSecretRef" },
   { name: "NetBIOS name too long", spec: { identity: { kerberos: { netbiosDomain: "ABCDEFGHIJKLMNOPQ" } } }, field: "spec.identity.kerberos.netbiosDomain", message: "Too long" },
