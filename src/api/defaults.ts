@@ -6,6 +6,9 @@
  */
 import { DEFAULT_IMAGE } from "./constants.ts";
 
+/** Mount path of the control-plane volume: the only writable place for files the server creates (DB, log file). */
+export const CONTROL_PLANE_VOLUME_PATH = "/data/controlplane";
+
 export const DEFAULTS = {
   image: DEFAULT_IMAGE,
   replicas: 1,
@@ -15,7 +18,7 @@ export const DEFAULTS = {
   },
   database: {
     sqlite: {
-      path: "/data/controlplane/controlplane.db",
+      path: `${CONTROL_PLANE_VOLUME_PATH}/controlplane.db`,
     },
     postgresSecretRef: {
       /** Key names looked up in the user's Postgres Secret when `keys` does not rename them. */

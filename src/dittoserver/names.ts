@@ -4,6 +4,8 @@
  * reconciler never has to list to find its objects.
  */
 
+import { CONTROL_PLANE_VOLUME_PATH } from "../api/defaults.ts";
+
 /** Names of the objects one DittoServer owns (or, for the Percona user Secret, reads). */
 export interface ChildNames {
   statefulSet: string;
@@ -108,7 +110,7 @@ export const PATHS = {
   tmp: "/tmp",
   metadata: "/data/metadata",
   content: "/data/content",
-  controlPlane: "/data/controlplane",
+  controlPlane: CONTROL_PLANE_VOLUME_PATH,
   /** XDG state/config homes on the control-plane volume: the root filesystem is read-only. */
   xdgState: "/data/controlplane/state",
   xdgConfig: "/data/controlplane/config",

@@ -123,15 +123,6 @@ export function matrixCases(): ContractCase[] {
       },
     ),
     m("log-file-on-volume", { logging: { output: "/data/controlplane/log/dittofs.log" } }),
-    m(
-      "log-file-outside-volumes",
-      { logging: { output: "/var/log/dittofs/dittofs.log" } },
-      {
-        knownDrift:
-          "drift: logging.output accepts any absolute path, but with readOnlyRootFilesystem only volume paths are " +
-          "writable and dfs exits with 'failed to initialize logger': restrict the CRD pattern to /data/controlplane/ (or mount a log volume)",
-      },
-    ),
     m("timings-and-port", {
       controlPlane: { port: 18080 },
       shutdownTimeout: "10s",

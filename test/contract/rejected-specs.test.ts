@@ -35,6 +35,12 @@ const REJECTED_SPECS: RejectedSpec[] = [
     exit: /krb5\.conf/,
     kerberosPrincipal: PRINCIPAL,
   },
+  {
+    name: "log file outside the control-plane volume",
+    spec: { logging: { output: "/var/log/dittofs/dittofs.log" } },
+    rule: "logging.output must be stdout, stderr or a file path under /data/controlplane/",
+    exit: /failed to initialize logger/,
+  },
 ];
 
 describe("specs the CRD rejects make the real dfs exit at start-up", () => {

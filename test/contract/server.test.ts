@@ -139,6 +139,15 @@ describe("DittoFS v0.29.0 runs what the operator renders", () => {
         for (const port of servicePorts) hostPort(container, launch, port.targetPort);
       });
 
+      if (logFileOf(c.manifest)) it("writes its log file where logging.output says, on the control-plane volume", () => {
+        session.server();
+        const { launch, container } = session;
+        const output = logFileOf(c.manifest)!;
+        assert.ok(container.volumeMounts?.some((m) => output.startsWith(`${m.mountPath}/`)), `${output} is on no volume`);
+        const file = launch.hostPath(output);
+        assert.ok(existsSync(file) && statSync(file).size > 0, `no log lines in ${file}`);
+      });
+
       if (isMtlsCase(c.manifest)) it("under mTLS, probes are TCP and HTTPS needs a client certificate", async () => {
         session.server();
         const { container } = session;
@@ -272,6 +281,12 @@ function runCommand(command: string, args: string[], env: Record<string, string>
       else resolve({ code: typeof err?.code === "number" ? err.code : 0, output: `${stdout}${stderr}` });
     });
   });
+}
+
+/** The file `logging.output` names, or undefined for stdout/stderr. */
+function logFileOf(manifest: Record<string, unknown>): string | undefined {
+  const output = (manifest.spec as { logging?: { output?: string } }).logging?.output;
+  return output?.startsWith("/") ? output : undefined;
 }
 
 function isMtlsCase(manifest: Record<string, unknown>): boolean {

@@ -1,6 +1,6 @@
 /** `spec` of a DittoServer: storage, control plane, services, metrics, logging, pod settings, and the root rules. */
 import { Type } from "@sinclair/typebox";
-import { DEFAULTS, GRACE_SLACK_SECONDS, MIN_TERMINATION_GRACE_PERIOD_SECONDS, PRE_STOP_SECONDS, SERVER_PORTS } from "../defaults.ts";
+import { CONTROL_PLANE_VOLUME_PATH, DEFAULTS, GRACE_SLACK_SECONDS, MIN_TERMINATION_GRACE_PERIOD_SECONDS, PRE_STOP_SECONDS, SERVER_PORTS } from "../defaults.ts";
 import { DatabaseSpecSchema, PerconaSpecSchema } from "./database.ts";
 import { cel, Duration, growOnly, immutableOptional, Labels, ObjectName, Port, SecretKeyRef, Size, StringEnum } from "./helpers.ts";
 import { IdentitySpecSchema } from "./identity.ts";
@@ -125,10 +125,19 @@ export const LoggingSpecSchema = Type.Object(
     level: StringEnum(["DEBUG", "INFO", "WARN", "ERROR"], { description: "Minimum log level.", default: DEFAULTS.logging.level }),
     format: StringEnum(["text", "json"], { description: "Log line format.", default: DEFAULTS.logging.format }),
     output: Type.String({
-      description: "stdout, stderr, or an absolute file path inside the pod (rotated by the server).",
-      pattern: "^(stdout|stderr|/.*)$",
+      description:
+        `stdout, stderr, or a file under the control-plane volume, e.g. ${CONTROL_PLANE_VOLUME_PATH}/log/dittofs.log (rotated ` +
+        "by the server). Other paths are refused: the container's root filesystem is read-only and the server exits when " +
+        "it cannot open its log file.",
       maxLength: 1024,
       default: DEFAULTS.logging.output,
+      ...cel({
+        // No segment may start with a dot, so `..` cannot climb out of the volume.
+        rule: `self == 'stdout' || self == 'stderr' || self.matches('^${CONTROL_PLANE_VOLUME_PATH}(/[^/.][^/]*)+$')`,
+        message:
+          `logging.output must be stdout, stderr or a file path under ${CONTROL_PLANE_VOLUME_PATH}/ (the control-plane volume; ` +
+          "no '.'-prefixed segments): the root filesystem is read-only and the server exits when it cannot open its log file",
+      }),
     }),
   },
   { description: "Logging of the file server." },

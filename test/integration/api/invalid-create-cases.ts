@@ -113,7 +113,11 @@ export const CREATE_CASES: CreateCase[] = [
   // --- logging ---
   { name: "log level TRACE", spec: { logging: { level: "TRACE" } }, field: "spec.logging.level", message: "Unsupported value" },
   { name: "log format xml", spec: { logging: { format: "xml" } }, field: "spec.logging.format", message: "Unsupported value" },
-  { name: "log output syslog", spec: { logging: { output: "syslog" } }, field: "spec.logging.output", message: "should match" },
+  { name: "log output syslog", spec: { logging: { output: "syslog" } }, field: "spec.logging.output", message: "must be stdout, stderr or a file path under /data/controlplane/" },
+  { name: "log file on the read-only root filesystem", spec: { logging: { output: "/var/log/dittofs/dittofs.log" } }, field: "spec.logging.output", message: "the root filesystem is read-only" },
+  { name: "log file climbing out of the volume", spec: { logging: { output: "/data/controlplane/../../var/log/d.log" } }, field: "spec.logging.output", message: "under /data/controlplane/" },
+  { name: "log file being the volume itself", spec: { logging: { output: "/data/controlplane" } }, field: "spec.logging.output", message: "under /data/controlplane/" },
+  { name: "log file on a sibling path", spec: { logging: { output: "/data/controlplanex/d.log" } }, field: "spec.logging.output", message: "under /data/controlplane/" },
   // --- pod settings ---
   { name: "cpu request in words", spec: { resources: { requests: { cpu: "lots" } } }, field: "spec.resources.requests.cpu", message: "should match" },
   { name: "unknown toleration operator", spec: { tolerations: [{ key: "k", operator: "Maybe" }] }, field: "spec.tolerations[0].operator", message: "Unsupported value" },

@@ -35,5 +35,6 @@ export const ACCEPTED_UPDATES: Omit<UpdateCase, "field" | "message">[] = [
   { name: "metadataSize same quantity in Mi", before: storage({ metadataSize: "1Gi" }), after: storage({ metadataSize: "1024Mi" }) },
   { name: "contentSize and controlPlaneSize grown", before: storage({ contentSize: "10Gi", controlPlaneSize: "1Gi" }), after: storage({ contentSize: "1Ti", controlPlaneSize: "5Gi" }) },
   { name: "percona storageSize grown", before: percona({ storageSize: "10Gi" }), after: percona({ storageSize: "50Gi" }) },
+  { name: "log file moved within the control-plane volume", before: { logging: { output: "stdout" } }, after: { logging: { output: "/data/controlplane/log/dittofs.log" } } },
   { name: "replicas to 0 with storage class kept", before: { ...storage({ storageClassName: "a" }), replicas: 1 }, after: { ...storage({ storageClassName: "a" }), replicas: 0 } },
 ];
