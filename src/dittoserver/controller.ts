@@ -75,7 +75,15 @@ export function dittoServerController(manager: Manager, options: OperatorOptions
       }
       return result;
     });
-  return manager.add(spec);
+  const ctrl = manager.add(spec);
+  // An optional CRD installed or removed changes the plan of every DittoServer (Percona clusters can now be
+  // created; ServiceMonitors applied), but no object event says so: enqueue them all on each transition.
+  for (const [crd, version] of [[PERCONA_CRD, PERCONA_CLUSTERS.version], [SERVICE_MONITOR_CRD, SERVICE_MONITORS.version]] as const) {
+    manager.optionalApis.track(crd, version, () => {
+      for (const s of servers.list()) ctrl.queue.add(`${s.metadata.namespace ?? ""}/${s.metadata.name ?? ""}`);
+    });
+  }
+  return ctrl;
 }
 
 /** A manager running the DittoServer controller (the controller is returned for tests that enqueue keys). */
