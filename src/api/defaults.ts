@@ -40,7 +40,7 @@ export const DEFAULTS = {
       accessTokenDuration: "15m",
       refreshTokenDuration: "168h",
     },
-    ldap: { enabled: false },
+    ldap: { enabled: false, caCertSecretRef: { key: "ca.crt" } },
     kerberos: { enabled: false, machineAccount: { enabled: false } },
   },
   service: {

@@ -87,7 +87,8 @@ function metricsBlock(server: DittoServer): Yaml | undefined {
 function ldapBlock(server: DittoServer): Yaml | undefined {
   const ldap = server.spec.identity?.ldap;
   if (!ldap?.enabled) return undefined;
-  const tls = compact({ ca_cert_file: ldap.caCertFile, insecure_skip_verify: ldap.insecureSkipVerify });
+  const caFile = ldap.caCertSecretRef ? PATHS.ldapCA : ldap.caCertFile;
+  const tls = compact({ ca_cert_file: caFile, insecure_skip_verify: ldap.insecureSkipVerify });
   // The bind password comes from DITTOFS_LDAP_BIND_PASSWORD.
   return compact({
     enabled: true,

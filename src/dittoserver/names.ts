@@ -101,6 +101,7 @@ export const VOLUMES = {
   kerberosKeytab: "kerberos-keytab",
   kerberosKrb5: "kerberos-krb5",
   kerberosMachineKeytab: "kerberos-machine-keytab",
+  ldapCA: "ldap-ca",
 } as const;
 
 /** Where things are mounted in the DittoFS container; the config file refers to these paths. */
@@ -127,6 +128,8 @@ export const PATHS = {
   kerberosKrb5: "/kerberos-krb5/krb5.conf",
   kerberosMachineDir: "/kerberos-machine",
   kerberosMachineKeytab: "/kerberos-machine/machine.keytab",
+  ldapCADir: "/ldap-ca",
+  ldapCA: "/ldap-ca/ca.crt",
 } as const;
 
 /** Key of the ConfigMap holding the rendered server configuration. */

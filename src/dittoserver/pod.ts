@@ -105,6 +105,8 @@ export function volumePlan(server: DittoServer): VolumePlan {
   }
   const token = spec.metrics?.enabled ? spec.metrics.bearerTokenSecret : undefined;
   if (token) secretVolume(plan, VOLUMES.metricsToken, PATHS.metricsTokenDir, token.name, [[token.key ?? "", "token"]]);
+  const ldapCA = spec.identity?.ldap?.enabled ? spec.identity.ldap.caCertSecretRef : undefined;
+  if (ldapCA) secretVolume(plan, VOLUMES.ldapCA, PATHS.ldapCADir, ldapCA.name, [[ldapCA.key, "ca.crt"]]);
   const kerberos = spec.identity?.kerberos;
   if (kerberos?.enabled) {
     const keytab = kerberos.keytabSecretRef;

@@ -84,6 +84,8 @@ export function referencedSecrets(server: DittoServer): SecretUse[] {
 
   const ldap = identity?.ldap;
   if (ldap?.enabled && ldap.bindPasswordSecretRef) uses.push(userRef(ldap.bindPasswordSecretRef, "ldap.bindPassword"));
+  // The server reads the CA once when it builds its LDAP TLS config, so a new CA needs a restart.
+  if (ldap?.enabled && ldap.caCertSecretRef) uses.push(userRef(ldap.caCertSecretRef, "ldap.caCert"));
 
   const kerberos = identity?.kerberos;
   if (kerberos?.enabled) {

@@ -102,26 +102,18 @@ export function matrixCases(): ContractCase[] {
         },
       },
     }),
-    m(
-      "ldap-private-ca",
-      {
-        identity: {
-          ldap: {
-            enabled: true,
-            url: "ldaps://ldap.example.com:636",
-            baseDN: "dc=example,dc=com",
-            bindDN: "cn=dittofs,dc=example,dc=com",
-            bindPasswordSecretRef: { name: "ldap-bind", key: "password" },
-            caCertFile: "/etc/dittofs/ldap-ca.crt",
-          },
+    m("ldap-private-ca", {
+      identity: {
+        ldap: {
+          enabled: true,
+          url: "ldaps://ldap.example.com:636",
+          baseDN: "dc=example,dc=com",
+          bindDN: "cn=dittofs,dc=example,dc=com",
+          bindPasswordSecretRef: { name: "ldap-bind", key: "password" },
+          caCertSecretRef: { name: "ldap-ca" },
         },
       },
-      {
-        knownDrift:
-          "drift: identity.ldap.caCertFile can only name a file already in the image: nothing mounts a private CA " +
-          "(PATHS.ldapCA / VOLUMES.ldapCA exist but are unused): add a caCertSecretRef mounted at /ldap-ca/ca.crt",
-      },
-    ),
+    }),
     m("log-file-on-volume", { logging: { output: "/data/controlplane/log/dittofs.log" } }),
     m("timings-and-port", {
       controlPlane: { port: 18080 },

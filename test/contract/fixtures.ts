@@ -80,6 +80,7 @@ export function userValue(purpose: string, resources: FixtureResources): string 
     case "controlPlane.tls":
       return undefined; // a kubernetes.io/tls Secret: see tlsSecretData
     case "controlPlane.clientCA":
+    case "ldap.caCert":
       return resources.pki.ca.cert;
     case "kerberos.keytab":
     case "kerberos.machineAccount.keytab":

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -203,6 +203,12 @@ describe("DittoFS v0.29.0 runs what the operator renders", () => {
           assert.equal(ldap.bind_dn, identity.ldap.bindDN);
           // Write-only: the server shows a placeholder when the env delivered a bind password.
           assert.equal(ldap.bind_password, identity.ldap.bindPasswordSecretRef ? "********" : undefined);
+          const caFile = (session.config as { ldap?: { tls?: { ca_cert_file?: string } } }).ldap?.tls?.ca_cert_file;
+          if (identity.ldap.caCertSecretRef) {
+            // The private CA from the Secret is where the config points, inside a read-only Secret volume.
+            assert.ok(caFile, "ldap.tls.ca_cert_file is not rendered");
+            assert.equal(readFileSync(session.launch.hostPath(caFile), "utf8"), pki.ca.cert);
+          }
         }
         if (identity.kerberos?.enabled) {
           const response = await session.call("GET", "/api/v1/identity-providers/kerberos/config", token);

@@ -1,7 +1,7 @@
 /** `spec.identity`: JWT signing, the admin bootstrap password, LDAP and Kerberos. */
 import { Type } from "@sinclair/typebox";
 import { DEFAULTS } from "../defaults.ts";
-import { cel, Duration, SecretKeyRef, StringEnum } from "./helpers.ts";
+import { cel, DataKey, Duration, ObjectName, SecretKeyRef, StringEnum } from "./helpers.ts";
 
 const Text = (description: string, maxLength = 256) => Type.String({ description, maxLength });
 const Flag = (description: string) => Type.Optional(Type.Boolean({ description }));
@@ -49,16 +49,44 @@ export const LdapSpecSchema = Type.Object(
     realm: Type.Optional(Text("Realm appended to user names.", 253)),
     idmap: Type.Optional(StringEnum(["rfc2307", "rid"], { description: "How UIDs/GIDs are derived: rfc2307 attributes or Active Directory RIDs." })),
     nestedGroups: Flag("Resolve nested group membership."),
-    caCertFile: Type.Optional(Text("Path inside the pod of a CA bundle for the directory's certificate.", 1024)),
+    caCertFile: Type.Optional(
+      Text(
+        "Path inside the pod of a CA bundle already in the image for the directory's certificate. For a private CA use " +
+          "caCertSecretRef instead. Mutually exclusive with caCertSecretRef.",
+        1024,
+      ),
+    ),
+    caCertSecretRef: Type.Optional(
+      Type.Object(
+        {
+          name: ObjectName("Name of the Secret, in the DittoServer's namespace."),
+          key: DataKey(`Key inside the Secret's data holding the PEM CA bundle. Default "${DEFAULTS.identity.ldap.caCertSecretRef.key}".`, {
+            default: DEFAULTS.identity.ldap.caCertSecretRef.key,
+          }),
+        },
+        {
+          description:
+            "Secret key holding the PEM CA bundle of a private CA that signed the directory's certificate; mounted read-only " +
+            "into the pod (ldap.tls.ca_cert_file). A change of the CA restarts the pod. Mutually exclusive with caCertFile.",
+        },
+      ),
+    ),
     insecureSkipVerify: Flag("Skip verification of the directory's certificate. For testing only."),
   },
   {
     description: "LDAP directory used for user authentication.",
-    ...cel({
-      rule: "!(has(self.startTLS) && self.startTLS && self.url.startsWith('ldaps://'))",
-      message: "startTLS applies to ldap:// URLs only; an ldaps:// connection is already encrypted",
-      fieldPath: ".startTLS",
-    }),
+    ...cel(
+      {
+        rule: "!(has(self.startTLS) && self.startTLS && self.url.startsWith('ldaps://'))",
+        message: "startTLS applies to ldap:// URLs only; an ldaps:// connection is already encrypted",
+        fieldPath: ".startTLS",
+      },
+      {
+        rule: "!(has(self.caCertFile) && has(self.caCertSecretRef))",
+        message: "set caCertFile (a path in the pod) or caCertSecretRef (a Secret with the CA, mounted by the operator), not both",
+        fieldPath: ".caCertSecretRef",
+      },
+    ),
   },
 );
 

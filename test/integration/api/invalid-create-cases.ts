@@ -100,6 +100,8 @@ export const CREATE_CASES: CreateCase[] = [
   { name: "LDAP over http", spec: { identity: { ldap: { ...ldap, url: "http://ldap.example.com" } } }, field: "spec.identity.ldap.url", message: "should match" },
   { name: "LDAP without baseDN", spec: { identity: { ldap: { ...ldap, baseDN: null } } }, field: "spec.identity.ldap.baseDN", message: "Required value" },
   { name: "StartTLS on ldaps", spec: { identity: { ldap: { ...ldap, url: "ldaps://ldap.example.com", startTLS: true } } }, field: "spec.identity.ldap.startTLS", message: "ldap:// URLs only" },
+  { name: "LDAP CA as a file and a Secret", spec: { identity: { ldap: { ...ldap, caCertFile: "/etc/ssl/ca.pem", caCertSecretRef: { name: "ldap-ca" } } } }, field: "spec.identity.ldap.caCertSecretRef", message: "not both" },
+  { name: "LDAP CA Secret key with a slash", spec: { identity: { ldap: { ...ldap, caCertSecretRef: { name: "ldap-ca", key: "a/b" } } } }, field: "spec.identity.ldap.caCertSecretRef.key", message: "should match" },
   { name: "unknown LDAP idmap", spec: { identity: { ldap: { ...ldap, idmap: "sid" } } }, field: "spec.identity.ldap.idmap", message: "Unsupported value" },
   { name: "Kerberos without principal", spec: { identity: { kerberos: { ...kerberosOn, servicePrincipal: null } } }, field: "spec.identity.kerberos.servicePrincipal", message: "servicePrincipal is required" },
   { name: "Kerberos without keytab", spec: { identity: { kerberos: { ...kerberosOn, keytabSecretRef: null } } }, field: "spec.identity.kerberos.keytabSecretRef", message: "keytabSecretRef is required" },
