@@ -1,0 +1,121 @@
+/**
+ * The shipped install manifests against the real API server: kustomize base and Helm chart are accepted by a
+ * server-side dry run, agree with each other and with the operator version, and both the operator pod and a
+ * DittoFS pod are admitted under Pod Security `restricted`.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { parse } from "yaml";
+import { withDefaults } from "../../../src/api/defaulting.ts";
+import { desiredStatefulSet } from "../../../src/dittoserver/statefulset.ts";
+import type { KubeObject } from "../../../src/runtime/objects.ts";
+import { OPERATOR_VERSION } from "../../../src/version.ts";
+import { createTestNamespace, kubectl } from "../../controlplane/testenv.ts";
+import { CHART, find, helmTemplate, kustomizeBase, kustomizeInto, parseDocs, podFrom, ROOT } from "./support.ts";
+
+type PodTemplate = { metadata?: object; spec?: { containers?: { image?: string; args?: string[] }[]; volumes?: object[] } };
+const templateOf = (workload: KubeObject): PodTemplate => (workload.spec as { template: PodTemplate }).template;
+
+async function dryRunApply(objects: KubeObject[]): Promise<void> {
+  const input = objects.map((o) => JSON.stringify(o)).join("\n");
+  const r = await kubectl(["apply", "--server-side", "--dry-run=server", "--field-manager=deploy-test", "-f", "-"], { input });
+  assert.equal(r.code, 0, `server-side dry run rejected the manifests:\n${r.stderr}`);
+}
+
+async function dryRunCreate(obj: KubeObject): Promise<{ code: number; stderr: string }> {
+  return kubectl(["create", "--dry-run=server", "-f", "-"], { input: JSON.stringify(obj) });
+}
+
+describe("install manifests", () => {
+  let ns: { name: string; delete(): Promise<void> };
+  let restricted: { name: string; delete(): Promise<void> };
+  before(async () => {
+    ns = await createTestNamespace("deploy");
+    restricted = await createTestNamespace("deploy-restricted", { "pod-security.kubernetes.io/enforce": "restricted" });
+    // Pods name their ServiceAccount; admission looks it up even in a dry run.
+    const sa = await kubectl(["create", "serviceaccount", "dittofs-operator"], { namespace: restricted.name });
+    assert.equal(sa.code, 0, sa.stderr);
+  });
+  after(async () => {
+    await ns.delete();
+    await restricted.delete();
+  });
+
+  it("kustomize base: namespace dittofs-system, image pinned to the operator version, dry run accepted", async () => {
+    const objects = parseDocs(await kustomizeBase());
+    const deployment = find(objects, "Deployment", "dittofs-operator");
+    assert.equal(deployment.metadata.namespace, "dittofs-system");
+    assert.equal(templateOf(deployment).spec?.containers?.[0]?.image, `dittofs-operator:${OPERATOR_VERSION}`);
+    find(objects, "CustomResourceDefinition", "dittoservers.dittofs.dittofs.com");
+    const moved = parseDocs(await kustomizeInto(ns.name)).filter((o) => o.kind !== "Namespace");
+    await dryRunApply(moved);
+  });
+
+  it("Helm chart: appVersion and default image tag follow the operator version; dry run accepted", async () => {
+    const chart = parse(readFileSync(join(CHART, "Chart.yaml"), "utf8")) as { appVersion: string; version: string };
+    assert.equal(chart.appVersion, OPERATOR_VERSION);
+    const objects = parseDocs(await helmTemplate(ns.name));
+    assert.equal(templateOf(find(objects, "Deployment")).spec?.containers?.[0]?.image, `dittofs-operator:${OPERATOR_VERSION}`);
+    await dryRunApply(objects);
+  });
+
+  it("Helm chart renders its values: watchNamespace, logLevel, metrics off, scheduling", async () => {
+    const objects = parseDocs(await helmTemplate(ns.name, ["watchNamespace=team-a", "logLevel=debug", "metrics.enabled=false", "nodeSelector.disk=ssd", "replicaCount=1", "leaderElection.enabled=false"]));
+    const spec = templateOf(find(objects, "Deployment")).spec as { containers: { args: string[] }[]; nodeSelector?: Record<string, string> };
+    const args = spec.containers[0]!.args;
+    assert.ok(args.includes("--namespace=team-a"), args.join(" "));
+    assert.ok(args.includes("--log-level=debug"), args.join(" "));
+    assert.ok(args.includes("--metrics-bind-address=0"), args.join(" "));
+    assert.ok(!args.includes("--leader-elect"), args.join(" "));
+    assert.deepEqual(spec.nodeSelector, { disk: "ssd" });
+    assert.equal(objects.filter((o) => o.kind === "Service" || o.kind === "Role").length, 0, "no metrics Service, no lease Role");
+  });
+
+  it("Helm refuses several replicas without leader election", async () => {
+    await assert.rejects(helmTemplate(ns.name, ["replicaCount=2", "leaderElection.enabled=false"]), /leaderElection/);
+  });
+
+  it("chart and kustomize ship the same ClusterRole rules and the same CRD", async () => {
+    const fromKustomize = find(parseDocs(await kustomizeBase()), "ClusterRole") as KubeObject & { rules: unknown };
+    const fromHelm = find(parseDocs(await helmTemplate(ns.name)), "ClusterRole") as KubeObject & { rules: unknown };
+    assert.deepEqual(fromHelm.rules, fromKustomize.rules);
+    const json = JSON.stringify(fromKustomize.rules);
+    assert.ok(!json.includes('"*"'), "no wildcard in the ClusterRole");
+    const inChart = readFileSync(join(CHART, "crds/dittofs.dittofs.com_dittoservers.yaml"), "utf8");
+    const generated = readFileSync(join(ROOT, "deploy/crds/dittofs.dittofs.com_dittoservers.yaml"), "utf8");
+    assert.ok(inChart === generated, "charts/dittofs-operator/crds is stale: run npm run gen:docs (it copies deploy/crds into the chart)");
+  });
+
+  it("the operator pod (kustomize and Helm) is admitted under Pod Security restricted", async () => {
+    for (const [source, objects] of [["kustomize", parseDocs(await kustomizeBase())], ["helm", parseDocs(await helmTemplate(restricted.name))]] as const) {
+      const pod = podFrom(templateOf(find(objects, "Deployment")), `operator-${source}`, restricted.name);
+      const r = await dryRunCreate(pod);
+      assert.equal(r.code, 0, `${source} operator pod rejected:\n${r.stderr}`);
+    }
+  });
+
+  it("a DittoFS file-server pod is admitted under Pod Security restricted", async () => {
+    const sample = parse(readFileSync(join(ROOT, "deploy/samples/dittoserver-minimal.yaml"), "utf8")) as KubeObject;
+    const server = withDefaults({ ...sample, metadata: { ...sample.metadata, namespace: restricted.name, uid: "00000000-0000-0000-0000-000000000001" } });
+    const sts = desiredStatefulSet(server, "hash");
+    const template = templateOf(sts);
+    // A StatefulSet pod gets one volume per claim template; add them as the StatefulSet controller would.
+    const claims = ((sts.spec as { volumeClaimTemplates?: KubeObject[] }).volumeClaimTemplates ?? []).map((c) => ({
+      name: c.metadata.name,
+      persistentVolumeClaim: { claimName: `${c.metadata.name ?? ""}-${sts.metadata.name ?? ""}-0` },
+    }));
+    const pod = podFrom({ ...template, spec: { ...template.spec, volumes: [...(template.spec?.volumes ?? []), ...claims] } }, "dittofs-0", restricted.name);
+    (pod.spec as { serviceAccountName?: string }).serviceAccountName = "dittofs-operator";
+    const r = await dryRunCreate(pod);
+    assert.equal(r.code, 0, `DittoFS pod rejected:\n${r.stderr}`);
+  });
+
+  it("a privileged pod is rejected in that namespace (the admission check is live)", async () => {
+    const pod: KubeObject = { apiVersion: "v1", kind: "Pod", metadata: { name: "privileged", namespace: restricted.name }, spec: { containers: [{ name: "c", image: "busybox", securityContext: { privileged: true } }] } };
+    const r = await dryRunCreate(pod);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /violates PodSecurity "restricted/);
+  });
+});

@@ -1,0 +1,78 @@
+/**
+ * Rendering of the shipped install manifests for the deploy tests: `kubectl kustomize` of deploy/base (through a
+ * throw-away overlay that moves it into the test namespace) and `helm template` of the chart.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseAllDocuments } from "yaml";
+import type { KubeObject } from "../../../src/runtime/objects.ts";
+import { kubectl } from "../../controlplane/testenv.ts";
+
+export const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+export const CHART = join(ROOT, "charts/dittofs-operator");
+
+export function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
+    child.on("error", (err) => { resolve({ code: 127, stdout, stderr: String(err) }); });
+    child.on("close", (code) => { resolve({ code: code ?? 1, stdout, stderr }); });
+  });
+}
+
+export function parseDocs(text: string): KubeObject[] {
+  return parseAllDocuments(text)
+    .map((d) => d.toJSON() as KubeObject | null)
+    .filter((o): o is KubeObject => o !== null);
+}
+
+async function ok(p: Promise<{ code: number; stdout: string; stderr: string }>, what: string): Promise<string> {
+  const r = await p;
+  if (r.code !== 0) throw new Error(`${what} failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** `kubectl kustomize deploy/base` as is (namespace dittofs-system). */
+export async function kustomizeBase(): Promise<string> {
+  return ok(kubectl(["kustomize", join(ROOT, "deploy/base")]), "kubectl kustomize deploy/base");
+}
+
+/** deploy/base moved into `namespace` by an overlay (kustomize also rewrites the binding subjects). */
+export async function kustomizeInto(namespace: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), "dittofs-kustomize-"));
+  try {
+    writeFileSync(join(dir, "kustomization.yaml"), `resources:\n  - ${relative(dir, join(ROOT, "deploy/base"))}\nnamespace: ${namespace}\n`);
+    return await ok(kubectl(["kustomize", dir]), "kubectl kustomize overlay");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+let helmPath: Promise<string> | undefined;
+/** helm from `hack/build-binaries.sh --helm` (built once into its own cache directory). */
+export function helm(): Promise<string> {
+  helmPath ??= ok(run("bash", [join(ROOT, "hack/build-binaries.sh"), "--helm"]), "building helm").then((s) => s.trim());
+  return helmPath;
+}
+
+export async function helmTemplate(namespace: string, sets: string[] = []): Promise<string> {
+  const bin = await helm();
+  return ok(run(bin, ["template", "dittofs-operator", CHART, "--namespace", namespace, ...sets.flatMap((s) => ["--set", s])]), "helm template");
+}
+
+/** A Pod from a workload's pod template, for a server-side dry-run under Pod Security admission. */
+export function podFrom(template: { metadata?: object; spec?: object }, name: string, namespace: string): KubeObject {
+  return { apiVersion: "v1", kind: "Pod", metadata: { ...(template.metadata ?? {}), name, namespace }, spec: template.spec };
+}
+
+export function find(objects: KubeObject[], kind: string, name?: string): KubeObject {
+  const found = objects.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+  if (!found) throw new Error(`no ${kind}${name ? ` ${name}` : ""} among ${objects.map((o) => `${o.kind}/${o.metadata.name ?? ""}`).join(", ")}`);
+  return found;
+}
