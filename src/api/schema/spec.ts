@@ -143,6 +143,11 @@ export const LoggingSpecSchema = Type.Object(
   { description: "Logging of the file server." },
 );
 
+const PERCONA_ON = (o: string) => `(has(${o}.percona) && ${o}.percona.enabled)`;
+const POSTGRES_SECRET = (o: string) => `(has(${o}.database) && has(${o}.database.postgresSecretRef))`;
+const STRANDED = "the server would start on an empty database and the existing users, shares and adapters would be left behind; " +
+  "to move, create a new DittoServer and migrate the data";
+
 const GRACE_BOUND = `(${PRE_STOP_SECONDS + GRACE_SLACK_SECONDS} + 3 * duration(self.shutdownTimeout).getSeconds())`;
 
 export const DittoServerSpecSchema = Type.Object(
@@ -224,6 +229,17 @@ export const DittoServerSpecSchema = Type.Object(
           "has(self.database.postgresSecretRef) || (has(self.percona) && self.percona.enabled)",
         message: "database.type postgres requires database.postgresSecretRef or percona.enabled",
         reason: "FieldValueRequired",
+        fieldPath: ".database.postgresSecretRef",
+      },
+      // The effective database (sqlite, external PostgreSQL, Percona) is fixed at creation: see derived.ts.
+      {
+        rule: `${PERCONA_ON("self")} == ${PERCONA_ON("oldSelf")}`,
+        message: `percona.enabled cannot be turned on or off after creation: ${STRANDED}`,
+        fieldPath: ".percona.enabled",
+      },
+      {
+        rule: `${POSTGRES_SECRET("self")} == ${POSTGRES_SECRET("oldSelf")}`,
+        message: `database.postgresSecretRef cannot be added or removed after creation (it switches between SQLite and PostgreSQL): ${STRANDED}`,
         fieldPath: ".database.postgresSecretRef",
       },
     ),

@@ -27,6 +27,12 @@ export const UPDATE_CASES: UpdateCase[] = [
   { name: "percona storageClassName changed", before: percona({ storageClassName: "a" }), after: percona({ storageClassName: "b" }), field: "spec.percona.storageClassName", message: "immutable" },
   { name: "percona storageClassName added", before: percona({}), after: percona({ storageClassName: "b" }), field: "spec.percona.storageClassName", message: "immutable" },
   { name: "percona storageSize shrunk", before: percona({ storageSize: "20Gi" }), after: percona({ storageSize: "10Gi" }), field: "spec.percona.storageSize", message: "cannot shrink" },
+  { name: "sqlite to Percona", before: {}, after: percona({}), field: "spec.percona.enabled", message: "percona.enabled cannot be turned on or off after creation" },
+  { name: "Percona to sqlite", before: percona({}), after: percona({ enabled: false }), field: "spec.percona.enabled", message: "existing users, shares and adapters would be left behind" },
+  { name: "Percona block removed", before: percona({}), after: { percona: null }, field: "spec.percona.enabled", message: "cannot be turned on or off" },
+  { name: "sqlite to external PostgreSQL", before: {}, after: { database: { postgresSecretRef: { name: "pg" } } }, field: "spec.database.postgresSecretRef", message: "switches between SQLite and PostgreSQL" },
+  { name: "external PostgreSQL to sqlite", before: { database: { type: "postgres", postgresSecretRef: { name: "pg" } } }, after: { database: { type: "sqlite" } }, field: "spec.database.postgresSecretRef", message: "cannot be added or removed after creation" },
+  { name: "external PostgreSQL to Percona", before: { database: { postgresSecretRef: { name: "pg" } } }, after: percona({}), field: "spec.percona.enabled", message: "cannot be turned on or off" },
 ];
 
 /** Updates that must be accepted: growth, equal quantities in other units, unrelated edits. */
@@ -36,5 +42,7 @@ export const ACCEPTED_UPDATES: Omit<UpdateCase, "field" | "message">[] = [
   { name: "contentSize and controlPlaneSize grown", before: storage({ contentSize: "10Gi", controlPlaneSize: "1Gi" }), after: storage({ contentSize: "1Ti", controlPlaneSize: "5Gi" }) },
   { name: "percona storageSize grown", before: percona({ storageSize: "10Gi" }), after: percona({ storageSize: "50Gi" }) },
   { name: "log file moved within the control-plane volume", before: { logging: { output: "stdout" } }, after: { logging: { output: "/data/controlplane/log/dittofs.log" } } },
+  { name: "external PostgreSQL Secret renamed", before: { database: { postgresSecretRef: { name: "pg" } } }, after: { database: { type: "postgres", postgresSecretRef: { name: "pg-rotated" } } } },
+  { name: "Percona with database.type spelled out", before: percona({}), after: { ...percona({}), database: { type: "postgres" } } },
   { name: "replicas to 0 with storage class kept", before: { ...storage({ storageClassName: "a" }), replicas: 1 }, after: { ...storage({ storageClassName: "a" }), replicas: 0 } },
 ];
