@@ -6,6 +6,7 @@
  * holder); the manager then exits, because a leader that cannot prove its lease must not keep writing.
  */
 import { microTime, realClock, type Clock } from "./clock.ts";
+import { isConflict } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import type { ObjectMeta } from "./objects.ts";
 
@@ -120,6 +121,10 @@ export class LeaderElector {
 
   private leading = false;
   private started = false;
+  /** The acquire/renew request last started; awaited before a release so the release carries its resourceVersion. */
+  private inFlight: Promise<boolean> | undefined;
+  /** Why the lease must not be released on cancel (set by the manager when work was abandoned). */
+  private keepLeaseReason: string | undefined;
 
   constructor(opts: LeaderElectorOptions) {
     this.opts = opts;
@@ -158,6 +163,14 @@ export class LeaderElector {
   }
 
   /**
+   * On cancel, leave the lease to expire instead of releasing it, e.g. because abandoned reconciles may still be
+   * writing: a standby must not start before they are gone.
+   */
+  keepLeaseOnCancel(reason: string): void {
+    this.keepLeaseReason = reason;
+  }
+
+  /**
    * Campaigns until leadership is acquired, then renews until it is lost or `signal` aborts. Resolves when
    * leadership ended (after the release, if configured) or when `signal` aborts before it started. Abort `signal`
    * only once the leader's work has stopped: releasing the lease earlier would let a second leader start.
@@ -185,7 +198,13 @@ export class LeaderElector {
     this.setLeading(false);
     leadership.abort();
     if (reason === "lost") log?.error({ identity: this.opts.identity }, "leader election lost");
-    else if (this.opts.releaseOnCancel) await this.release();
+    else if (this.opts.releaseOnCancel && this.keepLeaseReason !== undefined) {
+      log?.warn({ reason: this.keepLeaseReason }, "not releasing the leader lease; it will expire after its duration");
+    } else if (this.opts.releaseOnCancel) {
+      // A renewal abandoned by the cancel may still complete; its response carries the resourceVersion the release needs.
+      await this.settleInFlight();
+      await this.release();
+    }
     this.opts.onStoppedLeading(reason);
   }
 
@@ -202,7 +221,7 @@ export class LeaderElector {
     }, this.renewDeadlineMs);
     const bound = AbortSignal.any([signal, timeout.signal]);
     try {
-      return await unlessAborted(this.tryAcquireOrRenew(bound), bound);
+      return await unlessAborted(this.track(this.tryAcquireOrRenew(bound)), bound);
     } finally {
       this.clock.clearTimeout(timer);
     }
@@ -220,7 +239,7 @@ export class LeaderElector {
       const round = AbortSignal.any([signal, deadline.signal]);
       try {
         for (;;) {
-          const renewed = await unlessAborted(this.tryAcquireOrRenew(round), round);
+          const renewed = await unlessAborted(this.track(this.tryAcquireOrRenew(round)), round);
           if (signal.aborted) return "cancelled";
           if (renewed) break;
           if (deadline.signal.aborted) return "lost";
@@ -237,6 +256,24 @@ export class LeaderElector {
         this.clock.clearTimeout(timer);
       }
     }
+  }
+
+  private track(attempt: Promise<boolean>): Promise<boolean> {
+    this.inFlight = attempt;
+    return attempt;
+  }
+
+  /** Waits for the last acquire/renew request to finish, at most the renew deadline (a hung request is given up). */
+  private async settleInFlight(): Promise<void> {
+    const pending = this.inFlight;
+    if (!pending) return;
+    const timeout = new AbortController();
+    const timer = this.clock.setTimeout(() => {
+      timeout.abort();
+    }, this.renewDeadlineMs);
+    await unlessAborted(pending, timeout.signal);
+    this.clock.clearTimeout(timer);
+    this.inFlight = undefined;
   }
 
   /** One round of the client-go algorithm; true when we hold the lease afterwards. Never throws. */
@@ -325,18 +362,34 @@ export class LeaderElector {
     const timer = this.clock.setTimeout(() => {
       timeout.abort();
     }, this.renewDeadlineMs);
-    const write = this.opts.store
-      .update(this.opts.namespace, this.withRecord(this.lease, record), timeout.signal)
-      .then((lease) => {
-        this.remember(lease, record, nowMs);
-        return true;
-      })
-      .catch((err: unknown) => {
-        this.opts.logger?.warn({ error: err }, "could not release the leader lease; it will expire instead");
-        return false;
-      });
+    const write = this.releaseWrite(record, nowMs, timeout.signal).catch((err: unknown) => {
+      this.opts.logger?.warn({ error: err }, "could not release the leader lease; it will expire instead");
+      return false;
+    });
     if (await unlessAborted(write, timeout.signal)) this.opts.logger?.info("released the leader lease");
     this.clock.clearTimeout(timer);
+  }
+
+  /**
+   * The release PUT. On 409 (our copy is stale, e.g. a renewal we gave up on did land) the Lease is read again and
+   * the release retried once, but only if we still hold it: another holder's lease is never touched.
+   */
+  private async releaseWrite(record: LeaseRecord, nowMs: number, signal: AbortSignal): Promise<boolean> {
+    const { store, namespace, name, identity } = this.opts;
+    try {
+      this.remember(await store.update(namespace, this.withRecord(this.lease!, record), signal), record, nowMs);
+      return true;
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+    }
+    const current = await store.get(namespace, name, signal);
+    if (!current || recordOf(current.spec).holderIdentity !== identity) {
+      this.opts.logger?.info({ holder: current?.spec?.holderIdentity ?? "" }, "leader lease changed hands before the release; leaving it");
+      return false;
+    }
+    record.leaseTransitions = recordOf(current.spec).leaseTransitions;
+    this.remember(await store.update(namespace, this.withRecord(current, record), signal), record, nowMs);
+    return true;
   }
 
   private locallyValid(now: number): boolean {

@@ -5,7 +5,7 @@
  * Start order (controller-runtime): probe + metrics servers → informers (followers too: warm caches, no writes) →
  * leader election → wait for every cache to sync (2 min, else fail) → controllers' workers.
  * Stop (SIGTERM): controllers stop taking work and drain in-flight reconciles (30 s) → event recorders flush →
- * the Lease is released → watches and servers close. Lease lost: `onLeaderLost` (default: exit 1 at once).
+ * the Lease is released (left to expire if reconciles were abandoned) → watches and servers close. Lease lost: `onLeaderLost` (default: exit 1 at once).
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -246,7 +246,11 @@ export class Manager {
     const timeout = this.opts.gracefulShutdownTimeoutMs ?? 30_000;
     this.logger.info({ timeoutMs: timeout }, "Stopping and waiting for in-flight reconciles");
     const drained = (await Promise.all(this.controllers.map((c) => c.stop(timeout)))).every(Boolean);
-    if (!drained) this.logger.error("in-flight reconciles did not finish within the graceful shutdown timeout");
+    if (!drained) {
+      this.logger.error("in-flight reconciles did not finish within the graceful shutdown timeout");
+      // Abandoned reconciles may still write; releasing now would let a standby start alongside them.
+      this.elector?.keepLeaseOnCancel("in-flight reconciles were abandoned at shutdown and may still be writing");
+    }
     await Promise.all([...this.recorders.values()].map((r) => r.stop()));
     this.electorAbort.abort();
     await this.electorRun;
