@@ -1,0 +1,144 @@
+/**
+ * Scale and latency of the operator on a private local control plane (issue 8). For each scenario `N[xW][@S]`:
+ * N minimal DittoServers created at once, the operator (`src/main.ts`, own client certificate, W workers) as a
+ * child process; figures: time to all children and to all Ready, mutating requests per DittoServer (audit log,
+ * operator's username) to steady state and in an S-second idle window, spec-edit → StatefulSet latency, RSS and
+ * CPU, and the raw server-side-apply floor of the same objects. Prints figures and pass/fail against the issue's
+ * targets; asserts nothing.
+ *
+ *   nice -n 10 npm run bench:scale -- --scenarios 1,100x1@600,100x4,100x8,1000x4 --out docs/benchmarks/scale.json
+ *   npm run bench:scale -- --report docs/benchmarks/a.json,docs/benchmarks/b.json --svg docs/benchmarks/scale.svg
+ */
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { parse } from "yaml";
+import { CRD_NAME } from "../src/api/constants.ts";
+import { CRD_FILE } from "../src/api/crd.ts";
+import { KubeClient, loadKubeConfig } from "../src/runtime/client.ts";
+import type { KubeObject } from "../src/runtime/objects.ts";
+import type { ResourceType } from "../src/runtime/resources.ts";
+import { renderKubeconfig, signClientCertificate, startControlPlane } from "../test/controlplane/index.ts";
+import type { ControlPlane } from "../test/controlplane/index.ts";
+import { sleep } from "./scale/proc.ts";
+import { markdownTable, plot, targetLines } from "./scale/report.ts";
+import { runScenario } from "./scale/scenario.ts";
+import type { ScenarioResult } from "./scale/scenario.ts";
+
+const CRDS: ResourceType = { group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions", kind: "CustomResourceDefinition", namespaced: false };
+const OPERATOR_USER = "dittofs-operator";
+const FLOOR_USER = "dittofs-bench-floor";
+
+const { values } = parseArgs({
+  options: {
+    scenarios: { type: "string", default: "1,100" },
+    "idle-seconds": { type: "string", default: "60" },
+    edits: { type: "string", default: "200" },
+    "settle-seconds": { type: "string", default: "15" },
+    "timeout-seconds": { type: "string", default: "1800" },
+    nodes: { type: "string", default: "3" },
+    "no-floor": { type: "boolean", default: false },
+    out: { type: "string" },
+    report: { type: "string" },
+    svg: { type: "string" },
+  },
+});
+
+function int(name: string, text: string | undefined): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, not ${String(text)}`);
+  return n;
+}
+
+export interface ScenarioSpec {
+  n: number;
+  workers: number;
+  idleSeconds: number;
+}
+
+/** `N[xWORKERS][@IDLE_SECONDS]`, comma-separated. */
+function parseScenarios(text: string, idleSeconds: number): ScenarioSpec[] {
+  return text.split(",").map((part) => {
+    const m = /^(\d+)(?:x(\d+))?(?:@(\d+))?$/.exec(part.trim());
+    if (!m) throw new Error(`scenario ${JSON.stringify(part)} is not N[xWORKERS][@IDLE_SECONDS] (e.g. 100x4@600)`);
+    return { n: int("scenarios", m[1]), workers: m[2] ? int("scenarios", m[2]) : 1, idleSeconds: m[3] ? int("scenarios", m[3]) : idleSeconds };
+  });
+}
+
+const log = (line: string): void => { process.stdout.write(`[scale ${new Date().toISOString().slice(11, 19)}] ${line}\n`); };
+
+function printReport(results: ScenarioResult[]): void {
+  process.stdout.write(`\n${markdownTable(results)}\n\n${targetLines(results).join("\n")}\n`);
+}
+
+async function installCrd(admin: KubeClient): Promise<void> {
+  const crd = parse(await readFile(new URL(`../${CRD_FILE}`, import.meta.url), "utf8")) as KubeObject;
+  await admin.apply(CRDS, crd);
+  for (let i = 0; i < 150; i++) {
+    const got = await admin.get(CRDS, { name: CRD_NAME });
+    const conditions = (got.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
+    if (conditions.some((c) => c.type === "Established" && c.status === "True")) return;
+    await sleep(200);
+  }
+  throw new Error(`CRD ${CRD_NAME} not Established within 30 s`);
+}
+
+async function clientAs(cp: ControlPlane, dir: string, user: string): Promise<{ kubeconfigPath: string; client: KubeClient }> {
+  const cert = await signClientCertificate({ caCertPath: cp.caCertPath, caKeyPath: cp.caKeyPath, dir, commonName: user, groups: ["system:masters"] });
+  const kubeconfigPath = join(dir, `${user}.kubeconfig`);
+  await writeFile(kubeconfigPath, renderKubeconfig({ server: cp.apiServerUrl, caCertPath: cp.caCertPath, credentials: { clientCertPath: cert.certPath, clientKeyPath: cert.keyPath } }), { mode: 0o600 });
+  return { kubeconfigPath, client: new KubeClient(loadKubeConfig(kubeconfigPath), { fieldManager: user }) };
+}
+
+async function run(): Promise<ScenarioResult[]> {
+  const specs = parseScenarios(values.scenarios, int("idle-seconds", values["idle-seconds"]));
+  const workDir = await mkdtemp(join(tmpdir(), "dittofs-scale-"));
+  log(`starting the control plane (operator logs in ${workDir})`);
+  const cp = await startControlPlane({ audit: true, nodes: int("nodes", values.nodes) });
+  const results: ScenarioResult[] = [];
+  try {
+    if (!cp.auditLogPath) throw new Error("the control plane did not write an audit log");
+    const admin = new KubeClient(loadKubeConfig(cp.kubeconfigPath), { fieldManager: "dittofs-bench" });
+    await installCrd(admin);
+    const operator = await clientAs(cp, workDir, OPERATOR_USER);
+    const floor = await clientAs(cp, workDir, FLOOR_USER);
+    for (const spec of specs) {
+      log(`scenario N=${spec.n} workers=${spec.workers} idle=${spec.idleSeconds} s`);
+      const result = await runScenario({
+        admin,
+        floorClient: floor.client,
+        operatorKubeconfigPath: operator.kubeconfigPath,
+        operatorUsername: OPERATOR_USER,
+        auditLogPath: cp.auditLogPath,
+        workDir,
+        n: spec.n,
+        concurrency: spec.workers,
+        idleMs: spec.idleSeconds * 1000,
+        edits: int("edits", values.edits),
+        settleMs: int("settle-seconds", values["settle-seconds"]) * 1000,
+        timeoutMs: int("timeout-seconds", values["timeout-seconds"]) * 1000,
+        floor: !values["no-floor"],
+        log,
+      });
+      results.push(result);
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+      if (values.out) await writeFile(values.out, `${JSON.stringify(results, null, 2)}\n`);
+    }
+    await Promise.all([admin.close(), operator.client.close(), floor.client.close()]);
+  } finally {
+    await cp.stop();
+  }
+  await rm(workDir, { recursive: true, force: true });
+  return results;
+}
+
+let results: ScenarioResult[];
+if (values.report) {
+  results = [];
+  for (const file of values.report.split(",")) results.push(...(JSON.parse(await readFile(file, "utf8")) as ScenarioResult[]));
+} else {
+  results = await run();
+}
+printReport(results);
+if (values.svg) await writeFile(values.svg, plot(results));

@@ -1,0 +1,101 @@
+/**
+ * The operator binary (`src/main.ts`) as a child process under its own identity, with its probe and metrics
+ * servers on free loopback ports: readiness, reconcile counts from /metrics, RSS/CPU from /proc.
+ */
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { sampleProcess, sleep } from "./proc.ts";
+import type { ProcSample } from "./proc.ts";
+
+const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => { resolve(port); });
+    });
+  });
+}
+
+export interface OperatorProcess {
+  pid: number;
+  sample(): Promise<ProcSample>;
+  /** Sum of controller_runtime_reconcile_total over every label set. */
+  reconciles(): Promise<number>;
+  /** Peak RSS seen by the background sampler (every second). */
+  peakRssBytes(): number;
+  exited(): boolean;
+  stop(): Promise<void>;
+}
+
+export async function startOperator(opts: { kubeconfigPath: string; namespace: string; concurrency: number; logPath: string; extraArgs?: string[] }): Promise<OperatorProcess> {
+  const [probePort, metricsPort] = [await freePort(), await freePort()];
+  const args = [
+    MAIN,
+    `--kubeconfig=${opts.kubeconfigPath}`,
+    `--namespace=${opts.namespace}`,
+    `--concurrency=${opts.concurrency}`,
+    `--health-probe-bind-address=127.0.0.1:${probePort}`,
+    `--metrics-bind-address=127.0.0.1:${metricsPort}`,
+    "--log-level=warn",
+    ...(opts.extraArgs ?? []),
+  ];
+  const log = createWriteStream(opts.logPath);
+  // process.execPath: the bench itself runs on the project's Node 24 (through npm/npx).
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  let exitCode: number | null | undefined;
+  const exited = new Promise<void>((resolve) => child.once("exit", (code) => { exitCode = code; resolve(); }));
+  const pid = child.pid ?? 0;
+
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exitCode !== undefined) throw new Error(`operator exited with ${String(exitCode)} before it was ready (log: ${opts.logPath})`);
+    const ok = await fetch(`http://127.0.0.1:${probePort}/readyz`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`operator not ready within 60 s (log: ${opts.logPath})`);
+    await sleep(200);
+  }
+
+  let peak = 0;
+  const sampler = setInterval(() => {
+    sampleProcess(pid).then((s) => { peak = Math.max(peak, s.rssBytes); }, () => undefined);
+  }, 1000);
+
+  return {
+    pid,
+    sample: async () => {
+      const s = await sampleProcess(pid);
+      peak = Math.max(peak, s.rssBytes);
+      return s;
+    },
+    reconciles: async () => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      let total = 0;
+      for (const line of text.split("\n")) {
+        if (line.startsWith("controller_runtime_reconcile_total")) total += Number(line.slice(line.lastIndexOf(" ") + 1));
+      }
+      return total;
+    },
+    peakRssBytes: () => peak,
+    exited: () => exitCode !== undefined,
+    stop: async () => {
+      clearInterval(sampler);
+      if (exitCode === undefined) {
+        child.kill("SIGTERM");
+        await Promise.race([exited, sleep(35_000)]);
+        if (exitCode === undefined) child.kill("SIGKILL");
+      }
+      await exited;
+      log.end();
+    },
+  };
+}

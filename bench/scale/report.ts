@@ -1,0 +1,81 @@
+/** The printed table, the pass/fail lines against the issue's targets, and the plot: pure over scenario results. */
+import type { ScenarioResult } from "./scenario.ts";
+import { renderCharts } from "./svg.ts";
+
+const TARGET_RSS_MIB = 200;
+const TARGET_FLOOR_RATIO = 1.5;
+
+function fmt(x: number | null | undefined, digits = 1): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? "—" : x.toFixed(digits);
+}
+
+export function markdownTable(results: readonly ScenarioResult[]): string {
+  const head = "| N | workers | create s | children s | Ready s | floor s (writes) | writes/DS to steady (+events) | idle window s | idle writes (+events) | idle reconciles | edit p50 / p99 ms | RSS MiB ready / peak | CPU s to Ready / idle |";
+  const rows = results.map((r) => [
+    r.n,
+    r.concurrency,
+    fmt(r.createSeconds),
+    fmt(r.childrenSeconds),
+    r.readySeconds === null ? `not all (${r.readyCount}/${r.n})` : fmt(r.readySeconds),
+    r.floor ? `${fmt(r.floor.seconds)} (${r.floor.writes})` : "—",
+    `${fmt(r.toSteady.writes / r.n, 2)} (+${fmt(r.toSteady.events / r.n, 2)})`,
+    r.idle.seconds,
+    `${r.idle.writes} (+${r.idle.events})`,
+    Number.isFinite(r.idle.reconciles) ? r.idle.reconciles : "—",
+    r.editLatencyMs ? `${fmt(r.editLatencyMs.p50, 0)} / ${fmt(r.editLatencyMs.p99, 0)} (${r.editLatencyMs.samples})` : "—",
+    `${fmt(r.rssMiB.atReady)} / ${fmt(r.rssMiB.peak)}`,
+    `${fmt(r.cpuSeconds.toReady)} / ${fmt(r.cpuSeconds.idle)}`,
+  ].join(" | "));
+  return [head, `|${"---|".repeat(13)}`, ...rows.map((r) => `| ${r} |`)].join("\n");
+}
+
+/** Pass/fail against the issue's targets, one line each, from the figures above. */
+export function targetLines(results: readonly ScenarioResult[]): string[] {
+  const lines: string[] = [];
+  for (const r of results) {
+    const label = `N=${r.n} workers=${r.concurrency}`;
+    const limit = r.ownedPerServer + 2;
+    const perServer = r.toSteady.writes / r.n;
+    lines.push(`${perServer <= limit ? "PASS" : "FAIL"} ${label}: ${perServer.toFixed(2)} writes per DittoServer to steady state (target ≤ ${r.ownedPerServer} children + 2 = ${limit}; ${r.childrenPerServer} applied children + ${r.ownedPerServer - r.childrenPerServer} generated Secrets; events not counted: ${(r.toSteady.events / r.n).toFixed(2)})`);
+    lines.push(`${r.idle.writes === 0 ? "PASS" : "FAIL"} ${label}: ${r.idle.writes} writes (+${r.idle.events} events) in a ${r.idle.seconds} s idle window (target 0)`);
+    if (r.floor && r.childrenSeconds !== null) {
+      const ratio = r.childrenSeconds / r.floor.seconds;
+      lines.push(`${ratio <= TARGET_FLOOR_RATIO ? "PASS" : "FAIL"} ${label}: children applied in ${r.childrenSeconds.toFixed(1)} s = ${ratio.toFixed(2)}× the raw-write floor ${r.floor.seconds.toFixed(1)} s (target ≤ ${TARGET_FLOOR_RATIO}×${r.n === 1000 ? "" : "; the target is stated for N=1000"})`);
+    }
+    lines.push(`${r.rssMiB.peak <= TARGET_RSS_MIB ? "PASS" : "FAIL"} ${label}: peak RSS ${r.rssMiB.peak.toFixed(1)} MiB (target ≤ ${TARGET_RSS_MIB} MiB${r.n === 1000 ? "" : "; stated for N=1000"})`);
+    if (r.operatorExited) lines.push(`FAIL ${label}: the operator exited during the scenario`);
+  }
+  return lines;
+}
+
+/** Convergence and RSS against N, one line per worker count. */
+export function plot(results: readonly ScenarioResult[]): string {
+  const colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"];
+  const byWorkers = new Map<number, ScenarioResult[]>();
+  for (const r of results) byWorkers.set(r.concurrency, [...(byWorkers.get(r.concurrency) ?? []), r].sort((a, b) => a.n - b.n));
+  const groups = [...byWorkers.entries()].filter(([, rs]) => rs.length > 1);
+  const main = groups.length ? groups : [...byWorkers.entries()];
+  const floors = results.filter((r) => r.floor).sort((a, b) => a.n - b.n);
+  return renderCharts([
+    {
+      title: "Convergence time",
+      xLabel: "DittoServers created at once (N, log scale)",
+      yLabel: "seconds",
+      series: [
+        ...main.flatMap(([c, rs], i) => [
+          { name: `all Ready, ${c} worker(s)`, color: colors[i % colors.length]!, points: rs.map((r): [number, number] => [r.n, r.readySeconds ?? Number.NaN]) },
+          { name: `children applied, ${c} w.`, color: colors[(i + 2) % colors.length]!, points: rs.map((r): [number, number] => [r.n, r.childrenSeconds ?? Number.NaN]) },
+        ]),
+        { name: "raw-write floor", color: "#7f7f7f", points: floors.map((r): [number, number] => [r.n, r.floor!.seconds]) },
+      ],
+    },
+    {
+      title: "Operator memory",
+      xLabel: "DittoServers (N, log scale)",
+      yLabel: "RSS MiB",
+      series: main.flatMap(([c, rs], i) => [
+        { name: `peak RSS, ${c} worker(s)`, color: colors[i % colors.length]!, points: rs.map((r): [number, number] => [r.n, r.rssMiB.peak]) },
+      ]),
+    },
+  ]);
+}

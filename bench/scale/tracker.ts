@@ -1,0 +1,77 @@
+/**
+ * Watches one namespace the way a user would see convergence: when each DittoServer has all its children
+ * (ConfigMap, Services, StatefulSet) and when it is phase Running with Ready=True; StatefulSet generations for the
+ * spec-edit latency. Informers of the runtime, on the bench's own (admin) client.
+ */
+import { LABEL_INSTANCE, MANAGED_SELECTOR } from "../../src/dittoserver/labels.ts";
+import { DITTOSERVERS } from "../../src/dittoserver/kinds.ts";
+import type { KubeClient } from "../../src/runtime/client.ts";
+import { Informer } from "../../src/runtime/informer.ts";
+import type { KubeObject } from "../../src/runtime/objects.ts";
+import { CORE } from "../../src/runtime/resources.ts";
+
+export interface Tracker {
+  /** ms timestamp when every one of `count` servers had `childrenPerServer` children, or undefined. */
+  allChildrenAt(): number | undefined;
+  allReadyAt(): number | undefined;
+  childrenSeen(): number;
+  readyCount(): number;
+  statefulSet(name: string): KubeObject | undefined;
+  /** Resolves with the time the StatefulSet of `server` shows generation > `after`. */
+  waitForGeneration(server: string, after: number): Promise<number>;
+  stop(): Promise<void>;
+}
+
+function isReady(obj: KubeObject): boolean {
+  const status = obj.status as { phase?: string; conditions?: { type: string; status: string }[] } | undefined;
+  return status?.phase === "Running" && !!status.conditions?.some((c) => c.type === "Ready" && c.status === "True");
+}
+
+export async function trackNamespace(client: KubeClient, namespace: string, count: number, childrenPerServer: number): Promise<Tracker> {
+  const childKeys = new Set<string>();
+  const ready = new Set<string>();
+  let allChildrenAt: number | undefined;
+  let allReadyAt: number | undefined;
+  const waiters = new Map<string, { after: number; resolve: (at: number) => void }>();
+
+  const children = [CORE.configMaps, CORE.services, CORE.statefulSets].map((resource) => new Informer({ resource, client, selector: { namespace, labelSelector: MANAGED_SELECTOR } }));
+  for (const informer of children) {
+    informer.addEventHandler({
+      add: (obj) => {
+        if (!obj.metadata.labels?.[LABEL_INSTANCE]) return;
+        childKeys.add(`${obj.kind}/${obj.metadata.name ?? ""}`);
+        if (allChildrenAt === undefined && childKeys.size >= count * childrenPerServer) allChildrenAt = Date.now();
+      },
+      update: (_old, obj) => {
+        if (obj.kind !== "StatefulSet") return;
+        const server = obj.metadata.labels?.[LABEL_INSTANCE] ?? "";
+        const waiter = waiters.get(server);
+        if (waiter && (obj.metadata.generation ?? 0) > waiter.after) {
+          waiters.delete(server);
+          waiter.resolve(Date.now());
+        }
+      },
+    });
+  }
+  const servers = new Informer({ resource: DITTOSERVERS, client, selector: { namespace } });
+  const onServer = (obj: KubeObject): void => {
+    if (!isReady(obj)) return;
+    ready.add(obj.metadata.name ?? "");
+    if (allReadyAt === undefined && ready.size >= count) allReadyAt = Date.now();
+  };
+  servers.addEventHandler({ add: onServer, update: (_old, obj) => { onServer(obj); } });
+  const all = [...children, servers];
+  for (const informer of all) informer.start();
+  await Promise.all(all.map((i) => i.waitForSync()));
+  const statefulSets = children[2]!;
+
+  return {
+    allChildrenAt: () => allChildrenAt,
+    allReadyAt: () => allReadyAt,
+    childrenSeen: () => childKeys.size,
+    readyCount: () => ready.size,
+    statefulSet: (name) => statefulSets.get(`${namespace}/${name}`),
+    waitForGeneration: (server, after) => new Promise((resolve) => { waiters.set(server, { after, resolve }); }),
+    stop: async () => { await Promise.all(all.map((i) => i.stop())); },
+  };
+}
