@@ -74,7 +74,11 @@ export const LdapSpecSchema = Type.Object(
     insecureSkipVerify: Flag("Skip verification of the directory's certificate. For testing only."),
   },
   {
-    description: "LDAP directory used for user authentication.",
+    description:
+      "LDAP directory used for user authentication. First boot only: DittoFS v0.29.0 copies these settings and the bind " +
+      "password into its control-plane database when it first starts, and afterwards the stored values win. Later edits " +
+      "here (or of the bind password Secret) restart the pod but are ignored by the server; this operator version does " +
+      "not call the DittoFS API, so change a running server with PUT /api/v1/identity-providers/ldap/config (as admin) too.",
     ...cel(
       {
         rule: "!(has(self.startTLS) && self.startTLS && self.url.startsWith('ldaps://'))",
@@ -139,7 +143,11 @@ export const KerberosSpecSchema = Type.Object(
     machineAccount: Type.Optional(MachineAccountSpecSchema),
   },
   {
-    description: "Kerberos settings.",
+    description:
+      "Kerberos settings. First boot only: DittoFS v0.29.0 copies them (principal, realm, domains, machine account) into " +
+      "its control-plane database when it first starts, and afterwards the stored values win; only the mounted keytab " +
+      "and krb5.conf files are re-read. Later edits restart the pod but are ignored by the server; this operator version " +
+      "does not call the DittoFS API, so change a running server with PUT /api/v1/identity-providers/kerberos/config (as admin) too.",
     ...cel(
       {
         rule: "!self.enabled || has(self.servicePrincipal)",
