@@ -43,11 +43,24 @@ export async function kustomizeBase(): Promise<string> {
   return ok(kubectl(["kustomize", join(ROOT, "deploy/base")]), "kubectl kustomize deploy/base");
 }
 
-/** deploy/base moved into `namespace` by an overlay (kustomize also rewrites the binding subjects). */
+/** deploy/base moved into `namespace` by an overlay, binding subjects included (see docs/install.md). */
 export async function kustomizeInto(namespace: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "dittofs-kustomize-"));
   try {
-    writeFileSync(join(dir, "kustomization.yaml"), `resources:\n  - ${relative(dir, join(ROOT, "deploy/base"))}\nnamespace: ${namespace}\n`);
+    writeFileSync(join(dir, "kustomization.yaml"), [
+      "resources:",
+      `  - ${relative(dir, join(ROOT, "deploy/base"))}`,
+      // A plain `namespace:` leaves the binding subjects in dittofs-system; this form moves them too.
+      "transformers:",
+      "  - |-",
+      "    apiVersion: builtin",
+      "    kind: NamespaceTransformer",
+      "    metadata:",
+      "      name: move",
+      `      namespace: ${namespace}`,
+      "    setRoleBindingSubjects: allServiceAccounts",
+      "",
+    ].join("\n"));
     return await ok(kubectl(["kustomize", dir]), "kubectl kustomize overlay");
   } finally {
     rmSync(dir, { recursive: true, force: true });
