@@ -197,4 +197,28 @@ describe("DittoServer lifecycle", { concurrency: false }, () => {
     const reasons = (await eventsFor(client, ns.name, NAME)).map((e) => e.reason);
     assert.ok(reasons.includes("Unavailable"), `Unavailable in ${reasons.join(",")}`);
   });
+
+  it("deletes the metrics Service when metrics are turned off again", async () => {
+    await client.mergePatch(DITTOSERVERS, { namespace: ns.name, name: NAME }, { spec: { metrics: { enabled: true } } });
+    await waitFor("metrics Service", () => client.getOrUndefined(CORE.services, { namespace: ns.name, name: `${NAME}-metrics` }), { timeoutMs: 20_000 });
+    await client.mergePatch(DITTOSERVERS, { namespace: ns.name, name: NAME }, { spec: { metrics: { enabled: false } } });
+    await waitFor("metrics Service deleted", async () => ((await client.getOrUndefined(CORE.services, { namespace: ns.name, name: `${NAME}-metrics` })) ? undefined : true), { timeoutMs: 20_000 });
+    assert.match((await waitForEvent(client, ns.name, NAME, "ChildrenDeleted")).note, new RegExp(`Service/${NAME}-metrics`));
+    await waitForCondition(client, ns.name, NAME, "Ready", "True");
+  });
+
+  // Last: the CRD refuses the shrink that would revert it.
+  it("refuses a volume growth the StorageClass cannot make and keeps the pod", async () => {
+    const uid = await podUid();
+    await client.mergePatch(DITTOSERVERS, { namespace: ns.name, name: NAME }, { spec: { storage: { metadataSize: "2Gi" } } });
+    const refused = await waitForCondition(client, ns.name, NAME, "ConfigReady", "False", "StorageChangeRefused");
+    assert.match(condition(refused.status, "ConfigReady")?.message ?? "", /cannot grow from 1Gi to 2Gi/);
+    assert.equal(refused.status?.phase, "Failed");
+    assert.equal((await waitForEvent(client, ns.name, NAME, "StorageChangeRefused")).type, "Warning");
+    assert.equal(condition(refused.status, "Progressing")?.reason, "Blocked");
+    assert.equal(await podUid(), uid, "the old pod keeps serving");
+    const sts = await client.get(CORE.statefulSets, { namespace: ns.name, name: NAME });
+    const claim = ((sts.spec as Json).volumeClaimTemplates as Json[])[0]!;
+    assert.equal((((claim.spec as Json).resources as Json).requests as Json).storage, "1Gi", "claim templates untouched");
+  });
 });
