@@ -9,7 +9,9 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { withDefaults } from "../../../src/api/defaulting.ts";
+import { parseOperatorFlags } from "../../../src/dittoserver/operator-flags.ts";
 import { desiredStatefulSet } from "../../../src/dittoserver/statefulset.ts";
+import { defaultFlags, parseManagerFlags } from "../../../src/runtime/flags.ts";
 import type { KubeObject } from "../../../src/runtime/objects.ts";
 import { OPERATOR_VERSION } from "../../../src/version.ts";
 import { createTestNamespace, kubectl } from "../../controlplane/testenv.ts";
@@ -93,6 +95,33 @@ describe("install manifests", () => {
       const pod = podFrom(templateOf(find(objects, "Deployment")), `operator-${source}`, restricted.name);
       const r = await dryRunCreate(pod);
       assert.equal(r.code, 0, `${source} operator pod rejected:\n${r.stderr}`);
+    }
+  });
+
+  it("operator Deployment (kustomize and Helm): flags the binary accepts, 2 replicas with leader election, probes, hardening", async () => {
+    for (const [source, objects] of [["kustomize", parseDocs(await kustomizeBase())], ["helm", parseDocs(await helmTemplate(ns.name))]] as const) {
+      const deployment = find(objects, "Deployment") as KubeObject & { spec: { replicas: number; template: { spec: { containers: Record<string, unknown>[] } } } };
+      assert.equal(deployment.spec.replicas, 2, source);
+      const container = deployment.spec.template.spec.containers[0] as {
+        args: string[];
+        env: { name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
+        livenessProbe: { httpGet: { path: string; port: string } };
+        readinessProbe: { httpGet: { path: string; port: string } };
+        ports: { name: string; containerPort: number }[];
+        securityContext: { readOnlyRootFilesystem?: boolean };
+        resources: { requests?: object; limits?: object };
+      };
+      // The same parsers as src/main.ts: a misspelt flag in the manifests fails here, not in a crash-looping pod.
+      const flags = parseManagerFlags(parseOperatorFlags(container.args).rest, defaultFlags("dittofs-operator-lock"));
+      assert.equal(flags.leaderElect, true, source);
+      const probePort = container.ports.find((p) => p.name === "probes")?.containerPort;
+      assert.equal(flags.healthProbeBindAddress, `:${String(probePort)}`, source);
+      assert.deepEqual([container.livenessProbe.httpGet, container.readinessProbe.httpGet], [{ path: "/healthz", port: "probes" }, { path: "/readyz", port: "probes" }], source);
+      assert.equal(container.securityContext.readOnlyRootFilesystem, true, source);
+      assert.ok(container.resources.requests && container.resources.limits, `${source}: resources`);
+      assert.deepEqual(container.env.find((e) => e.name === "POD_NAMESPACE")?.valueFrom, { fieldRef: { fieldPath: "metadata.namespace" } }, source);
+      const service = find(objects, "Service");
+      assert.deepEqual((service.spec as { ports: { targetPort: string }[] }).ports.map((p) => p.targetPort), ["metrics"], source);
     }
   });
 
