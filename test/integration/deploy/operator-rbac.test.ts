@@ -95,7 +95,7 @@ function auditEventsOf(username: string): AuditEvent[] {
     .filter((e) => e.user.username === username);
 }
 
-it("runs with only the shipped RBAC: sample Ready 1/1, deleted through the finalizer, no 403", async () => {
+it("runs with only the shipped RBAC: sample Ready 1/1, metrics Service added and removed, deleted through the finalizer, no 403", async () => {
   const sample = parse(readFileSync(join(ROOT, "deploy/samples/dittoserver-minimal.yaml"), "utf8")) as KubeObject;
   await ok(["apply", "-n", ns.name, "-f", "-"], JSON.stringify(sample));
   const name = sample.metadata.name ?? "";
@@ -110,6 +110,18 @@ it("runs with only the shipped RBAC: sample Ready 1/1, deleted through the final
     throw new Error(`${err instanceof Error ? err.message : String(err)}\noperator log:\n${operatorLog.slice(-3000)}`);
   });
 
+  // More of the role: a metrics Service is created, then deleted when metrics are turned off again.
+  await ok(["patch", "dittoserver", name, "-n", ns.name, "--type=merge", "-p", '{"spec":{"metrics":{"enabled":true}}}']);
+  await waitFor(`Service ${name}-metrics created by the operator`, async () => {
+    const got = await kubectl(["get", "service", `${name}-metrics`, "-n", ns.name, "-o", "name"]);
+    return got.code === 0 ? true : undefined;
+  }, { timeoutMs: 30_000 });
+  await ok(["patch", "dittoserver", name, "-n", ns.name, "--type=merge", "-p", '{"spec":{"metrics":{"enabled":false}}}']);
+  await waitFor(`Service ${name}-metrics deleted by the operator`, async () => {
+    const got = await kubectl(["get", "service", `${name}-metrics`, "-n", ns.name, "--ignore-not-found", "-o", "name"]);
+    return got.code === 0 && got.stdout.trim() === "" ? true : undefined;
+  }, { timeoutMs: 30_000 });
+
   await ok(["delete", "dittoserver", name, "-n", ns.name, "--wait=false"]);
   await waitFor(`DittoServer ${name} gone (finalizer removed by the operator)`, async () => {
     const got = await kubectl(["get", "dittoserver", name, "-n", ns.name, "--ignore-not-found", "-o", "name"]);
@@ -121,6 +133,8 @@ it("runs with only the shipped RBAC: sample Ready 1/1, deleted through the final
   // The check below must be able to fail: the operator's own writes are in the audit log under its identity.
   assert.ok(events.some((e) => e.objectRef?.resource === "dittoservers" && e.objectRef.subresource === "status" && e.verb === "patch"), "no status patch by the ServiceAccount in the audit log");
   assert.ok(events.some((e) => e.objectRef?.resource === "leases" && e.verb === "create"), "no Lease taken by the ServiceAccount");
+  assert.ok(events.some((e) => e.objectRef?.resource === "services" && e.verb === "delete"), "no Service deleted by the ServiceAccount");
+  assert.ok(events.some((e) => e.objectRef?.resource === "statefulsets" && e.verb === "patch"), "no StatefulSet applied by the ServiceAccount");
   const forbidden = events.filter((e) => e.responseStatus?.code === 403);
   assert.deepEqual(
     forbidden.map((e) => `${e.verb} ${e.objectRef?.resource ?? ""}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ""} ${e.objectRef?.namespace ?? ""}/${e.objectRef?.name ?? ""}`),
