@@ -37,7 +37,7 @@ const { values } = parseArgs({
     edits: { type: "string", default: "200" },
     "settle-seconds": { type: "string", default: "15" },
     "timeout-seconds": { type: "string", default: "1800" },
-    nodes: { type: "string", default: "3" },
+    nodes: { type: "string", default: "auto" },
     "no-floor": { type: "boolean", default: false },
     out: { type: "string" },
     report: { type: "string" },
@@ -64,6 +64,15 @@ function parseScenarios(text: string, idleSeconds: number): ScenarioSpec[] {
     if (!m) throw new Error(`scenario ${JSON.stringify(part)} is not N[xWORKERS][@IDLE_SECONDS] (e.g. 100x4@600)`);
     return { n: int("scenarios", m[1]), workers: m[2] ? int("scenarios", m[2]) : 1, idleSeconds: m[3] ? int("scenarios", m[3]) : idleSeconds };
   });
+}
+
+/** kubelet's default max pods, which kwok Nodes advertise. */
+const PODS_PER_NODE = 110;
+
+/** Every scenario's pods (operator and floor StatefulSets, one replica each) must fit, or Ready never comes. */
+function nodesFor(specs: ScenarioSpec[], floor: boolean): number {
+  const pods = specs.reduce((sum, s) => sum + s.n * (floor ? 2 : 1), 0);
+  return Math.max(3, Math.ceil((pods * 1.1) / PODS_PER_NODE));
 }
 
 const log = (line: string): void => { process.stdout.write(`[scale ${new Date().toISOString().slice(11, 19)}] ${line}\n`); };
@@ -95,7 +104,9 @@ async function run(): Promise<ScenarioResult[]> {
   const specs = parseScenarios(values.scenarios, int("idle-seconds", values["idle-seconds"]));
   const workDir = await mkdtemp(join(tmpdir(), "dittofs-scale-"));
   log(`starting the control plane (operator logs in ${workDir})`);
-  const cp = await startControlPlane({ audit: true, nodes: int("nodes", values.nodes) });
+  const nodes = values.nodes === "auto" ? nodesFor(specs, !values["no-floor"]) : int("nodes", values.nodes);
+  log(`${nodes} kwok nodes (${PODS_PER_NODE} pods each)`);
+  const cp = await startControlPlane({ audit: true, nodes });
   const results: ScenarioResult[] = [];
   try {
     if (!cp.auditLogPath) throw new Error("the control plane did not write an audit log");
