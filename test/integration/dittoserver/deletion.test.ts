@@ -54,7 +54,8 @@ describe("DittoServer deletion", { concurrency: false }, () => {
     assert.match(condition(ready.status, "Ready")?.message ?? "", /del1-0/);
     const sts = await client.get(CORE.statefulSets, { namespace: ns.name, name: "del1" });
     assert.equal((sts.spec as { replicas: number }).replicas, 0, "scaled to 0");
-    assert.ok((await pod(client, ns.name, "del1"))?.metadata.deletionTimestamp, "pod terminating");
+    // The StatefulSet controller deletes the pod after the scale-down, asynchronously.
+    await waitFor("pod del1-0 terminating", async () => ((await pod(client, ns.name, "del1"))?.metadata.deletionTimestamp ? true : undefined), { timeoutMs: 15_000, intervalMs: 100 });
     assert.ok(await client.getOrUndefined(DITTOSERVERS, { namespace: ns.name, name: "del1" }), "still there while its pod is");
 
     await release("del1");
