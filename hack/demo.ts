@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startControlPlane } from "../test/controlplane/index.ts";
+import { runCommand } from "../test/controlplane/run.ts";
 import type { ControlPlane } from "../test/controlplane/index.ts";
 import { conditionChanges, isReadyRow, parseArgs } from "./demo-status.ts";
 import type { DemoCondition } from "./demo-status.ts";
@@ -24,18 +25,7 @@ const NAMESPACE = "default";
 
 const say = (line: string): void => { process.stdout.write(`[demo ${new Date().toISOString().slice(11, 19)}] ${line}\n`); };
 
-function run(cmd: string, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
-    child.on("error", (err) => { resolve({ code: 127, stdout, stderr: String(err) }); });
-    child.on("close", (code) => { resolve({ code: code ?? 1, stdout, stderr }); });
-    child.stdin.end(input ?? "");
-  });
-}
+const run = (cmd: string, args: string[], input?: string) => runCommand(cmd, args, { input });
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));

@@ -2,12 +2,12 @@
  * What integration test files import: the shared control plane started by global-setup.ts (found through
  * environment variables), per-test namespaces, kubectl, and polling.
  */
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { ApiException, CoreV1Api, KubeConfig, KubernetesObjectApi } from "@kubernetes/client-node";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { KubeObject } from "../../src/runtime/objects.ts";
+import { runCommand } from "./run.ts";
 import { waitFor } from "./wait.ts";
 
 export { waitFor } from "./wait.ts";
@@ -115,19 +115,5 @@ export function kubectl(
   const fullArgs = [`--kubeconfig=${testKubeConfigPath()}`];
   if (opts.namespace) fullArgs.push(`--namespace=${opts.namespace}`);
   fullArgs.push(...args);
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(testBinDir(), "kubectl"), fullArgs, { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.once("error", reject);
-    child.once("close", (code, signal) => {
-      resolve({ stdout, stderr: signal ? `${stderr}\n(kubectl killed by ${signal})` : stderr, code: code ?? 1 });
-    });
-    child.stdin.on("error", () => {
-      // kubectl may exit before reading its input; the exit code and stderr tell why.
-    });
-    child.stdin.end(opts.input ?? "");
-  });
+  return runCommand(join(testBinDir(), "kubectl"), fullArgs, { input: opts.input });
 }

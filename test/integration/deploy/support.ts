@@ -2,29 +2,19 @@
  * Rendering of the shipped install manifests for the deploy tests: `kubectl kustomize` of deploy/base (through a
  * throw-away overlay that moves it into the test namespace) and `helm template` of the chart.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import type { KubeObject } from "../../../src/runtime/objects.ts";
+import { runCommand as run } from "../../controlplane/run.ts";
 import { kubectl } from "../../controlplane/testenv.ts";
 
 export const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 export const CHART = join(ROOT, "charts/dittofs-operator");
 
-export function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
-    child.on("error", (err) => { resolve({ code: 127, stdout, stderr: String(err) }); });
-    child.on("close", (code) => { resolve({ code: code ?? 1, stdout, stderr }); });
-  });
-}
+export { run };
 
 export function parseDocs(text: string): KubeObject[] {
   return parseAllDocuments(text)
