@@ -49,6 +49,8 @@ export interface ScenarioResult {
   toSteady: WriteCount;
   idle: WriteCount & { seconds: number; reconciles: number };
   editLatencyMs: { samples: number; p50: number; p99: number; max: number } | null;
+  /** The operator's mutating requests during the spec edits (all of them, not per edit). */
+  editWrites: WriteCount;
   rssMiB: { atReady: number; afterIdle: number; peak: number };
   cpuSeconds: { toReady: number; idle: number; edits: number };
   floor: { writes: number; parallelism: number; seconds: number } | null;
@@ -106,6 +108,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     const at = await Promise.race([seen, sleep(30_000).then(() => Number.NaN)]);
     latencies.push(at - begin);
   }
+  const editsTo = Date.now();
   const afterEdits = await operator.sample().catch(() => ({ rssBytes: Number.NaN, cpuSeconds: Number.NaN }));
   const operatorExited = operator.exited();
   await operator.stop();
@@ -114,6 +117,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const audit = parseAuditLines(await readFile(o.auditLogPath, "utf8"), o.operatorUsername);
   const toSteady = countWrites(audit, { username: o.operatorUsername, namespace, from: t0, to: idleFrom });
   const idle = countWrites(audit, { username: o.operatorUsername, namespace, from: idleFrom, to: idleTo });
+  const editWrites = countWrites(audit, { username: o.operatorUsername, namespace, from: idleTo, to: editsTo });
   const valid = latencies.filter((x) => Number.isFinite(x));
 
   let floor: ScenarioResult["floor"] = null;
@@ -131,6 +135,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     toSteady,
     idle: { ...idle, seconds: rounded((idleTo - idleFrom) / 1000, 0), reconciles: reconciles1 - reconciles0 },
     editLatencyMs: latencies.length ? { samples: latencies.length, p50: rounded(percentile(valid, 50), 1), p99: rounded(percentile(valid, 99), 1), max: rounded(Math.max(...valid), 1) } : null,
+    editWrites,
     rssMiB: { atReady: rounded(atReady.rssBytes / MiB, 1), afterIdle: rounded(afterIdle.rssBytes / MiB, 1), peak: rounded(operator.peakRssBytes() / MiB, 1) },
     cpuSeconds: { toReady: rounded(atReady.cpuSeconds - cpu0), idle: rounded(afterIdle.cpuSeconds - cpuIdle0), edits: rounded(afterEdits.cpuSeconds - afterIdle.cpuSeconds) },
     floor,
