@@ -74,7 +74,7 @@ export async function cleanupServer(deps: ReconcilerDeps, server: DittoServer): 
     if (pods.length > 0) {
       if (elapsedMs < options.deletionPodTimeoutMs) {
         if (elapsedMs >= options.deletionPodWarningMs && once(uid, "warned")) {
-          emit({ step: "cleanupFailed", message: `pods ${pods.join(", ")} still terminating after ${Math.round(elapsedMs / 1000)}s; waiting up to ${options.deletionPodTimeoutMs / 1000}s` });
+          emit({ step: "podsTerminatingSlowly", pods, afterSeconds: Math.round(elapsedMs / 1000), timeoutSeconds: options.deletionPodTimeoutMs / 1000 });
         }
         const nextMark = elapsedMs < options.deletionPodWarningMs ? options.deletionPodWarningMs : options.deletionPodTimeoutMs;
         publishEvents(recorder, server, [...lifecycle, ...facts]);

@@ -31,6 +31,7 @@ export const EVENT = {
   PodsTerminated: "PodsTerminated",
   PerconaDeleted: "PerconaDeleted",
   PerconaOrphaned: "PerconaOrphaned",
+  PodsTerminatingSlowly: "PodsTerminatingSlowly",
   CleanupFailed: "CleanupFailed",
   CleanupTimeout: "CleanupTimeout",
 } as const;
@@ -49,6 +50,7 @@ export type DeletionStep =
   | { step: "podsTerminated" }
   | { step: "perconaDeleted"; cluster: string }
   | { step: "perconaOrphaned"; cluster: string }
+  | { step: "podsTerminatingSlowly"; pods: string[]; afterSeconds: number; timeoutSeconds: number }
   | { step: "cleanupFailed"; message: string }
   | { step: "cleanupTimeout"; afterSeconds: number };
 
@@ -99,6 +101,9 @@ function fromFacts(facts: PassFacts): EventSpec[] {
   if (d?.step === "podsTerminated") out.push({ type: "Normal", reason: EVENT.PodsTerminated, action: "Delete", message: "file-server pods terminated" });
   if (d?.step === "perconaDeleted") out.push({ type: "Warning", reason: EVENT.PerconaDeleted, action: "Delete", message: `PerconaPGCluster ${d.cluster} deleted with the server (deleteWithServer: true); its data is gone` });
   if (d?.step === "perconaOrphaned") out.push({ type: "Normal", reason: EVENT.PerconaOrphaned, action: "Delete", message: `PerconaPGCluster ${d.cluster} kept (deleteWithServer: false); delete it yourself when its data is no longer needed` });
+  if (d?.step === "podsTerminatingSlowly") {
+    out.push({ type: "Warning", reason: EVENT.PodsTerminatingSlowly, action: "Delete", message: `pods ${d.pods.join(", ")} still terminating after ${d.afterSeconds}s; waiting up to ${d.timeoutSeconds}s` });
+  }
   if (d?.step === "cleanupFailed") out.push({ type: "Warning", reason: EVENT.CleanupFailed, action: "Delete", message: d.message });
   if (d?.step === "cleanupTimeout") out.push({ type: "Warning", reason: EVENT.CleanupTimeout, action: "Delete", message: `cleanup did not finish in ${d.afterSeconds}s; finalizer removed anyway` });
   return out;

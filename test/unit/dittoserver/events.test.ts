@@ -87,6 +87,7 @@ test("deletion: Deleting once, then only the steps the pass performed", () => {
   assert.deepEqual(reasons(deleting, deleting, { deletion: { step: "perconaOrphaned", cluster: "fs1-postgres" } }), ["Normal/PerconaOrphaned"]);
   assert.deepEqual(reasons(deleting, deleting, { deletion: { step: "perconaDeleted", cluster: "fs1-postgres" } }), ["Warning/PerconaDeleted"]);
   assert.deepEqual(reasons(deleting, deleting, { deletion: { step: "cleanupFailed", message: "boom" } }), ["Warning/CleanupFailed"]);
+  assert.deepEqual(reasons(deleting, deleting, { deletion: { step: "podsTerminatingSlowly", pods: ["fs1-0"], afterSeconds: 30, timeoutSeconds: 60 } }), ["Warning/PodsTerminatingSlowly"]);
   assert.deepEqual(reasons(deleting, deleting, { deletion: { step: "cleanupTimeout", afterSeconds: 120 } }), ["Warning/CleanupTimeout"]);
   const broken = { ...deleting, conditions: [c("Available", "False", "NoReplicasAvailable")] };
   assert.deepEqual(reasons(running, broken), ["Normal/Deleting"], "availability loss during deletion is expected, not a warning");
