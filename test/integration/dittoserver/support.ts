@@ -18,6 +18,8 @@ import type { Condition, KubeObject } from "../../../src/runtime/objects.ts";
 import { CORE } from "../../../src/runtime/resources.ts";
 import { createLogger } from "../../../src/runtime/log.ts";
 import { testKubeConfig, waitFor } from "../../controlplane/testenv.ts";
+import { recordReasons } from "./reasons-seen.ts";
+import type { ReasonRecorder } from "./reasons-seen.ts";
 
 export { installCrd } from "../api/support.ts";
 
@@ -29,6 +31,8 @@ export interface RunningOperator {
   controller: Controller;
   /** Write requests (POST, PUT, PATCH, DELETE) the operator has sent so far. */
   writes(): Promise<number>;
+  /** Conditions and events the file observed in the namespace (appended to the run's reason record on stop). */
+  reasons: ReasonRecorder;
   stop(): Promise<void>;
 }
 
@@ -36,6 +40,9 @@ const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 export async function startOperator(namespace: string, options: OperatorOptions = TEST_OPTIONS): Promise<RunningOperator> {
   const registry = new Registry();
+  // Opened before the operator starts, so every status write of the file's servers is seen.
+  const recorderClient = adminClient();
+  const reasons = await recordReasons(recorderClient, namespace);
   const { manager, controller } = createOperator(
     {
       kubeConfig: testKubeConfig(),
@@ -56,8 +63,10 @@ export async function startOperator(namespace: string, options: OperatorOptions 
       const metric = (await registry.getSingleMetric("rest_client_requests_total")?.get())?.values ?? [];
       return metric.filter((v) => WRITE_METHODS.has(String(v.labels.method))).reduce((sum, v) => sum + v.value, 0);
     },
+    reasons,
     stop: async () => {
       await manager.stop();
+      await reasons.stop().finally(() => recorderClient.close());
     },
   };
 }
