@@ -39,6 +39,7 @@ const { values } = parseArgs({
     "timeout-seconds": { type: "string", default: "1800" },
     nodes: { type: "string", default: "auto" },
     "no-floor": { type: "boolean", default: false },
+    "file-service-type": { type: "string" },
     out: { type: "string" },
     report: { type: "string" },
     svg: { type: "string" },
@@ -130,6 +131,7 @@ async function run(): Promise<ScenarioResult[]> {
         settleMs: int("settle-seconds", values["settle-seconds"]) * 1000,
         timeoutMs: int("timeout-seconds", values["timeout-seconds"]) * 1000,
         floor: !values["no-floor"],
+        fileServiceType: values["file-service-type"],
         log,
       });
       results.push(result);

@@ -14,27 +14,34 @@ export function serverName(i: number): string {
   return `ds-${String(i).padStart(4, "0")}`;
 }
 
-export function minimalServer(namespace: string, name: string): KubeObject {
-  return { apiVersion: API_VERSION, kind: KIND, metadata: { name, namespace }, spec: structuredClone(MINIMAL_SPEC) };
+/**
+ * `fileServiceType` overrides the file Service's type (default LoadBalancer). A LoadBalancer Service takes two
+ * node ports (NFS, SMB) from the cluster's range (30000-32767: 2768 ports), so the operator's and the floor's
+ * 1000 servers each do not fit in one cluster with it; ClusterIP leaves the writes the same.
+ */
+export function minimalServer(namespace: string, name: string, fileServiceType?: string): KubeObject {
+  const spec: Record<string, unknown> = structuredClone(MINIMAL_SPEC);
+  if (fileServiceType) spec.adapterServices = { type: fileServiceType };
+  return { apiVersion: API_VERSION, kind: KIND, metadata: { name, namespace }, spec };
 }
 
-function freshPlan(namespace: string, name: string): ReturnType<typeof planPass> {
-  const server = withDefaults({ ...minimalServer(namespace, name), metadata: { name, namespace, uid: "00000000-0000-4000-8000-000000000000" } });
+function freshPlan(namespace: string, name: string, fileServiceType?: string): ReturnType<typeof planPass> {
+  const server = withDefaults({ ...minimalServer(namespace, name, fileServiceType), metadata: { name, namespace, uid: "00000000-0000-4000-8000-000000000000" } });
   return planPass(server, { secrets: new Map() }, { jwt: new Uint8Array(32), admin: new Uint8Array(32) });
 }
 
 /** Every object the operator writes for a fresh minimal server: its generated Secrets plus `childrenOf`. */
-export function ownedObjectCount(namespace: string, name: string): number {
-  const plan = freshPlan(namespace, name);
-  return plan.generatedSecrets.length + childrenOf(namespace, name).length;
+export function ownedObjectCount(namespace: string, name: string, fileServiceType?: string): number {
+  const plan = freshPlan(namespace, name, fileServiceType);
+  return plan.generatedSecrets.length + childrenOf(namespace, name, fileServiceType).length;
 }
 
 /**
  * The ConfigMap, Services and StatefulSet the operator applies for a fresh minimal server, in its apply order.
  * Owner references are dropped: the floor's objects have no live owner (the garbage collector would delete them).
  */
-export function childrenOf(namespace: string, name: string): KubeObject[] {
-  const plan = freshPlan(namespace, name);
+export function childrenOf(namespace: string, name: string, fileServiceType?: string): KubeObject[] {
+  const plan = freshPlan(namespace, name, fileServiceType);
   if (!plan.statefulSet) throw new Error(`the planner withholds the StatefulSet of a minimal server: ${plan.specProblems.join("; ")}`);
   return [plan.configMap, ...plan.services, plan.statefulSet].map((o) => {
     const copy = structuredClone(o);

@@ -32,12 +32,15 @@ export interface ScenarioOptions {
   settleMs: number;
   timeoutMs: number;
   floor: boolean;
+  /** Type of the file Service (undefined: the default, LoadBalancer). */
+  fileServiceType: string | undefined;
   log: (line: string) => void;
 }
 
 export interface ScenarioResult {
   n: number;
   concurrency: number;
+  fileServiceType: string;
   /** ConfigMap + Services + StatefulSet (what "children applied" waits for and the floor writes). */
   childrenPerServer: number;
   /** Every object the operator writes per server (generated Secrets included): the write target's "children". */
@@ -64,13 +67,13 @@ function rounded(x: number, digits = 2): number {
 export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const namespace = `scale-n${o.n}-c${o.concurrency}-${Date.now().toString(36)}`;
   await o.admin.create(CORE.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
-  const childrenPerServer = childrenOf(namespace, "x").length;
+  const childrenPerServer = childrenOf(namespace, "x", o.fileServiceType).length;
   const tracker = await trackNamespace(o.admin, namespace, o.n, childrenPerServer);
   const operator = await startOperator({ kubeconfigPath: o.operatorKubeconfigPath, namespace, concurrency: o.concurrency, logPath: join(o.workDir, `${namespace}.operator.log`) });
   const cpu0 = (await operator.sample()).cpuSeconds;
 
   const t0 = Date.now();
-  await forEachParallel(o.n, 16, async (i) => { await o.admin.create(DITTOSERVERS, minimalServer(namespace, serverName(i))); });
+  await forEachParallel(o.n, 16, async (i) => { await o.admin.create(DITTOSERVERS, minimalServer(namespace, serverName(i), o.fileServiceType)); });
   const createdAt = Date.now();
   o.log(`N=${o.n} c=${o.concurrency}: ${o.n} DittoServers created in ${((createdAt - t0) / 1000).toFixed(1)} s`);
   let lastReport = Date.now();
@@ -121,13 +124,15 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const valid = latencies.filter((x) => Number.isFinite(x));
 
   let floor: ScenarioResult["floor"] = null;
-  if (o.floor) floor = await runFloor(o, childrenPerServer);
+  // A failed floor (e.g. the cluster's node ports ran out) must not lose the operator's figures.
+  if (o.floor) floor = await runFloor(o, childrenPerServer).catch((err: unknown) => { o.log(`  floor failed: ${String(err)}`); return null; });
 
   return {
     n: o.n,
     concurrency: o.concurrency,
+    fileServiceType: o.fileServiceType ?? "LoadBalancer",
     childrenPerServer,
-    ownedPerServer: ownedObjectCount(namespace, serverName(0)),
+    ownedPerServer: ownedObjectCount(namespace, serverName(0), o.fileServiceType),
     createSeconds: rounded((createdAt - t0) / 1000),
     childrenSeconds: tracker.allChildrenAt() ? rounded((tracker.allChildrenAt()! - t0) / 1000) : null,
     readySeconds: readyAt ? rounded((readyAt - t0) / 1000) : null,
@@ -147,7 +152,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
 async function runFloor(o: ScenarioOptions, childrenPerServer: number): Promise<NonNullable<ScenarioResult["floor"]>> {
   const namespace = `floor-n${o.n}-c${o.concurrency}-${Date.now().toString(36)}`;
   await o.admin.create(CORE.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
-  const perServer = Array.from({ length: o.n }, (_, i) => childrenOf(namespace, serverName(i)));
+  const perServer = Array.from({ length: o.n }, (_, i) => childrenOf(namespace, serverName(i), o.fileServiceType));
   const begin = Date.now();
   // Like the operator: each worker applies one server's children in order.
   await forEachParallel(o.n, o.concurrency, async (i) => {
