@@ -95,12 +95,14 @@ describe("DittoServer lifecycle", { concurrency: false }, () => {
     assert.deepEqual(container.startupProbe, probe("/health", { periodSeconds: 5, failureThreshold: 30 }));
     assert.deepEqual(container.securityContext, { capabilities: { drop: ["ALL"] }, runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, seccompProfile: { type: "RuntimeDefault" } });
     assert.deepEqual((p?.spec as Json).securityContext, { runAsUser: 65532, runAsGroup: 65532, runAsNonRoot: true, fsGroup: 65532, fsGroupChangePolicy: "OnRootMismatch", seccompProfile: { type: "RuntimeDefault" } });
-    assert.deepEqual((p?.spec as Json).volumes, [
+    // The StatefulSet controller adds the claim volumes iterating over a Go map: their order varies between pods.
+    const byName = (volumes: Json[]): Json[] => [...volumes].sort((a, b) => String(a.name).localeCompare(String(b.name)));
+    assert.deepEqual(byName((p?.spec as Json).volumes as Json[]), byName([
       { name: "metadata", persistentVolumeClaim: { claimName: `metadata-${NAME}-0` } },
       { name: "controlplane", persistentVolumeClaim: { claimName: `controlplane-${NAME}-0` } },
       { name: "config", configMap: { name: `${NAME}-config`, items: [{ key: "config.yaml", path: "config.yaml" }], defaultMode: 420 } },
       { name: "tmp", emptyDir: {} },
-    ]);
+    ]));
     assert.deepEqual(container.volumeMounts, [
       { name: "config", readOnly: true, mountPath: "/config" },
       { name: "tmp", mountPath: "/tmp" },

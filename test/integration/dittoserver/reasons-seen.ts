@@ -32,8 +32,6 @@ export function reasonRecordPath(): string | undefined {
 export interface ReasonRecorder {
   /** `Type/Reason` of every condition seen so far, for one server or all of them. */
   conditions(name?: string): Set<string>;
-  /** Every status a server went through, in watch order (for messages on failure). */
-  history(name: string): Condition[][];
   /** Stop watching, list the namespace's DittoServer events and append the file's record. */
   stop(): Promise<ReasonRecord>;
 }
@@ -46,13 +44,11 @@ interface WatchEvent {
 /** Start recording in `namespace`; resolves once the watch is open (so nothing created afterwards is missed). */
 export async function recordReasons(client: KubeClient, namespace: string, file = basename(process.argv[1] ?? "unknown")): Promise<ReasonRecorder> {
   const seen = new Map<string, Set<string>>();
-  const histories = new Map<string, Condition[][]>();
   const abort = new AbortController();
   const note = (name: string, conditions: Condition[]): void => {
     let set = seen.get(name);
     if (!set) seen.set(name, (set = new Set()));
     for (const c of conditions) set.add(`${c.type}/${c.reason}`);
-    histories.set(name, [...(histories.get(name) ?? []), conditions]);
   };
 
   // Right after the CRD is installed its watch cache may still initialise (429): retry for a while.
@@ -95,7 +91,6 @@ export async function recordReasons(client: KubeClient, namespace: string, file 
 
   return {
     conditions: (name) => (name ? new Set(seen.get(name) ?? []) : new Set([...seen.values()].flatMap((s) => [...s]))),
-    history: (name) => histories.get(name) ?? [],
     stop: async () => {
       abort.abort();
       await consume.catch(() => undefined);
