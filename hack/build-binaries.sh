@@ -24,7 +24,7 @@ if [[ "${1:-}" == "--helm" ]]; then
   helm_bin="$cache_root/bin/helm-${HELM_VERSION}_$(go env GOVERSION)"
   if [[ ! -x "$helm_bin/helm" ]]; then
     # A consumer module (like DittoFS below): `go install pkg@version` would also ask for the version list.
-    helm_mod="$cache_root/work/helm-$HELM_VERSION"
+    helm_mod="$cache_root/modules/helm-$HELM_VERSION"
     mkdir -p "$helm_mod" "$helm_bin"
     printf 'module local/helm-binary\n\ngo 1.24\n\nrequire helm.sh/helm/v3 %s\n' "$HELM_VERSION" > "$helm_mod/go.mod"
     printf '//go:build tools\n\npackage tools\n\nimport _ "helm.sh/helm/v3/cmd/helm"\n' > "$helm_mod/tools.go"
@@ -52,13 +52,13 @@ if [[ -f "$bin/.complete" ]]; then
   exit 0
 fi
 
-mkdir -p "$bin" "$cache_root/work"
+mkdir -p "$bin" "$cache_root/modules"
 log() { printf '[build-binaries %s] %s\n' "$(date +%T)" "$*" >&2; }
 export CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOTOOLCHAIN=local
 started=$SECONDS
 
 # --- Kubernetes: a consumer module whose replace directives come from k8s.io/kubernetes' own go.mod.
-k8s_mod="$cache_root/work/k8s-$K8S_VERSION"
+k8s_mod="$cache_root/modules/k8s-$K8S_VERSION"
 mkdir -p "$k8s_mod"
 if [[ ! -x "$bin/kube-apiserver" || ! -x "$bin/kube-controller-manager" || ! -x "$bin/kube-scheduler" || ! -x "$bin/kubectl" ]]; then
   log "resolving k8s.io/kubernetes@$K8S_VERSION"
@@ -102,7 +102,7 @@ fi
 
 # --- etcd: a tiny main over etcdmain in its own module (keeps etcd's graph apart from Kubernetes').
 if [[ ! -x "$bin/etcd" ]]; then
-  etcd_mod="$cache_root/work/etcd-$ETCD_VERSION"
+  etcd_mod="$cache_root/modules/etcd-$ETCD_VERSION"
   mkdir -p "$etcd_mod"
   cat > "$etcd_mod/main.go" <<'GO'
 package main
@@ -128,7 +128,7 @@ fi
 # --- DittoFS: a consumer module, not `go install pkg@version`: that form also fetches the module's
 # version list (for deprecation notices), which some module proxies refuse for this module.
 if [[ ! -x "$bin/dfs" || ! -x "$bin/dfsctl" ]]; then
-  dfs_mod="$cache_root/work/dittofs-$DFS_VERSION"
+  dfs_mod="$cache_root/modules/dittofs-$DFS_VERSION"
   mkdir -p "$dfs_mod"
   printf 'module local/dittofs-binaries\n\ngo 1.25\n\nrequire github.com/marmos91/dittofs %s\n' "$DFS_VERSION" > "$dfs_mod/go.mod"
   cat > "$dfs_mod/tools.go" <<'GO'
