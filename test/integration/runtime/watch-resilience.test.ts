@@ -120,6 +120,9 @@ describe("watch from a compacted resourceVersion", () => {
     informer.start();
     try {
       await informer.waitForSync();
+      // The first list is served from the apiserver's watch cache (resourceVersion=0) and may miss the newest
+      // object, which then arrives on the watch: wait for it, or the partition below could cut it off.
+      await until("all three objects cached", () => informer.store.keys().length === 3);
       events.length = 0;
 
       partitioned = true;
