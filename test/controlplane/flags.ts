@@ -90,13 +90,20 @@ export function apiserverArgs(l: Layout, p: Ports): string[] {
   return args;
 }
 
-export function controllerManagerArgs(l: Layout, p: Ports): string[] {
+/** KCM and the scheduler talk to the apiserver, and check their own callers, as the admin of the test cluster. */
+function adminClientArgs(l: Layout): string[] {
   const kubeconfig = l.adminKubeconfigPath;
   return [
     `--kubeconfig=${kubeconfig}`,
     `--authentication-kubeconfig=${kubeconfig}`,
     `--authorization-kubeconfig=${kubeconfig}`,
     "--leader-elect=false",
+  ];
+}
+
+export function controllerManagerArgs(l: Layout, p: Ports): string[] {
+  return [
+    ...adminClientArgs(l),
     "--controllers=*",
     "--use-service-account-credentials=false",
     `--service-account-private-key-file=${l.pki.serviceAccountKeyPath}`,
@@ -116,12 +123,8 @@ export function controllerManagerArgs(l: Layout, p: Ports): string[] {
 }
 
 export function schedulerArgs(l: Layout, p: Ports): string[] {
-  const kubeconfig = l.adminKubeconfigPath;
   return [
-    `--kubeconfig=${kubeconfig}`,
-    `--authentication-kubeconfig=${kubeconfig}`,
-    `--authorization-kubeconfig=${kubeconfig}`,
-    "--leader-elect=false",
+    ...adminClientArgs(l),
     "--bind-address=127.0.0.1",
     `--secure-port=${p.scheduler}`,
     `--cert-dir=${l.workDir}/scheduler-certs`,

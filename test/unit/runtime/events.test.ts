@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { FakeClock } from "../../../src/runtime/clock.ts";
+import { ApiError } from "../../../src/runtime/errors.ts";
 import {
   EventRecorder,
   microTime,
@@ -12,15 +13,8 @@ import {
   type PublishedEvent,
 } from "../../../src/runtime/events.ts";
 
-class HttpError extends Error {
-  readonly code: number;
-  readonly reason: string;
-  constructor(code: number, reason: string) {
-    super(`${code} ${reason}`);
-    this.code = code;
-    this.reason = reason;
-  }
-}
+/** The fakes fail the way the real transport does: with an ApiError carrying the HTTP code and Status reason. */
+const apiError = (code: number, reason: string): ApiError => new ApiError(code, reason, `${code} ${reason}`, "");
 
 interface SinkCall {
   verb: "create" | "patch";
@@ -53,7 +47,7 @@ class FakeEventSink implements EventSink {
     assert.ok(Buffer.byteLength(event.reason) <= 128 && Buffer.byteLength(event.action) <= 128);
     assert.ok(Buffer.byteLength(event.note ?? "") <= 1024);
     if (event.series) assert.ok(event.series.count >= 2);
-    if (this.stored.has(`${namespace}/${name}`)) throw new HttpError(409, "AlreadyExists");
+    if (this.stored.has(`${namespace}/${name}`)) throw apiError(409, "AlreadyExists");
     this.stored.set(`${namespace}/${name}`, structuredClone(event));
     return event;
   }
@@ -65,7 +59,7 @@ class FakeEventSink implements EventSink {
     if (failure) throw failure;
     assert.deepEqual(Object.keys(mergePatch), ["series"], "only series may change on an events.k8s.io/v1 Event");
     const current = this.stored.get(`${namespace}/${name}`);
-    if (!current) throw new HttpError(404, "NotFound");
+    if (!current) throw apiError(404, "NotFound");
     const updated = { ...current, ...(mergePatch as Partial<EventsV1Event>) };
     this.stored.set(`${namespace}/${name}`, updated);
     return updated;
@@ -270,7 +264,7 @@ describe("EventRecorder delivery", () => {
   it("retries transport errors 10 s (+ jitter) apart and then succeeds", async () => {
     const { clock, sink, rec } = setup();
     const reset = Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
-    sink.failures.push(reset, new HttpError(503, "ServiceUnavailable"));
+    sink.failures.push(reset, apiError(503, "ServiceUnavailable"));
     rec.publish(warning());
     await clock.advance(0);
     assert.equal(sink.calls.length, 1);
@@ -294,7 +288,7 @@ describe("EventRecorder delivery", () => {
 
   it("does not retry API refusals and forgets the refused event", async () => {
     const { sink, rec } = setup();
-    sink.failures.push(new HttpError(403, "Forbidden"));
+    sink.failures.push(apiError(403, "Forbidden"));
     rec.publish(warning());
     await rec.flush();
     assert.equal(sink.calls.length, 1);

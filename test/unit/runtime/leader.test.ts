@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { FakeClock } from "../../../src/runtime/clock.ts";
+import { ApiError } from "../../../src/runtime/errors.ts";
 import {
   LeaderElector,
   type Lease,
@@ -9,15 +10,8 @@ import {
   type LeaseStore,
 } from "../../../src/runtime/leader.ts";
 
-class StatusError extends Error {
-  readonly code: number;
-  readonly reason: string;
-  constructor(code: number, reason: string) {
-    super(`${code} ${reason}`);
-    this.code = code;
-    this.reason = reason;
-  }
-}
+/** The fakes fail the way the real transport does: with an ApiError carrying the HTTP code and Status reason. */
+const apiError = (code: number, reason: string): ApiError => new ApiError(code, reason, `${code} ${reason}`, "");
 
 /** In-memory Lease API enforcing optimistic concurrency on resourceVersion, like the API server. */
 class FakeLeaseStore implements LeaseStore {
@@ -38,15 +32,15 @@ class FakeLeaseStore implements LeaseStore {
   async create(_ns: string, lease: Lease, signal?: AbortSignal): Promise<Lease> {
     this.ops.push({ verb: "create", holder: lease.spec?.holderIdentity });
     await this.network(signal);
-    if (this.lease) throw new StatusError(409, "AlreadyExists");
+    if (this.lease) throw apiError(409, "AlreadyExists");
     return this.store(lease);
   }
 
   async update(_ns: string, lease: Lease, signal?: AbortSignal): Promise<Lease> {
     this.ops.push({ verb: "update", holder: lease.spec?.holderIdentity });
     await this.network(signal);
-    if (!this.lease) throw new StatusError(404, "NotFound");
-    if (lease.metadata.resourceVersion !== this.lease.metadata.resourceVersion) throw new StatusError(409, "Conflict");
+    if (!this.lease) throw apiError(404, "NotFound");
+    if (lease.metadata.resourceVersion !== this.lease.metadata.resourceVersion) throw apiError(409, "Conflict");
     return this.store(lease);
   }
 
