@@ -40,18 +40,23 @@ describe("invalid DittoServers are rejected at creation", { concurrency: 4 }, ()
   });
 });
 
+/** Creates a DittoServer with spec `before`, then replaces it with spec `after` (the update the rules judge). */
+async function createThenReplace(name: string, before: Record<string, unknown>, after: Record<string, unknown>): Promise<unknown> {
+  const created = (await api.createNamespacedCustomObject({
+    ...crdCoordinates,
+    namespace,
+    body: dittoServer(name, merge(MINIMAL_SPEC, before)),
+  })) as { metadata: { resourceVersion: string } };
+  const body = dittoServer(name, merge(MINIMAL_SPEC, after));
+  (body.metadata as Record<string, unknown>).resourceVersion = created.metadata.resourceVersion;
+  return api.replaceNamespacedCustomObject({ ...crdCoordinates, namespace, name, body });
+}
+
 describe("transition rules reject updates", { concurrency: 4 }, () => {
   UPDATE_CASES.forEach((c, i) => {
     test(c.name, async () => {
       const name = `update-${i}`;
-      const created = (await api.createNamespacedCustomObject({
-        ...crdCoordinates,
-        namespace,
-        body: dittoServer(name, merge(MINIMAL_SPEC, c.before)),
-      })) as { metadata: { resourceVersion: string } };
-      const body = dittoServer(name, merge(MINIMAL_SPEC, c.after));
-      (body.metadata as Record<string, unknown>).resourceVersion = created.metadata.resourceVersion;
-      const result = await rejection(api.replaceNamespacedCustomObject({ ...crdCoordinates, namespace, name, body }));
+      const result = await rejection(createThenReplace(name, c.before, c.after));
       assert.equal(result.code, 422, result.message);
       assertCause(result, c.field, c.message);
     });
@@ -60,14 +65,7 @@ describe("transition rules reject updates", { concurrency: 4 }, () => {
   ACCEPTED_UPDATES.forEach((c, i) => {
     test(`accepts: ${c.name}`, async () => {
       const name = `accepted-${i}`;
-      const created = (await api.createNamespacedCustomObject({
-        ...crdCoordinates,
-        namespace,
-        body: dittoServer(name, merge(MINIMAL_SPEC, c.before)),
-      })) as { metadata: { resourceVersion: string } };
-      const body = dittoServer(name, merge(MINIMAL_SPEC, c.after));
-      (body.metadata as Record<string, unknown>).resourceVersion = created.metadata.resourceVersion;
-      const updated = (await api.replaceNamespacedCustomObject({ ...crdCoordinates, namespace, name, body })) as {
+      const updated = (await createThenReplace(name, c.before, c.after)) as {
         spec: Record<string, unknown>;
       };
       const expected = merge(MINIMAL_SPEC, c.after);
