@@ -13,13 +13,15 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { parse } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import { CRD_NAME } from "../src/api/constants.ts";
 import { CRD_FILE } from "../src/api/crd.ts";
 import { KubeClient, loadKubeConfig } from "../src/runtime/client.ts";
+import { FINALIZER } from "../src/api/constants.ts";
 import type { KubeObject } from "../src/runtime/objects.ts";
 import type { ResourceType } from "../src/runtime/resources.ts";
 import { renderKubeconfig, signClientCertificate, startControlPlane } from "../test/controlplane/index.ts";
+import { runCommand } from "../test/controlplane/run.ts";
 import type { ControlPlane } from "../test/controlplane/index.ts";
 import { sleep } from "./scale/proc.ts";
 import { markdownTable, plot, targetLines } from "./scale/report.ts";
@@ -39,6 +41,8 @@ const { values } = parseArgs({
     "timeout-seconds": { type: "string", default: "1800" },
     nodes: { type: "string", default: "auto" },
     "no-floor": { type: "boolean", default: false },
+    // The shipped install (deploy/default) adds the finalizer at admission; this measures a cluster without it.
+    "no-finalizer-policy": { type: "boolean", default: false },
     "file-service-type": { type: "string" },
     out: { type: "string" },
     report: { type: "string" },
@@ -94,6 +98,22 @@ async function installCrd(admin: KubeClient): Promise<void> {
   throw new Error(`CRD ${CRD_NAME} not Established within 30 s`);
 }
 
+const ADMISSION_FILE = "deploy/admission/finalizer-policy.yaml";
+const admission = (plural: string, kind: string): ResourceType => ({ group: "admissionregistration.k8s.io", version: "v1", plural, kind, namespaced: false });
+
+/** The shipped finalizer policy, as `deploy/default` installs it; waits until DittoServer creates come back mutated. */
+async function installFinalizerPolicy(admin: KubeClient, cp: ControlPlane): Promise<void> {
+  const docs = parseAllDocuments(await readFile(new URL(`../${ADMISSION_FILE}`, import.meta.url), "utf8")).map((d) => d.toJSON() as KubeObject);
+  for (const obj of docs) await admin.apply(admission(obj.kind === "MutatingAdmissionPolicy" ? "mutatingadmissionpolicies" : "mutatingadmissionpolicybindings", obj.kind), obj);
+  const probe = JSON.stringify({ apiVersion: "dittofs.dittofs.com/v1alpha1", kind: "DittoServer", metadata: { name: "probe", namespace: "default" }, spec: { storage: { metadataSize: "1Gi" } } });
+  for (let i = 0; i < 150; i++) {
+    const r = await runCommand(join(cp.binDir, "kubectl"), ["--kubeconfig", cp.kubeconfigPath, "create", "--dry-run=server", "-o", "json", "-f", "-"], { input: probe });
+    if (r.code === 0 && ((JSON.parse(r.stdout) as KubeObject).metadata.finalizers ?? []).includes(FINALIZER)) return;
+    await sleep(200);
+  }
+  throw new Error(`the policy of ${ADMISSION_FILE} did not take effect within 30 s`);
+}
+
 async function clientAs(cp: ControlPlane, dir: string, user: string): Promise<{ kubeconfigPath: string; client: KubeClient }> {
   const cert = await signClientCertificate({ caCertPath: cp.caCertPath, caKeyPath: cp.caKeyPath, dir, commonName: user, groups: ["system:masters"] });
   const kubeconfigPath = join(dir, `${user}.kubeconfig`);
@@ -113,6 +133,8 @@ async function run(): Promise<ScenarioResult[]> {
     if (!cp.auditLogPath) throw new Error("the control plane did not write an audit log");
     const admin = new KubeClient(loadKubeConfig(cp.kubeconfigPath), { fieldManager: "dittofs-bench" });
     await installCrd(admin);
+    const finalizerPolicy = !values["no-finalizer-policy"];
+    if (finalizerPolicy) await installFinalizerPolicy(admin, cp);
     const operator = await clientAs(cp, workDir, OPERATOR_USER);
     const floor = await clientAs(cp, workDir, FLOOR_USER);
     for (const spec of specs) {
@@ -132,6 +154,7 @@ async function run(): Promise<ScenarioResult[]> {
         timeoutMs: int("timeout-seconds", values["timeout-seconds"]) * 1000,
         floor: !values["no-floor"],
         fileServiceType: values["file-service-type"],
+        finalizerPolicy,
         log,
       });
       results.push(result);

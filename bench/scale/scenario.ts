@@ -34,6 +34,8 @@ export interface ScenarioOptions {
   floor: boolean;
   /** Type of the file Service (undefined: the default, LoadBalancer). */
   fileServiceType: string | undefined;
+  /** Whether the shipped finalizer admission policy was installed (the operator then never patches the finalizer in). */
+  finalizerPolicy: boolean;
   log: (line: string) => void;
 }
 
@@ -41,6 +43,8 @@ export interface ScenarioResult {
   n: number;
   concurrency: number;
   fileServiceType: string;
+  /** Absent in results from before the policy existed: read as false. */
+  finalizerPolicy?: boolean;
   /** ConfigMap + Services + StatefulSet (what "children applied" waits for and the floor writes). */
   childrenPerServer: number;
   /** Every object the operator writes per server (generated Secrets included): the write target's "children". */
@@ -131,6 +135,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     n: o.n,
     concurrency: o.concurrency,
     fileServiceType: o.fileServiceType ?? "LoadBalancer",
+    finalizerPolicy: o.finalizerPolicy,
     childrenPerServer,
     ownedPerServer: ownedObjectCount(namespace, serverName(0), o.fileServiceType),
     createSeconds: rounded((createdAt - t0) / 1000),

@@ -7,6 +7,7 @@ import { CORE } from "../runtime/resources.ts";
 import type { ResourceType } from "../runtime/resources.ts";
 import { DEFAULT_CLUSTER_DOMAIN } from "./observe.ts";
 import { PERCONA_KIND } from "./percona.ts";
+import { DEFAULT_UNSCHEDULABLE_GRACE_MS } from "./status.ts";
 
 export const DITTOSERVERS: ResourceType = { group: GROUP, version: VERSION, plural: PLURAL, kind: KIND, namespaced: true };
 export const PERCONA_CLUSTERS: ResourceType = { group: "pgv2.percona.com", version: "v2", plural: "perconapgclusters", kind: PERCONA_KIND, namespaced: true };
@@ -36,6 +37,8 @@ export interface OperatorOptions {
   resyncMs: number;
   /** Pass interval while something is in flight (database, pod, rollout) — watches usually come first. */
   pollMs: number;
+  /** The status reports an unschedulable pod once the scheduler has refused it this long (claims bind meanwhile). */
+  unschedulableGraceMs: number;
 }
 
 export const OPERATOR_DEFAULTS: OperatorOptions = {
@@ -44,4 +47,5 @@ export const OPERATOR_DEFAULTS: OperatorOptions = {
   deletionPodTimeoutMs: 60_000,
   resyncMs: 10 * 60_000,
   pollMs: 10_000,
+  unschedulableGraceMs: DEFAULT_UNSCHEDULABLE_GRACE_MS,
 };

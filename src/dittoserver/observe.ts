@@ -95,12 +95,20 @@ export function podFailure(pod: KubeObject | undefined): PodFailure | undefined 
   return undefined;
 }
 
-/** Why the pod is not scheduled, when the scheduler says so. */
-export function podUnschedulable(pod: KubeObject | undefined): string | undefined {
+/**
+ * Why the pod is not scheduled, once the scheduler has said so for at least `graceMs`. A new StatefulSet pod is
+ * briefly unschedulable while its claim binds ("pod has unbound immediate PersistentVolumeClaims"); reporting that
+ * would change the status twice for nothing, while a pod that stays unschedulable is news the user needs.
+ */
+export function podUnschedulable(pod: KubeObject | undefined, now: number, graceMs: number): string | undefined {
   const conditions = obj(pod?.status).conditions;
   for (const entry of Array.isArray(conditions) ? conditions : []) {
     const c = obj(entry);
-    if (c.type === "PodScheduled" && c.status === "False") return typeof c.message === "string" && c.message ? c.message : "unschedulable";
+    if (c.type !== "PodScheduled" || c.status !== "False") continue;
+    const since = typeof c.lastTransitionTime === "string" ? Date.parse(c.lastTransitionTime) : Number.NaN;
+    // No (or an unreadable) transition time: report at once rather than never.
+    if (Number.isFinite(since) && now - since < graceMs) return undefined;
+    return typeof c.message === "string" && c.message ? c.message : "unschedulable";
   }
   return undefined;
 }

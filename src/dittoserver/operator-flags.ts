@@ -12,6 +12,7 @@ const FLAGS: Record<string, { key: keyof OperatorOptions; kind: "string" | "dura
   "deletion-pod-timeout": { key: "deletionPodTimeoutMs", kind: "duration", help: "deletion: stop waiting for pods after this long and remove the finalizer (60s)" },
   "resync-period": { key: "resyncMs", kind: "duration", help: "periodic reconcile of a settled DittoServer (10m)" },
   "poll-period": { key: "pollMs", kind: "duration", help: "reconcile interval while a DittoServer is not settled (10s)" },
+  "unschedulable-grace": { key: "unschedulableGraceMs", kind: "duration", help: "report an unschedulable pod in the status once the scheduler has refused it this long (30s)" },
 };
 
 export function parseOperatorFlags(argv: readonly string[]): { options: OperatorOptions; rest: string[] } {

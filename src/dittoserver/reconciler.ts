@@ -224,6 +224,7 @@ export async function applyServer(deps: ReconcilerDeps, server: DittoServer): Pr
     percona: observed.percona,
     fileService: manager.cache.get(CORE.services, key(namespace, childNames(name).fileService)),
     clusterDomain: options.clusterDomain,
+    unschedulableGraceMs: options.unschedulableGraceMs,
     specProblems: plan.specProblems,
     missingSecrets: plan.missingSecrets,
     missingStorageClasses: observed.missingStorageClasses,

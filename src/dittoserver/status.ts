@@ -44,7 +44,11 @@ export interface StatusInput {
   errors?: { step: string; message: string }[];
   /** Pods still running while deletion waits for them to terminate. */
   terminatingPods?: string[];
+  /** How long the scheduler must have refused the pod before the status says so (default 30 s). */
+  unschedulableGraceMs?: number;
 }
+
+export const DEFAULT_UNSCHEDULABLE_GRACE_MS = 30_000;
 
 export interface Problem {
   reason: string;
@@ -139,24 +143,30 @@ function workloadConditions(input: StatusInput, blockers: Problem[], database: C
   }
 
   const view = viewStatefulSet(sts);
-  const unschedulable = podUnschedulable(input.pod);
+  const unschedulable = podUnschedulable(input.pod, new Date(input.now).getTime(), input.unschedulableGraceMs ?? DEFAULT_UNSCHEDULABLE_GRACE_MS);
   let available: Conds["available"];
   if (desired === 0) available = { ok: true, reason: REASON.ScaledToZero, message: "replicas is 0: the server is stopped on purpose" };
   else if (view.available >= 1) available = { ok: true, reason: REASON.MinimumReplicasAvailable, message: `${view.available}/${desired} pod(s) of StatefulSet ${name} available` };
   else if (failure) available = { ok: false, reason: REASON.PodFailing, message: `no pod available: ${failureText}` };
   else available = { ok: false, reason: REASON.NoReplicasAvailable, message: `no pod of StatefulSet ${name} is ready${unschedulable ? `: ${unschedulable}` : ""}` };
 
+  const waitingMessage = `waiting for pod ${name}-0 to become ready${unschedulable ? `: ${unschedulable}` : ""}`;
   let progressing: Conds["progressing"];
   if (blockers[0]) progressing = { active: false, reason: REASON.Blocked, message: blockers.map((b) => b.message).join("; ") };
   else if (failure) progressing = { active: false, reason: REASON.PodFailing, message: `rollout stuck: pod ${name}-0 ${failureText}` };
-  else if (!view.observed || !view.revisionsConverged || view.updated < Math.min(view.current, desired)) {
+  else if (desired > 0 && view.current === 0 && view.ready === 0) {
+    // Nothing runs yet (first start, or a start from replicas 0): whether the StatefulSet controller has seen
+    // the template, is creating the pod or waits for it, the user waits for one thing. One stable state keeps a
+    // start at two status writes (this one, then Ready) instead of one per StatefulSet status update.
+    progressing = { active: true, reason: REASON.WaitingForPodReady, message: waitingMessage };
+  } else if (!view.observed || !view.revisionsConverged || view.updated < Math.min(view.current, desired)) {
     progressing = { active: true, reason: REASON.RollingUpdate, message: `StatefulSet ${name} is rolling out a new pod template${view.templateHash ? ` (config ${view.templateHash.slice(0, 12)})` : ""}` };
   } else if (view.current !== desired) {
     progressing = { active: true, reason: REASON.Scaling, message: `StatefulSet ${name} scaling from ${view.current} to ${desired}` };
   } else if (input.expandingVolumes?.length) {
     progressing = { active: true, reason: REASON.ExpandingVolumes, message: `expanding ${list(input.expandingVolumes)}` };
   } else if (view.ready < desired) {
-    progressing = { active: true, reason: REASON.WaitingForPodReady, message: `waiting for pod ${name}-0 to become ready${unschedulable ? `: ${unschedulable}` : ""}` };
+    progressing = { active: true, reason: REASON.WaitingForPodReady, message: waitingMessage };
   } else progressing = { active: false, reason: REASON.RolloutComplete, message: `StatefulSet ${name} is up to date` };
   return { available, progressing, degraded };
 }

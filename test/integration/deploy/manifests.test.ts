@@ -15,7 +15,7 @@ import { defaultFlags, parseManagerFlags } from "../../../src/runtime/flags.ts";
 import type { KubeObject } from "../../../src/runtime/objects.ts";
 import { OPERATOR_VERSION } from "../../../src/version.ts";
 import { createTestNamespace, kubectl } from "../../controlplane/testenv.ts";
-import { CHART, find, helmTemplate, kustomizeBase, kustomizeInto, parseDocs, podFrom, ROOT } from "./support.ts";
+import { CHART, find, helmTemplate, kustomizeBase, kustomizeDefault, kustomizeInto, parseDocs, podFrom, ROOT } from "./support.ts";
 
 type PodTemplate = { metadata?: object; spec?: { containers?: { image?: string; args?: string[] }[]; volumes?: object[] } };
 const templateOf = (workload: KubeObject): PodTemplate => (workload.spec as { template: PodTemplate }).template;
@@ -88,6 +88,26 @@ describe("install manifests", () => {
     const inChart = readFileSync(join(CHART, "crds/dittofs.dittofs.com_dittoservers.yaml"), "utf8");
     const generated = readFileSync(join(ROOT, "deploy/crds/dittofs.dittofs.com_dittoservers.yaml"), "utf8");
     assert.ok(inChart === generated, "charts/dittofs-operator/crds is stale: run npm run gen:docs (it copies deploy/crds into the chart)");
+  });
+
+  it("the finalizer admission policy: deploy/default and the chart (where the API exists) ship the same, cluster-scoped, accepted", async () => {
+    const MAP = "admissionregistration.k8s.io/v1/MutatingAdmissionPolicy";
+    const full = parseDocs(await kustomizeDefault());
+    const base = parseDocs(await kustomizeBase());
+    const key = (o: KubeObject) => `${o.kind}/${o.metadata.name ?? ""}`;
+    assert.deepEqual(full.filter((o) => !o.kind.startsWith("MutatingAdmissionPolicy")).map(key), base.map(key), "deploy/default is deploy/base plus the policy");
+    const policy = find(full, "MutatingAdmissionPolicy", "dittofs-operator-finalizer");
+    const binding = find(full, "MutatingAdmissionPolicyBinding", "dittofs-operator-finalizer");
+    assert.equal(policy.metadata.namespace, undefined, "cluster-scoped: no namespace");
+    assert.equal(binding.metadata.namespace, undefined, "cluster-scoped: no namespace");
+    assert.equal((binding.spec as { policyName: string }).policyName, policy.metadata.name);
+
+    assert.equal(parseDocs(await helmTemplate(ns.name)).filter((o) => o.kind.startsWith("MutatingAdmissionPolicy")).length, 0, "not rendered where the API is unknown");
+    const fromHelm = parseDocs(await helmTemplate(ns.name, [], [MAP]));
+    assert.deepEqual(find(fromHelm, "MutatingAdmissionPolicy", "dittofs-operator-finalizer").spec, policy.spec);
+    assert.deepEqual(find(fromHelm, "MutatingAdmissionPolicyBinding", "dittofs-operator-finalizer").spec, binding.spec);
+    assert.equal(parseDocs(await helmTemplate(ns.name, ["finalizerPolicy.enabled=false"], [MAP])).filter((o) => o.kind.startsWith("MutatingAdmissionPolicy")).length, 0);
+    await dryRunApply([policy, binding]);
   });
 
   it("the operator pod (kustomize and Helm) is admitted under Pod Security restricted", async () => {

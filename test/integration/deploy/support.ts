@@ -33,6 +33,11 @@ export async function kustomizeBase(): Promise<string> {
   return ok(kubectl(["kustomize", join(ROOT, "deploy/base")]), "kubectl kustomize deploy/base");
 }
 
+/** `kubectl kustomize deploy/default`: deploy/base plus the admission policy of deploy/admission. */
+export async function kustomizeDefault(): Promise<string> {
+  return ok(kubectl(["kustomize", join(ROOT, "deploy/default")]), "kubectl kustomize deploy/default");
+}
+
 /** deploy/base moved into `namespace` by an overlay, binding subjects included (see docs/install.md). */
 export async function kustomizeInto(namespace: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "dittofs-kustomize-"));
@@ -64,9 +69,11 @@ export function helm(): Promise<string> {
   return helmPath;
 }
 
-export async function helmTemplate(namespace: string, sets: string[] = []): Promise<string> {
+/** `apiVersions`: what `helm template` assumes the cluster serves beyond its built-in list (`group/version/Kind`). */
+export async function helmTemplate(namespace: string, sets: string[] = [], apiVersions: string[] = []): Promise<string> {
   const bin = await helm();
-  return ok(run(bin, ["template", "dittofs-operator", CHART, "--namespace", namespace, ...sets.flatMap((s) => ["--set", s])]), "helm template");
+  const args = ["template", "dittofs-operator", CHART, "--namespace", namespace, ...sets.flatMap((s) => ["--set", s]), ...apiVersions.flatMap((a) => ["--api-versions", a])];
+  return ok(run(bin, args), "helm template");
 }
 
 /** A Pod from a workload's pod template, for a server-side dry-run under Pod Security admission. */

@@ -12,7 +12,7 @@ import { DITTOSERVERS, PVCS } from "../../../src/dittoserver/kinds.ts";
 import { CORE } from "../../../src/runtime/resources.ts";
 import { createTestNamespace, kubectl, waitFor } from "../../controlplane/testenv.ts";
 import type { RunningOperator } from "./support.ts";
-import { adminClient, condition, deleteAllServers, dittoServer, installCrd, pod, startOperator, waitForCondition, waitForEvent, waitForPhase } from "./support.ts";
+import { adminClient, condition, deleteAllServers, dittoServer, getServer, installCrd, pod, startOperator, waitForCondition, waitForEvent, waitForPhase } from "./support.ts";
 
 type Json = Record<string, unknown>;
 const client = adminClient();
@@ -89,17 +89,22 @@ describe("DittoServer conditions off the happy path", { concurrency: false }, ()
     await kubectlOk(["delete", "resourcequota", "no-configmaps"]);
     const ready = await waitForCondition(client, ns.name, "q1", "Ready", "True", "ServerReady");
     assert.equal(condition(ready.status, "Degraded")?.reason, "AsExpected");
-    // The first pass that created the StatefulSet saw it without status yet, then a pod not ready.
-    for (const seen of ["Available/NoReplicasAvailable", "Ready/NotAvailable", "Progressing/RollingUpdate"]) await sawCondition("q1", seen);
+    // The pass that created the StatefulSet reported the start as one state: waiting for the pod.
+    for (const seen of ["Available/NoReplicasAvailable", "Ready/NotAvailable", "Progressing/WaitingForPodReady"]) await sawCondition("q1", seen);
   });
 
   it("a claim that never binds: WaitingForPodReady, NoReplicasAvailable with the scheduler's reason", async () => {
     await applyJson(storageClass(`${ns.name}-never-binds`, "dittofs-e2e.test/no-such-provisioner", false));
     await client.create(DITTOSERVERS, dittoServer(ns.name, "w1", { storage: { metadataSize: "1Gi", storageClassName: `${ns.name}-never-binds` } }));
     const waiting = await waitForCondition(client, ns.name, "w1", "Progressing", "True", "WaitingForPodReady");
-    const available = await waitForCondition(client, ns.name, "w1", "Available", "False", "NoReplicasAvailable");
-    assert.match(condition(available.status, "Available")?.message ?? "", /unbound immediate PersistentVolumeClaims/);
     assert.equal(waiting.status?.phase, "Pending");
+    // The scheduler's reason joins the messages once it has refused the pod for --unschedulable-grace (3 s here).
+    const reported = await waitFor("the scheduler's reason in the status", async () => {
+      const s = await getServer(client, ns.name, "w1");
+      return /unbound immediate PersistentVolumeClaims/.test(condition(s.status, "Available")?.message ?? "") ? s : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 250 });
+    assert.equal(condition(reported.status, "Available")?.reason, "NoReplicasAvailable");
+    assert.match(condition(reported.status, "Progressing")?.message ?? "", /waiting for pod w1-0 to become ready: .*unbound immediate PersistentVolumeClaims/);
   });
 
   it("a deletion step refused by an admission policy: CleanupFailed, retried until it passes", async () => {

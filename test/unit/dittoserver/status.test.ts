@@ -99,12 +99,50 @@ test("spec not yet observed by the StatefulSet controller counts as rolling", ()
   assert.equal(cond(s, "Progressing")?.reason, "RollingUpdate");
 });
 
-test("waiting for the pod to become ready, with the scheduler's reason", () => {
-  const unschedulable: KubeObject = { apiVersion: "v1", kind: "Pod", metadata: {}, status: { conditions: [{ type: "PodScheduled", status: "False", message: "0/3 nodes: volume node affinity conflict" }] } };
-  const s = run({ statefulSet: sts({ ready: 0 }), pod: unschedulable });
-  assert.equal(cond(s, "Progressing")?.reason, "WaitingForPodReady");
-  assert.match(cond(s, "Available")?.message ?? "", /volume node affinity conflict/);
-  assert.equal(s.phase, "Pending");
+function unschedulablePod(since: number): KubeObject {
+  const scheduled = { type: "PodScheduled", status: "False", lastTransitionTime: new Date(since).toISOString(), message: "0/3 nodes: volume node affinity conflict" };
+  return { apiVersion: "v1", kind: "Pod", metadata: {}, status: { conditions: [scheduled] } };
+}
+
+test("waiting for the pod to become ready, with the scheduler's reason once it has lasted the grace period", () => {
+  const early = run({ statefulSet: sts({ ready: 0 }), pod: unschedulablePod(T0 - 29_000) });
+  assert.equal(cond(early, "Progressing")?.reason, "WaitingForPodReady");
+  assert.equal(cond(early, "Progressing")?.message, "waiting for pod fs1-0 to become ready");
+  assert.equal(cond(early, "Available")?.message, "no pod of StatefulSet fs1 is ready");
+
+  const late = run({ statefulSet: sts({ ready: 0 }), pod: unschedulablePod(T0 - 30_000) });
+  assert.equal(cond(late, "Progressing")?.reason, "WaitingForPodReady");
+  assert.match(cond(late, "Progressing")?.message ?? "", /volume node affinity conflict/);
+  assert.match(cond(late, "Available")?.message ?? "", /volume node affinity conflict/);
+  assert.equal(late.phase, "Pending");
+
+  const shortGrace = run({ statefulSet: sts({ ready: 0 }), pod: unschedulablePod(T0 - 1_000), unschedulableGraceMs: 500 });
+  assert.match(cond(shortGrace, "Available")?.message ?? "", /volume node affinity conflict/);
+});
+
+test("a first start is one status from the StatefulSet's creation until the pod is ready", () => {
+  // What one start looks like through successive passes: the StatefulSet not yet seen by its controller, the
+  // pod being created, the pod created but not ready. Each would otherwise be a status write of its own.
+  const passes = [
+    sts({ generation: 1, observed: 0, current: 0, ready: 0, updated: 0 }),
+    sts({ current: 0, ready: 0, updated: 0 }),
+    sts({ current: 1, ready: 0, updated: 1 }),
+  ].map((statefulSet) => run({ statefulSet, pod: unschedulablePod(T0 - 2_000) }));
+  for (const s of passes) {
+    assert.equal(cond(s, "Progressing")?.reason, "WaitingForPodReady");
+    assert.equal(s.phase, "Pending");
+  }
+  assert.ok(statusEqual(passes[0], passes[1]) && statusEqual(passes[1], passes[2]), "no status change between the passes");
+  const ready = run({ statefulSet: sts(), pod: pod() });
+  assert.equal(ready.phase, "Running");
+  assert.equal(statusEqual(passes[2], ready), false);
+});
+
+test("a start from replicas 0 waits for the pod; a scale-down with the pod still there is Scaling", () => {
+  const starting = run({ statefulSet: sts({ replicas: 1, current: 0, ready: 0, updated: 0 }) });
+  assert.equal(cond(starting, "Progressing")?.reason, "WaitingForPodReady");
+  const rolling = run({ statefulSet: sts({ current: 1, ready: 0, rev: ["r1", "r2"], updated: 0 }) });
+  assert.equal(cond(rolling, "Progressing")?.reason, "RollingUpdate", "an old pod being replaced is a rollout, not a start");
 });
 
 test("stopped (replicas 0), and scaling down towards it", () => {
