@@ -24,11 +24,23 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Sum of a metric's samples over every label set, from the operator's /metrics. */
+async function metricSum(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split("\n")) {
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) total += Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return total;
+}
+
 export interface OperatorProcess {
   pid: number;
   sample(): Promise<ProcSample>;
   /** Sum of controller_runtime_reconcile_total over every label set. */
   reconciles(): Promise<number>;
+  /** V8 heap in use (prom-client's nodejs_heap_size_used_bytes): the live data behind the RSS. */
+  heapUsedBytes(): Promise<number>;
   /** Peak RSS seen by the background sampler (every second). */
   peakRssBytes(): number;
   exited(): boolean;
@@ -77,14 +89,8 @@ export async function startOperator(opts: { kubeconfigPath: string; namespace: s
       peak = Math.max(peak, s.rssBytes);
       return s;
     },
-    reconciles: async () => {
-      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-      let total = 0;
-      for (const line of text.split("\n")) {
-        if (line.startsWith("controller_runtime_reconcile_total")) total += Number(line.slice(line.lastIndexOf(" ") + 1));
-      }
-      return total;
-    },
+    reconciles: () => metricSum(metricsPort, "controller_runtime_reconcile_total"),
+    heapUsedBytes: () => metricSum(metricsPort, "nodejs_heap_size_used_bytes"),
     peakRssBytes: () => peak,
     exited: () => exitCode !== undefined,
     stop: async () => {

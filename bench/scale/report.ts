@@ -10,7 +10,7 @@ function fmt(x: number | null | undefined, digits = 1): string {
 }
 
 export function markdownTable(results: readonly ScenarioResult[]): string {
-  const head = "| N | workers | create s | children s | Ready s | floor s (writes) | writes/DS to steady (+events) | idle window s | idle writes (+events) | idle reconciles | edit p50 / p99 ms | RSS MiB ready / peak | CPU s to Ready / idle |";
+  const head = "| N | workers | create s | children s | Ready s | floor s (writes) | writes/DS to steady (+events) | idle window s | idle writes (+events) | idle reconciles | edit p50 / p99 ms | RSS MiB ready / peak (heap used at ready) | CPU s to Ready / idle |";
   const rows = results.map((r) => [
     r.n,
     r.concurrency,
@@ -23,7 +23,7 @@ export function markdownTable(results: readonly ScenarioResult[]): string {
     `${r.idle.writes} (+${r.idle.events})`,
     Number.isFinite(r.idle.reconciles) ? r.idle.reconciles : "—",
     r.editLatencyMs ? `${fmt(r.editLatencyMs.p50, 0)} / ${fmt(r.editLatencyMs.p99, 0)} (${r.editLatencyMs.samples})` : "—",
-    `${fmt(r.rssMiB.atReady)} / ${fmt(r.rssMiB.peak)}`,
+    `${fmt(r.rssMiB.atReady)} / ${fmt(r.rssMiB.peak)}${r.heapUsedMiB ? ` (${fmt(r.heapUsedMiB.atReady)})` : ""}`,
     `${fmt(r.cpuSeconds.toReady)} / ${fmt(r.cpuSeconds.idle)}`,
   ].join(" | "));
   return [head, `|${"---|".repeat(13)}`, ...rows.map((r) => `| ${r} |`)].join("\n");

@@ -59,6 +59,8 @@ export interface ScenarioResult {
   /** The operator's mutating requests during the spec edits (all of them, not per edit). */
   editWrites: WriteCount;
   rssMiB: { atReady: number; afterIdle: number; peak: number };
+  /** V8 heap in use at the same moments (absent in results from before it was sampled). */
+  heapUsedMiB?: { atReady: number; afterIdle: number };
   cpuSeconds: { toReady: number; idle: number; edits: number };
   floor: { writes: number; parallelism: number; seconds: number } | null;
   operatorExited: boolean;
@@ -90,6 +92,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   }
   const readyAt = tracker.allReadyAt();
   const atReady = await operator.sample().catch(() => ({ rssBytes: Number.NaN, cpuSeconds: Number.NaN }));
+  const heapAtReady = await operator.heapUsedBytes().catch(() => Number.NaN);
   o.log(`  all ready: ${readyAt ? `${((readyAt - t0) / 1000).toFixed(1)} s` : `no (${tracker.readyCount()}/${o.n})`}`);
 
   await sleep(o.settleMs);
@@ -100,6 +103,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   await sleep(o.idleMs);
   const idleTo = Date.now();
   const afterIdle = await operator.sample().catch(() => ({ rssBytes: Number.NaN, cpuSeconds: Number.NaN }));
+  const heapAfterIdle = await operator.heapUsedBytes().catch(() => Number.NaN);
   const reconciles1 = await operator.reconciles().catch(() => Number.NaN);
 
   // Spec edits: alternate spec.logging.level on up to 10 servers in turn; latency until the StatefulSet's
@@ -147,6 +151,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     editLatencyMs: latencies.length ? { samples: latencies.length, p50: rounded(percentile(valid, 50), 1), p99: rounded(percentile(valid, 99), 1), max: rounded(Math.max(...valid), 1) } : null,
     editWrites,
     rssMiB: { atReady: rounded(atReady.rssBytes / MiB, 1), afterIdle: rounded(afterIdle.rssBytes / MiB, 1), peak: rounded(operator.peakRssBytes() / MiB, 1) },
+    heapUsedMiB: { atReady: rounded(heapAtReady / MiB, 1), afterIdle: rounded(heapAfterIdle / MiB, 1) },
     cpuSeconds: { toReady: rounded(atReady.cpuSeconds - cpu0), idle: rounded(afterIdle.cpuSeconds - cpuIdle0), edits: rounded(afterEdits.cpuSeconds - afterIdle.cpuSeconds) },
     floor,
     operatorExited,
