@@ -1,15 +1,14 @@
 /**
  * The API transport: plain JSON in and out over one undici Agent per cluster.
  *
- * Authentication comes from @kubernetes/client-node's KubeConfig (kubeconfig files, exec plugins, in-cluster token
- * files). Its generated APIs are not used: they deserialise into typed models (dropping unknown fields, turning
- * timestamps into Date) and `applySecurityAuthentication` builds a fresh dispatcher per call.
+ * Where the server is and how to authenticate comes from kubeconfig.ts, our own kubeconfig / in-cluster loader:
+ * importing @kubernetes/client-node for its KubeConfig costs ~84 MiB of RSS (its whole generated API loads with it),
+ * and its generated APIs deserialise into typed models (dropping unknown fields, turning timestamps into Date).
  */
-import { KubeConfig } from "@kubernetes/client-node";
-import type { RequestOptions } from "node:https";
 import { Agent, ProxyAgent, request } from "undici";
 import type { Dispatcher } from "undici";
 import { apiErrorFromResponse, isNotFound } from "./errors.ts";
+import type { RestConfig } from "./kubeconfig.ts";
 import type { KubeObject, ObjectMeta } from "./objects.ts";
 import { groupVersionPath, resourcePath, withQuery } from "./resources.ts";
 import type { ResourceType } from "./resources.ts";
@@ -93,16 +92,10 @@ export const CONTENT_TYPE = {
   jsonPatch: "application/json-patch+json",
 } as const;
 
-/** Load a KubeConfig: an explicit file, else $KUBECONFIG / ~/.kube/config / in-cluster service account. */
-export function loadKubeConfig(file?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (file) kc.loadFromFile(file);
-  else kc.loadFromDefault();
-  return kc;
-}
+export { loadKubeConfig } from "./kubeconfig.ts";
 
 export class KubeClient {
-  readonly kubeConfig: KubeConfig;
+  readonly config: RestConfig;
   readonly fieldManager: string;
   /** `host:port` of the API server, the `host` label of rest_client_requests_total. */
   readonly host: string;
@@ -110,14 +103,12 @@ export class KubeClient {
   private readonly counter: RequestCounter | undefined;
   private readonly timeoutMs: number;
   private readonly userAgent: string;
-  private dispatcher: Promise<Dispatcher> | undefined;
+  private dispatcher: Dispatcher | undefined;
 
-  constructor(kubeConfig: KubeConfig, opts: KubeClientOptions) {
-    const cluster = kubeConfig.getCurrentCluster();
-    if (!cluster) throw new Error("kubeconfig has no current cluster");
+  constructor(config: RestConfig, opts: KubeClientOptions) {
     if (!opts.fieldManager) throw new Error("a field manager is required for server-side apply");
-    this.kubeConfig = kubeConfig;
-    this.server = cluster.server.replace(/\/+$/, "");
+    this.config = config;
+    this.server = config.server.replace(/\/+$/, "");
     this.host = new URL(this.server).host;
     this.fieldManager = opts.fieldManager;
     this.counter = opts.requestCounter;
@@ -129,7 +120,7 @@ export class KubeClient {
   async close(): Promise<void> {
     const d = this.dispatcher;
     this.dispatcher = undefined;
-    if (d) await (await d).close();
+    if (d) await d.close();
   }
 
   // ---- generic resource access --------------------------------------------------------------------------------
@@ -293,9 +284,10 @@ export class KubeClient {
     spec: RequestSpec,
     streaming: boolean,
   ): Promise<Dispatcher.ResponseData> {
-    const dispatcher = await this.getDispatcher();
+    const dispatcher = this.getDispatcher();
     const headers: Record<string, string> = {
-      ...(await this.authHeaders()),
+      // Per request: token files and exec plugins rotate credentials (the config caches them itself).
+      ...(await this.config.authHeaders()),
       accept: CONTENT_TYPE.json,
       "user-agent": this.userAgent,
     };
@@ -334,42 +326,17 @@ export class KubeClient {
     this.counter?.inc({ code, method, host: this.host });
   }
 
-  private async authHeaders(): Promise<Record<string, string>> {
-    // Called per request: exec plugins and token files rotate credentials; KubeConfig caches them itself.
-    const opts: RequestOptions = {};
-    await this.kubeConfig.applyToHTTPSOptions(opts);
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(opts.headers ?? {})) {
-      if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : String(v);
-    }
-    if (opts.auth && !headers.authorization) {
-      headers.authorization = `Basic ${Buffer.from(opts.auth).toString("base64")}`;
-    }
-    return headers;
-  }
-
-  private getDispatcher(): Promise<Dispatcher> {
+  private getDispatcher(): Dispatcher {
     this.dispatcher ??= this.createDispatcher();
     return this.dispatcher;
   }
 
   /** One agent per cluster: TLS material is read once; sockets are reused and kept alive (30 s probes). */
-  private async createDispatcher(): Promise<Dispatcher> {
-    const opts: RequestOptions = {};
-    await this.kubeConfig.applyToHTTPSOptions(opts);
-    const tls = {
-      ca: opts.ca,
-      cert: opts.cert,
-      key: opts.key,
-      rejectUnauthorized: opts.rejectUnauthorized,
-      servername: opts.servername,
-    } as const;
+  private createDispatcher(): Dispatcher {
+    const tls = this.config.tls;
     const connect = { ...tls, keepAlive: true, keepAliveInitialDelay: 30_000 };
-    const proxyUrl = this.kubeConfig.getCurrentCluster()?.proxyUrl;
-    if (proxyUrl) {
-      if (!/^https?:/.test(proxyUrl)) throw new Error(`unsupported proxy-url scheme: ${proxyUrl}`);
-      return new ProxyAgent({ uri: proxyUrl, requestTls: tls, connect });
-    }
+    const proxyUrl = this.config.proxyUrl;
+    if (proxyUrl) return new ProxyAgent({ uri: proxyUrl, requestTls: tls, connect });
     return new Agent({ connect });
   }
 }

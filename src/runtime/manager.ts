@@ -10,9 +10,8 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import type { KubeConfig } from "@kubernetes/client-node";
 import { Registry } from "prom-client";
-import { KubeClient, loadKubeConfig } from "./client.ts";
+import { KubeClient } from "./client.ts";
 import type { RequestCounter } from "./client.ts";
 import type { Clock } from "./clock.ts";
 import { Controller } from "./controller.ts";
@@ -22,6 +21,8 @@ import { errorMessage } from "./errors.ts";
 import { apiEventSink } from "./event-sink.ts";
 import { EventRecorder } from "./events.ts";
 import type { InformerMetrics } from "./informer.ts";
+import { loadKubeConfig } from "./kubeconfig.ts";
+import type { RestConfig } from "./kubeconfig.ts";
 import { LeaderElector } from "./leader.ts";
 import type { LeaderElectionMetrics } from "./leader.ts";
 import { apiLeaseStore } from "./lease-store.ts";
@@ -44,7 +45,8 @@ export interface ManagerMetrics {
 export interface ManagerOptions {
   /** Server-side-apply field manager of every write. */
   fieldManager: string;
-  kubeConfig?: KubeConfig;
+  /** Where the API server is and how to authenticate (default: `loadKubeConfig(kubeconfigPath)`). */
+  kubeConfig?: RestConfig;
   kubeconfigPath?: string | undefined;
   client?: KubeClient;
   logger?: Logger;

@@ -10,14 +10,14 @@ import type { DittoServerStatus } from "../../../src/api/types.ts";
 import { createOperator } from "../../../src/dittoserver/controller.ts";
 import { DITTOSERVERS, OPERATOR_DEFAULTS } from "../../../src/dittoserver/kinds.ts";
 import type { OperatorOptions } from "../../../src/dittoserver/kinds.ts";
-import { KubeClient } from "../../../src/runtime/client.ts";
+import { KubeClient, loadKubeConfig } from "../../../src/runtime/client.ts";
 import type { Controller } from "../../../src/runtime/controller.ts";
 import type { Manager } from "../../../src/runtime/manager.ts";
 import { createRuntimeMetrics } from "../../../src/runtime/metrics.ts";
 import type { Condition, KubeObject } from "../../../src/runtime/objects.ts";
 import { CORE } from "../../../src/runtime/resources.ts";
 import { createLogger } from "../../../src/runtime/log.ts";
-import { testKubeConfig, waitFor } from "../../controlplane/testenv.ts";
+import { testKubeConfigPath, waitFor } from "../../controlplane/testenv.ts";
 import { recordReasons } from "./reasons-seen.ts";
 import type { ReasonRecorder } from "./reasons-seen.ts";
 
@@ -45,7 +45,7 @@ export async function startOperator(namespace: string, options: OperatorOptions 
   const reasons = await recordReasons(recorderClient, namespace);
   const { manager, controller } = createOperator(
     {
-      kubeConfig: testKubeConfig(),
+      kubeConfig: loadKubeConfig(testKubeConfigPath()),
       namespace,
       metricsBindAddress: "0",
       healthProbeBindAddress: "0",
@@ -73,7 +73,7 @@ export async function startOperator(namespace: string, options: OperatorOptions 
 
 /** An admin client for the test's own reads and writes. */
 export function adminClient(): KubeClient {
-  return new KubeClient(testKubeConfig(), { fieldManager: "dittofs-e2e-tests" });
+  return new KubeClient(loadKubeConfig(testKubeConfigPath()), { fieldManager: "dittofs-e2e-tests" });
 }
 
 export function dittoServer(namespace: string, name: string, spec: Record<string, unknown>): KubeObject {
