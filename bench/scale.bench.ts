@@ -12,6 +12,7 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { parse, parseAllDocuments } from "yaml";
 import { CRD_NAME } from "../src/api/constants.ts";
@@ -127,6 +128,10 @@ async function run(): Promise<ScenarioResult[]> {
   log(`starting the control plane (operator logs in ${workDir})`);
   const nodes = values.nodes === "auto" ? nodesFor(specs, !values["no-floor"]) : int("nodes", values.nodes);
   log(`${nodes} kwok nodes (${PODS_PER_NODE} pods each)`);
+  log("building dist/ (npm run build): the operator runs as the image ships it");
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  const build = await runCommand(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json")]);
+  if (build.code !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
   const cp = await startControlPlane({ audit: true, nodes });
   const results: ScenarioResult[] = [];
   try {
