@@ -1,0 +1,146 @@
+/**
+ * The scale benchmark's pure helpers: audit-log counting, scenario specs, percentiles, the objects it expects the
+ * operator to write, and the pass/fail lines read against the issue's targets. A wrong count here would publish a
+ * wrong figure, so these are tested like product code.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { countWrites, parseAuditLines } from "../../../bench/scale/audit.ts";
+import { childrenOf, ownedObjectCount } from "../../../bench/scale/objects.ts";
+import { percentile } from "../../../bench/scale/proc.ts";
+import { markdownTable, targetLines } from "../../../bench/scale/report.ts";
+import type { ScenarioResult } from "../../../bench/scale/scenario.ts";
+import { nodesFor, parseScenarios } from "../../../bench/scale/spec.ts";
+
+const T = Date.parse("2026-01-01T00:00:00Z");
+
+function auditLine(o: { user?: string; verb?: string; resource?: string; subresource?: string; namespace?: string; at?: number; stage?: string; code?: number }): string {
+  return JSON.stringify({
+    kind: "Event",
+    stage: o.stage ?? "ResponseComplete",
+    verb: o.verb ?? "patch",
+    user: { username: o.user ?? "dittofs-operator" },
+    objectRef: { resource: o.resource ?? "configmaps", ...(o.subresource ? { subresource: o.subresource } : {}), namespace: o.namespace ?? "ns1" },
+    stageTimestamp: new Date(o.at ?? T).toISOString(),
+    responseStatus: { code: o.code ?? 200 },
+  });
+}
+
+describe("audit log counting", () => {
+  it("keeps completed requests of the named user; skips other stages, other users and non-JSON lines", () => {
+    const text = [
+      auditLine({}),
+      auditLine({ stage: "RequestReceived" }),
+      auditLine({ user: "system:kube-controller-manager" }),
+      "not json {",
+      "",
+      auditLine({ verb: "get", resource: "pods" }),
+    ].join("\n");
+    const events = parseAuditLines(text, "dittofs-operator");
+    assert.equal(events.length, 2);
+    assert.deepEqual(events.map((e) => e.verb), ["patch", "get"]);
+    assert.equal(events[0]?.at, T);
+    assert.equal(events[0]?.code, 200);
+  });
+
+  it("counts mutating verbs in the namespace and the half-open window, Events apart, by kind and subresource", () => {
+    const events = parseAuditLines([
+      auditLine({ verb: "create", resource: "secrets", at: T }),
+      auditLine({ verb: "patch", resource: "dittoservers", subresource: "status", at: T + 1 }),
+      auditLine({ verb: "patch", resource: "dittoservers", subresource: "status", at: T + 2 }),
+      auditLine({ verb: "create", resource: "events", at: T + 3 }),
+      auditLine({ verb: "get", resource: "statefulsets", at: T + 4 }),
+      auditLine({ verb: "delete", resource: "services", namespace: "other", at: T + 5 }),
+      auditLine({ verb: "patch", resource: "configmaps", at: T + 10 }),
+    ].join("\n"));
+    const c = countWrites(events, { username: "dittofs-operator", namespace: "ns1", from: T, to: T + 10 });
+    assert.equal(c.writes, 3);
+    assert.equal(c.events, 1);
+    assert.deepEqual(c.byKind, { "secrets create": 1, "dittoservers/status patch": 2, "events create": 1 });
+  });
+});
+
+describe("scenario specs", () => {
+  it("parses N[xWORKERS][@IDLE_SECONDS] with defaults, and refuses anything else", () => {
+    assert.deepEqual(parseScenarios("1, 100x4@600,1000x8", 60), [
+      { n: 1, workers: 1, idleSeconds: 60 },
+      { n: 100, workers: 4, idleSeconds: 600 },
+      { n: 1000, workers: 8, idleSeconds: 60 },
+    ]);
+    assert.throws(() => parseScenarios("100x", 60), /not N\[xWORKERS\]/);
+    assert.throws(() => parseScenarios("-1", 60), /not N\[xWORKERS\]/);
+  });
+
+  it("asks for enough 110-pod nodes for every scenario's pods (twice with the floor), at least 3", () => {
+    assert.equal(nodesFor([{ n: 1, workers: 1, idleSeconds: 0 }], true), 3);
+    assert.equal(nodesFor([{ n: 1000, workers: 4, idleSeconds: 0 }], false), 10);
+    assert.equal(nodesFor([{ n: 1000, workers: 4, idleSeconds: 0 }, { n: 100, workers: 4, idleSeconds: 0 }], true), 22);
+  });
+
+  it("percentile: nearest rank, NaN when empty", () => {
+    const values = Array.from({ length: 100 }, (_, i) => 100 - i);
+    assert.equal(percentile(values, 50), 50);
+    assert.equal(percentile(values, 99), 99);
+    assert.equal(percentile([7], 99), 7);
+    assert.ok(Number.isNaN(percentile([], 50)));
+  });
+});
+
+describe("expected objects", () => {
+  it("a minimal server: ConfigMap, 3 Services, StatefulSet applied, plus 2 generated Secrets owned", () => {
+    assert.deepEqual(childrenOf("ns1", "ds-0000").map((o) => o.kind).sort(), ["ConfigMap", "Service", "Service", "Service", "StatefulSet"]);
+    assert.equal(ownedObjectCount("ns1", "ds-0000"), 7);
+    assert.equal(ownedObjectCount("ns1", "ds-0000", "ClusterIP"), 7, "the file Service type does not change the count");
+  });
+});
+
+function result(over: Partial<ScenarioResult> & { steadyWrites: number }): ScenarioResult {
+  const { steadyWrites, ...rest } = over;
+  return {
+    n: 100,
+    concurrency: 4,
+    fileServiceType: "LoadBalancer",
+    finalizerPolicy: true,
+    childrenPerServer: 5,
+    ownedPerServer: 7,
+    createSeconds: 0.5,
+    childrenSeconds: 12,
+    readySeconds: 20,
+    readyCount: 100,
+    toSteady: { writes: steadyWrites, events: 300, byKind: {} },
+    idle: { writes: 0, events: 0, byKind: {}, seconds: 600, reconciles: 100 },
+    editLatencyMs: { samples: 200, p50: 100, p99: 300, max: 400 },
+    editWrites: { writes: 600, events: 0, byKind: {} },
+    rssMiB: { atReady: 120, afterIdle: 110, peak: 150 },
+    heapUsedMiB: { atReady: 40, afterIdle: 38 },
+    cpuSeconds: { toReady: 3, idle: 1, edits: 2 },
+    floor: { writes: 500, parallelism: 4, seconds: 10 },
+    operatorExited: false,
+    ...rest,
+  };
+}
+
+describe("pass/fail lines", () => {
+  it("writes: ≤ children + 2 per DittoServer passes, one more fails", () => {
+    const pass = targetLines([result({ steadyWrites: 900 })]);
+    assert.ok(pass.some((l) => l.startsWith("PASS") && l.includes("9.00 writes per DittoServer") && l.includes("7 children + 2 = 9")), pass.join("\n"));
+    const fail = targetLines([result({ steadyWrites: 901 })]);
+    assert.ok(fail.some((l) => l.startsWith("FAIL") && l.includes("9.01 writes per DittoServer")), fail.join("\n"));
+  });
+
+  it("idle writes, floor ratio and peak RSS each pass or fail on their own figure", () => {
+    const lines = targetLines([result({ steadyWrites: 900, n: 1000, idle: { writes: 2, events: 0, byKind: {}, seconds: 600, reconciles: 0 }, childrenSeconds: 16, floor: { writes: 5000, parallelism: 4, seconds: 10 }, rssMiB: { atReady: 150, afterIdle: 140, peak: 201 } })]);
+    const line = (needle: string): string => lines.find((l) => l.includes(needle)) ?? assert.fail(`no line with ${needle}: ${lines.join("\n")}`);
+    assert.match(line("idle window"), /^FAIL .*2 writes/);
+    assert.match(line("raw-write floor"), /^FAIL .*1\.60× the raw-write floor/);
+    assert.match(line("peak RSS"), /^FAIL .*201\.0 MiB/);
+    const good = targetLines([result({ steadyWrites: 9000, n: 1000, childrenSeconds: 15, rssMiB: { atReady: 150, afterIdle: 140, peak: 200 } })]);
+    assert.equal(good.filter((l) => l.startsWith("FAIL")).length, 0, good.join("\n"));
+  });
+
+  it("the table has one row per scenario with the heap beside the RSS", () => {
+    const table = markdownTable([result({ steadyWrites: 900 }), result({ steadyWrites: 9000, n: 1000 })]).split("\n");
+    assert.equal(table.length, 4);
+    assert.match(table[2] ?? "", /^\| 100 \| 4 \|.*\| 9\.00 \(\+3\.00\) \|.*\| 120\.0 \/ 150\.0 \(40\.0\) \|/);
+  });
+});
