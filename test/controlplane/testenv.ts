@@ -117,3 +117,10 @@ export function kubectl(
   fullArgs.push(...args);
   return runCommand(join(testBinDir(), "kubectl"), fullArgs, { input: opts.input });
 }
+
+/** kubectl that must succeed: returns stdout, or throws with the command and its stderr. */
+export async function kubectlOk(args: string[], opts: { input?: string; namespace?: string } = {}): Promise<string> {
+  const r = await kubectl(args, opts);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}

@@ -9,8 +9,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { DITTOSERVERS, PVCS } from "../../../src/dittoserver/kinds.ts";
+import type { KubeObject } from "../../../src/runtime/objects.ts";
 import { CORE } from "../../../src/runtime/resources.ts";
-import { createTestNamespace, kubectl, waitFor } from "../../controlplane/testenv.ts";
+import { createTestNamespace, kubectl, kubectlOk as kubectlInNamespace, waitFor } from "../../controlplane/testenv.ts";
+import { preboundVolume, storageClass as standInClass } from "./stand-ins.ts";
 import type { RunningOperator } from "./support.ts";
 import { adminClient, condition, deleteAllServers, dittoServer, getServer, installCrd, pod, startOperator, waitForCondition, waitForEvent, waitForPhase } from "./support.ts";
 
@@ -22,13 +24,11 @@ let operator: RunningOperator;
 /** Cluster-scoped objects this file creates, deleted in `after`. */
 const clusterObjects: string[] = [];
 
-async function kubectlOk(args: string[], input?: string): Promise<string> {
-  const r = await kubectl(args, { namespace: ns.name, ...(input !== undefined ? { input } : {}) });
-  assert.equal(r.code, 0, `kubectl ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
+function kubectlOk(args: string[], input?: string): Promise<string> {
+  return kubectlInNamespace(args, { namespace: ns.name, ...(input !== undefined ? { input } : {}) });
 }
 
-async function applyJson(obj: Json): Promise<void> {
+async function applyJson(obj: Json | KubeObject): Promise<void> {
   await kubectlOk(["apply", "-f", "-"], JSON.stringify(obj));
 }
 
@@ -45,9 +45,9 @@ async function readyServer(name: string, storage: Json = { metadataSize: "1Gi" }
   await waitForCondition(client, ns.name, name, "Ready", "True", "ServerReady");
 }
 
-function storageClass(name: string, provisioner: string, allowVolumeExpansion: boolean): Json {
+function storageClass(name: string, provisioner: string, allowVolumeExpansion: boolean): KubeObject {
   clusterObjects.push(`storageclass/${name}`);
-  return { apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name }, provisioner, allowVolumeExpansion, volumeBindingMode: "Immediate", reclaimPolicy: "Delete" };
+  return standInClass(name, provisioner, allowVolumeExpansion);
 }
 
 before(async () => {
@@ -150,16 +150,13 @@ describe("DittoServer conditions off the happy path", { concurrency: false }, ()
 
   it("growing the metadata volume on an expandable class: the PVC request grows, ExpandingVolumes while it is pending", async () => {
     // kwok binds only claims of its own class, which does not allow expansion: the claims of this class bind to
-    // volumes made here (the PV controller binds them through claimRef). Nothing ever resizes them.
+    // volumes made here. Nothing ever resizes them.
     const sc = `${ns.name}-expandable`;
     await applyJson(storageClass(sc, "dittofs-e2e.test/static", true));
     for (const claim of ["metadata-e1-0", "controlplane-e1-0"]) {
       const pv = `${ns.name}-${claim}`;
       clusterObjects.push(`persistentvolume/${pv}`);
-      await applyJson({
-        apiVersion: "v1", kind: "PersistentVolume", metadata: { name: pv },
-        spec: { capacity: { storage: "1Gi" }, accessModes: ["ReadWriteOnce"], storageClassName: sc, persistentVolumeReclaimPolicy: "Retain", hostPath: { path: `/tmp/${pv}` }, claimRef: { namespace: ns.name, name: claim } },
-      });
+      await applyJson(preboundVolume(pv, sc, ns.name, claim));
     }
     await readyServer("e1", { metadataSize: "1Gi", controlPlaneSize: "1Gi", storageClassName: sc });
     await waitFor("metadata-e1-0 Bound", async () => {

@@ -11,7 +11,7 @@ import { parseAllDocuments } from "yaml";
 import { FIELD_MANAGER, FINALIZER } from "../../../src/api/constants.ts";
 import { DITTOSERVERS } from "../../../src/dittoserver/kinds.ts";
 import type { KubeObject } from "../../../src/runtime/objects.ts";
-import { createTestNamespace, kubectl, waitFor } from "../../controlplane/testenv.ts";
+import { createTestNamespace, kubectl, kubectlOk, waitFor } from "../../controlplane/testenv.ts";
 import type { RunningOperator } from "./support.ts";
 import { adminClient, deleteAllServers, dittoServer, eventsFor, installCrd, startOperator, waitForCondition } from "./support.ts";
 
@@ -20,12 +20,6 @@ const client = adminClient();
 let ns: { name: string; delete(): Promise<void> };
 let operator: RunningOperator;
 let policyName = "";
-
-async function kubectlOk(args: string[], input?: string): Promise<string> {
-  const r = await kubectl(args, input === undefined ? {} : { input });
-  assert.equal(r.code, 0, `kubectl ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
 
 before(async () => {
   await installCrd();
@@ -36,7 +30,7 @@ before(async () => {
   policy.metadata = { name: policyName };
   binding.metadata = { name: policyName };
   binding.spec = { ...binding.spec, policyName, matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns.name } } } };
-  await kubectlOk(["apply", "--server-side", "--field-manager=finalizer-policy-test", "-f", "-"], [policy, binding].map((o) => JSON.stringify(o)).join("\n"));
+  await kubectlOk(["apply", "--server-side", "--field-manager=finalizer-policy-test", "-f", "-"], { input: [policy, binding].map((o) => JSON.stringify(o)).join("\n") });
   // Policies take effect asynchronously: probe with server-side dry-run creates until one comes back mutated.
   await waitFor("the policy mutates DittoServer creates", async () => {
     const r = await kubectl(["create", "--dry-run=server", "-o", "json", "-f", "-"], { input: JSON.stringify(dittoServer(ns.name, "probe", { storage: { metadataSize: "1Gi" } })) });
