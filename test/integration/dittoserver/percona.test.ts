@@ -6,38 +6,18 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { DITTOSERVERS, PERCONA_CLUSTERS, PERCONA_CRD } from "../../../src/dittoserver/kinds.ts";
+import { DITTOSERVERS, PERCONA_CLUSTERS } from "../../../src/dittoserver/kinds.ts";
 import type { KubeObject } from "../../../src/runtime/objects.ts";
 import { CORE } from "../../../src/runtime/resources.ts";
-import { createTestNamespace, kubectl, waitFor } from "../../controlplane/testenv.ts";
+import { createTestNamespace, waitFor } from "../../controlplane/testenv.ts";
 import type { RunningOperator } from "./support.ts";
+import { installStandIns, perconaUserSecret, removeStandIns } from "./stand-ins.ts";
 import { adminClient, condition, deleteAllServers, dittoServer, installCrd, startOperator, waitForCondition, waitForEvent } from "./support.ts";
 
 type Json = Record<string, unknown>;
 const client = adminClient();
 let ns: { name: string; delete(): Promise<void> };
 let operator: RunningOperator;
-
-const STAND_IN_CRD = {
-  apiVersion: "apiextensions.k8s.io/v1",
-  kind: "CustomResourceDefinition",
-  metadata: { name: PERCONA_CRD },
-  spec: {
-    group: "pgv2.percona.com",
-    names: { kind: "PerconaPGCluster", listKind: "PerconaPGClusterList", plural: "perconapgclusters", singular: "perconapgcluster" },
-    scope: "Namespaced",
-    versions: [{ name: "v2", served: true, storage: true, subresources: { status: {} }, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
-  },
-};
-
-async function removeStandIn(): Promise<void> {
-  await kubectl(["delete", "crd", PERCONA_CRD, "--ignore-not-found", "--wait=true"]);
-}
-
-function userSecret(server: string, keys: string[]): KubeObject {
-  const all: Record<string, string> = { host: `${server}-postgres-pgbouncer`, port: "5432", dbname: "dittofs", user: "dittofs", password: "pw" };
-  return { apiVersion: "v1", kind: "Secret", metadata: { name: `${server}-postgres-pguser-dittofs`, namespace: ns.name }, stringData: Object.fromEntries(keys.map((k) => [k, all[k]!])) };
-}
 
 async function setState(server: string, state: string): Promise<void> {
   await client.patchStatus(PERCONA_CLUSTERS, { namespace: ns.name, name: `${server}-postgres` }, { status: { state } });
@@ -49,7 +29,7 @@ async function cluster(server: string): Promise<KubeObject | undefined> {
 
 before(async () => {
   await installCrd();
-  await removeStandIn();
+  await removeStandIns([PERCONA_CLUSTERS]);
   ns = await createTestNamespace("ds-percona");
   operator = await startOperator(ns.name);
 });
@@ -58,7 +38,7 @@ after(async () => {
   await deleteAllServers(client, ns.name).catch(() => undefined);
   await operator.stop();
   await ns.delete();
-  await removeStandIn();
+  await removeStandIns([PERCONA_CLUSTERS]);
   await client.close();
 });
 
@@ -71,8 +51,7 @@ describe("DittoServer with Percona", { concurrency: false }, () => {
     assert.equal((await waitForEvent(client, ns.name, "pg1", "PerconaCRDMissing")).type, "Warning");
     assert.equal(await client.getOrUndefined(CORE.statefulSets, { namespace: ns.name, name: "pg1" }), undefined, "no StatefulSet without a database");
 
-    const installed = await kubectl(["apply", "-f", "-"], { input: JSON.stringify(STAND_IN_CRD) });
-    assert.equal(installed.code, 0, installed.stderr);
+    await installStandIns([PERCONA_CLUSTERS]);
     const created = await waitFor("PerconaPGCluster pg1-postgres created", () => cluster("pg1"), { timeoutMs: 30_000, intervalMs: 200 });
     assert.equal((created.spec as Json).crVersion, "2.8.0");
     assert.equal(created.metadata.ownerReferences, undefined, "deleteWithServer false: never owned, GC can not take it");
@@ -86,7 +65,7 @@ describe("DittoServer with Percona", { concurrency: false }, () => {
     const init = await waitForCondition(client, ns.name, "pg1", "DatabaseReady", "False", "PerconaNotReady");
     assert.match(condition(init.status, "DatabaseReady")?.message ?? "", /initializing/);
 
-    await client.create(CORE.secrets, userSecret("pg1", ["host", "port", "dbname", "user"]));
+    await client.create(CORE.secrets, perconaUserSecret(ns.name, "pg1", ["host", "port", "dbname", "user"]));
     await setState("pg1", "ready");
     const noKey = await waitForCondition(client, ns.name, "pg1", "DatabaseReady", "False", "DatabaseSecretNotFound");
     assert.match(condition(noKey.status, "DatabaseReady")?.message ?? "", /password/);
@@ -129,7 +108,7 @@ describe("DittoServer with Percona", { concurrency: false }, () => {
     await client.create(DITTOSERVERS, dittoServer(ns.name, "pg2", { storage: { metadataSize: "1Gi" }, percona: { enabled: true, deleteWithServer: true } }));
     const owned = await waitFor("PerconaPGCluster pg2-postgres", () => cluster("pg2"), { timeoutMs: 30_000, intervalMs: 200 });
     assert.equal(owned.metadata.ownerReferences?.[0]?.kind, "DittoServer");
-    await client.create(CORE.secrets, userSecret("pg2", ["host", "port", "dbname", "user", "password"]));
+    await client.create(CORE.secrets, perconaUserSecret(ns.name, "pg2"));
     await setState("pg2", "ready");
     await waitForCondition(client, ns.name, "pg2", "Ready", "True");
     await client.delete(DITTOSERVERS, { namespace: ns.name, name: "pg2" });
