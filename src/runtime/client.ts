@@ -1,13 +1,14 @@
 /**
- * The API transport: plain JSON in and out over one undici Agent per cluster.
+ * The API transport: plain JSON in and out over one keep-alive node:http(s) agent per cluster (http.ts).
  *
  * Where the server is and how to authenticate comes from kubeconfig.ts, our own kubeconfig / in-cluster loader:
  * importing @kubernetes/client-node for its KubeConfig costs ~84 MiB of RSS (its whole generated API loads with it),
  * and its generated APIs deserialise into typed models (dropping unknown fields, turning timestamps into Date).
  */
-import { Agent, ProxyAgent, request } from "undici";
-import type { Dispatcher } from "undici";
+import type { Agent } from "node:http";
 import { apiErrorFromResponse, isNotFound } from "./errors.ts";
+import { createAgent, header, readText, send } from "./http.ts";
+import type { IncomingMessage } from "./http.ts";
 import type { RestConfig } from "./kubeconfig.ts";
 import type { KubeObject, ObjectMeta } from "./objects.ts";
 import { groupVersionPath, resourcePath, withQuery } from "./resources.ts";
@@ -103,7 +104,7 @@ export class KubeClient {
   private readonly counter: RequestCounter | undefined;
   private readonly timeoutMs: number;
   private readonly userAgent: string;
-  private dispatcher: Dispatcher | undefined;
+  private agent: Agent | undefined;
 
   constructor(config: RestConfig, opts: KubeClientOptions) {
     if (!opts.fieldManager) throw new Error("a field manager is required for server-side apply");
@@ -116,11 +117,11 @@ export class KubeClient {
     this.userAgent = opts.userAgent ?? "ts-controller-runtime";
   }
 
-  /** Close the HTTP agent (open watches are aborted by their owners first). */
-  async close(): Promise<void> {
-    const d = this.dispatcher;
-    this.dispatcher = undefined;
-    if (d) await d.close();
+  /** Close the HTTP agent and its sockets (open watches are aborted by their owners first). */
+  close(): Promise<void> {
+    this.agent?.destroy();
+    this.agent = undefined;
+    return Promise.resolve();
   }
 
   // ---- generic resource access --------------------------------------------------------------------------------
@@ -263,7 +264,7 @@ export class KubeClient {
     });
     const response = await this.send("GET", path, { signal }, true);
     if (response.statusCode !== 200) throw await this.failure(response);
-    return response.body;
+    return response;
   }
 
   // ---- raw requests -------------------------------------------------------------------------------------------
@@ -273,18 +274,13 @@ export class KubeClient {
     const timeout = AbortSignal.timeout(spec.timeoutMs ?? this.timeoutMs);
     const signal = spec.signal ? AbortSignal.any([spec.signal, timeout]) : timeout;
     const response = await this.send(method, path, { ...spec, signal }, false);
-    if (response.statusCode < 200 || response.statusCode >= 300) throw await this.failure(response);
-    const text = await response.body.text();
+    const code = response.statusCode ?? 0;
+    if (code < 200 || code >= 300) throw await this.failure(response);
+    const text = await readText(response);
     return (text ? JSON.parse(text) : {}) as T;
   }
 
-  private async send(
-    method: string,
-    path: string,
-    spec: RequestSpec,
-    streaming: boolean,
-  ): Promise<Dispatcher.ResponseData> {
-    const dispatcher = this.getDispatcher();
+  private async send(method: string, path: string, spec: RequestSpec, streaming: boolean): Promise<IncomingMessage> {
     const headers: Record<string, string> = {
       // Per request: token files and exec plugins rotate credentials (the config caches them itself).
       ...(await this.config.authHeaders()),
@@ -296,17 +292,17 @@ export class KubeClient {
       body = JSON.stringify(spec.body);
       headers["content-type"] = spec.contentType ?? CONTENT_TYPE.json;
     }
+    // One agent per cluster: TLS material is read once, sockets are reused.
+    this.agent ??= createAgent(new URL(this.server), this.config.tls, this.config.proxyUrl);
     try {
-      const response = await request(this.server + path, {
+      const response = await send(this.agent, new URL(this.server + path), {
         method,
         headers,
         body,
-        dispatcher,
         signal: spec.signal,
-        headersTimeout: streaming ? 60_000 : null,
-        // Watches stay open for minutes between bytes only if the server is silent; the watcher's idle timer,
-        // not undici, decides when a stream is dead.
-        bodyTimeout: streaming ? 0 : null,
+        // A watch body may be silent for minutes: the watcher's idle timer, not the transport, decides when a stream
+        // is dead; only the headers have a limit. Other requests run under requestJson's total deadline.
+        headersTimeoutMs: streaming ? 60_000 : undefined,
       });
       this.count(String(response.statusCode), method);
       return response;
@@ -316,28 +312,13 @@ export class KubeClient {
     }
   }
 
-  private async failure(response: Dispatcher.ResponseData): Promise<Error> {
-    const text = await response.body.text().catch(() => "");
-    const retryAfter = response.headers["retry-after"];
-    return apiErrorFromResponse(response.statusCode, text, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+  private async failure(response: IncomingMessage): Promise<Error> {
+    const text = await readText(response).catch(() => "");
+    return apiErrorFromResponse(response.statusCode ?? 0, text, header(response, "retry-after"));
   }
 
   private count(code: string, method: string): void {
     this.counter?.inc({ code, method, host: this.host });
-  }
-
-  private getDispatcher(): Dispatcher {
-    this.dispatcher ??= this.createDispatcher();
-    return this.dispatcher;
-  }
-
-  /** One agent per cluster: TLS material is read once; sockets are reused and kept alive (30 s probes). */
-  private createDispatcher(): Dispatcher {
-    const tls = this.config.tls;
-    const connect = { ...tls, keepAlive: true, keepAliveInitialDelay: 30_000 };
-    const proxyUrl = this.config.proxyUrl;
-    if (proxyUrl) return new ProxyAgent({ uri: proxyUrl, requestTls: tls, connect });
-    return new Agent({ connect });
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Where the API server is and how to authenticate to it: kubeconfig files and the in-cluster service account, with
- * client-go's loading rules, reduced to what the transport needs (server URL, TLS options for undici's `connect`,
+ * client-go's loading rules, reduced to what the transport needs (server URL, TLS options for the https agent,
  * proxy URL, per-request auth headers).
  *
  * Our own rather than @kubernetes/client-node's KubeConfig: importing that package loads its whole generated API
@@ -18,7 +18,7 @@ import { errorMessage } from "./errors.ts";
 
 export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
-/** The TLS part of undici's `connect` options. */
+/** The TLS part of the https agent's options (http.ts). */
 export interface TlsOptions {
   ca?: Buffer | undefined;
   cert?: Buffer | undefined;

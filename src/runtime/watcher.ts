@@ -210,7 +210,8 @@ export class Watcher {
       for (const line of decoder.end()) this.handleLine(line);
       if (ctrl.signal.aborted && !signal.aborted) throw ctrl.signal.reason;
     } catch (err) {
-      // An abort by the idle timer surfaces as undici's AbortError; report the reason instead.
+      // Report the idle timer's own error even if a source fails an aborted stream with a generic AbortError (our
+      // transport throws the abort's reason, other sources and the unit tests' fake may not).
       throw ctrl.signal.reason instanceof IdleTimeoutError ? ctrl.signal.reason : err;
     } finally {
       this.clock.clearTimeout(idleTimer);

@@ -1,6 +1,7 @@
 /**
  * A scripted list/watch source for driving the watcher state machine in unit tests: lists answer from a script,
- * every watch call returns a stream the test feeds by hand. Abort behaves like undici: the stream throws.
+ * every watch call returns a stream the test feeds by hand. Abort makes the stream throw a generic AbortError (not the
+ * abort's reason, as the real transport does): the harder case for the watcher.
  */
 import type { KubeList } from "../../../src/runtime/client.ts";
 import type { KubeObject } from "../../../src/runtime/objects.ts";
