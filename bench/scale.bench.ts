@@ -45,6 +45,8 @@ const { values } = parseArgs({
     "no-floor": { type: "boolean", default: false },
     // The shipped install (deploy/default) adds the finalizer at admission; this measures a cluster without it.
     "no-finalizer-policy": { type: "boolean", default: false },
+    // Extra operator flags, space-separated (e.g. "--unschedulable-grace=2m").
+    "operator-args": { type: "string", default: "" },
     "file-service-type": { type: "string" },
     out: { type: "string" },
     report: { type: "string" },
@@ -131,6 +133,7 @@ async function run(): Promise<ScenarioResult[]> {
         floor: !values["no-floor"],
         fileServiceType: values["file-service-type"],
         finalizerPolicy,
+        operatorArgs: values["operator-args"].split(" ").filter(Boolean),
         log,
       });
       results.push(result);

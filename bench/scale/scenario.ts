@@ -36,6 +36,8 @@ export interface ScenarioOptions {
   fileServiceType: string | undefined;
   /** Whether the shipped finalizer admission policy was installed (the operator then never patches the finalizer in). */
   finalizerPolicy: boolean;
+  /** More operator flags (e.g. `--unschedulable-grace=2m`); recorded in the result. */
+  operatorArgs: string[];
   log: (line: string) => void;
 }
 
@@ -45,6 +47,7 @@ export interface ScenarioResult {
   fileServiceType: string;
   /** Absent in results from before the policy existed: read as false. */
   finalizerPolicy?: boolean;
+  operatorArgs?: string[];
   /** ConfigMap + Services + StatefulSet (what "children applied" waits for and the floor writes). */
   childrenPerServer: number;
   /** Every object the operator writes per server (generated Secrets included): the write target's "children". */
@@ -75,7 +78,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   await o.admin.create(CORE.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
   const childrenPerServer = childrenOf(namespace, "x", o.fileServiceType).length;
   const tracker = await trackNamespace(o.admin, namespace, o.n, childrenPerServer);
-  const operator = await startOperator({ kubeconfigPath: o.operatorKubeconfigPath, namespace, concurrency: o.concurrency, logPath: join(o.workDir, `${namespace}.operator.log`) });
+  const operator = await startOperator({ kubeconfigPath: o.operatorKubeconfigPath, namespace, concurrency: o.concurrency, logPath: join(o.workDir, `${namespace}.operator.log`), extraArgs: o.operatorArgs });
   const cpu0 = (await operator.sample()).cpuSeconds;
 
   const t0 = Date.now();
@@ -140,6 +143,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     concurrency: o.concurrency,
     fileServiceType: o.fileServiceType ?? "LoadBalancer",
     finalizerPolicy: o.finalizerPolicy,
+    operatorArgs: o.operatorArgs,
     childrenPerServer,
     ownedPerServer: ownedObjectCount(namespace, serverName(0), o.fileServiceType),
     createSeconds: rounded((createdAt - t0) / 1000),

@@ -101,6 +101,7 @@ function result(over: Partial<ScenarioResult> & { steadyWrites: number }): Scena
     concurrency: 4,
     fileServiceType: "LoadBalancer",
     finalizerPolicy: true,
+    operatorArgs: [],
     childrenPerServer: 5,
     ownedPerServer: 7,
     createSeconds: 0.5,
