@@ -45,7 +45,7 @@ const { values } = parseArgs({
     "no-floor": { type: "boolean", default: false },
     // The shipped install (deploy/default) adds the finalizer at admission; this measures a cluster without it.
     "no-finalizer-policy": { type: "boolean", default: false },
-    // Extra operator flags, space-separated (e.g. "--unschedulable-grace=2m").
+    // Extra operator flags, space-separated; give it as --operator-args=--flag=value (parseArgs refuses a separate value starting with "--").
     "operator-args": { type: "string", default: "" },
     "file-service-type": { type: "string" },
     out: { type: "string" },

@@ -79,3 +79,23 @@ export function plot(results: readonly ScenarioResult[]): string {
     },
   ]);
 }
+
+/**
+ * How many status versions the servers went through (the first is "no status"), and the paths of those that took
+ * more than most: where extra status writes come from.
+ */
+export function statusPathSummary(paths: ReadonlyMap<string, readonly string[]>, shown = 3): string[] {
+  const byLength = new Map<number, number>();
+  for (const path of paths.values()) byLength.set(path.length, (byLength.get(path.length) ?? 0) + 1);
+  const histogram = [...byLength].sort(([a], [b]) => a - b);
+  const common = [...byLength].sort(([, a], [, b]) => b - a)[0]?.[0] ?? 0;
+  const lines = [`status versions per DittoServer: ${histogram.map(([len, count]) => `${len} ×${count}`).join(", ")}`];
+  const longer = new Map<string, number>();
+  for (const path of paths.values()) {
+    if (path.length <= common) continue;
+    const text = path.join("\n      → ");
+    longer.set(text, (longer.get(text) ?? 0) + 1);
+  }
+  for (const [text, count] of [...longer].sort(([, a], [, b]) => b - a).slice(0, shown)) lines.push(`  ${count} server(s):\n        ${text}`);
+  return lines;
+}

@@ -13,6 +13,7 @@ import { countWrites, parseAuditLines } from "./audit.ts";
 import type { WriteCount } from "./audit.ts";
 import { childrenOf, minimalServer, ownedObjectCount, serverName } from "./objects.ts";
 import { startOperator } from "./operator.ts";
+import { statusPathSummary } from "./report.ts";
 import { forEachParallel, MiB, percentile, sleep } from "./proc.ts";
 import { trackNamespace } from "./tracker.ts";
 
@@ -99,6 +100,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   o.log(`  all ready: ${readyAt ? `${((readyAt - t0) / 1000).toFixed(1)} s` : `no (${tracker.readyCount()}/${o.n})`}`);
 
   await sleep(o.settleMs);
+  for (const line of statusPathSummary(tracker.statusPaths())) o.log(`  ${line}`);
   const idleFrom = Date.now();
   const reconciles0 = await operator.reconciles().catch(() => Number.NaN);
   const cpuIdle0 = (await operator.sample().catch(() => atReady)).cpuSeconds;

@@ -17,9 +17,23 @@ export interface Tracker {
   childrenSeen(): number;
   readyCount(): number;
   statefulSet(name: string): KubeObject | undefined;
+  /** Per server, every status it was seen with, as `phase Type=Status/Reason …` (consecutive duplicates dropped). */
+  statusPaths(): Map<string, string[]>;
   /** Resolves with the time the StatefulSet of `server` shows generation > `after`. */
   waitForGeneration(server: string, after: number): Promise<number>;
   stop(): Promise<void>;
+}
+
+/**
+ * What a status write changed, in one line: the phase, the ready count and each condition's status, reason and
+ * message (the server's own name replaced by `<name>`, so servers that went the same way read the same).
+ */
+function statusLine(obj: KubeObject): string {
+  const status = obj.status as { phase?: string; ready?: string; conditions?: { type: string; status: string; reason?: string; message?: string }[] } | undefined;
+  if (!status) return "(none)";
+  const name = obj.metadata.name ?? "";
+  const conditions = (status.conditions ?? []).map((c) => `${c.type}=${c.status}/${c.reason ?? ""} "${(c.message ?? "").replaceAll(name, "<name>")}"`);
+  return [`${status.phase ?? "-"} ${status.ready ?? "-"}`, ...conditions].join("; ");
 }
 
 function isReady(obj: KubeObject): boolean {
@@ -54,9 +68,14 @@ export async function trackNamespace(client: KubeClient, namespace: string, coun
     });
   }
   const servers = new Informer({ resource: DITTOSERVERS, client, selector: { namespace } });
+  const paths = new Map<string, string[]>();
   const onServer = (obj: KubeObject): void => {
+    const name = obj.metadata.name ?? "";
+    const path = paths.get(name) ?? [];
+    const line = statusLine(obj);
+    if (path.at(-1) !== line) paths.set(name, [...path, line]);
     if (!isReady(obj)) return;
-    ready.add(obj.metadata.name ?? "");
+    ready.add(name);
     if (allReadyAt === undefined && ready.size >= count) allReadyAt = Date.now();
   };
   servers.addEventHandler({ add: onServer, update: (_old, obj) => { onServer(obj); } });
@@ -71,6 +90,7 @@ export async function trackNamespace(client: KubeClient, namespace: string, coun
     childrenSeen: () => childKeys.size,
     readyCount: () => ready.size,
     statefulSet: (name) => statefulSets.get(`${namespace}/${name}`),
+    statusPaths: () => paths,
     waitForGeneration: (server, after) => new Promise((resolve) => { waiters.set(server, { after, resolve }); }),
     stop: async () => { await Promise.all(all.map((i) => i.stop())); },
   };

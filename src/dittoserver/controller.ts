@@ -68,7 +68,7 @@ export function dittoServerController(manager: Manager, options: OperatorOptions
       const result = await finalizer(manager.client, DITTOSERVERS, FINALIZER, server, {
         apply: (s) => applyServer(deps, s as DittoServer),
         cleanup: () => Promise.resolve(undefined), // done above; the helper only removes the finalizer now
-      });
+      }, servers);
       if (action === "cleanup") forgetDeletion(server.metadata.uid ?? "");
       if (action === "add") {
         publishEvents(deps.recorder, server, [{ type: "Normal", reason: EVENT.FinalizerAdded, action: "AddFinalizer", message: "finalizer added; deletion will drain the file server first" }]);

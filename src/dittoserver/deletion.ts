@@ -65,11 +65,14 @@ export async function cleanupServer(deps: ReconcilerDeps, server: DittoServer): 
   const lifecycle = transitionEvents(server.status, status).filter((e) => e.reason !== EVENT.Deleting || once(uid, "deleting"));
 
   try {
-    await writeStatus(client, server, status);
+    await writeStatus(manager, server, status);
     const sts = manager.cache.get(CORE.statefulSets, `${namespace}/${names.statefulSet}`);
     const replicas = (sts?.spec as { replicas?: number } | undefined)?.replicas;
     // A merge patch, not an apply: an apply of replicas alone would drop our ownership of every other field.
-    if (sts && replicas !== 0) await client.mergePatch(CORE.statefulSets, { namespace, name: names.statefulSet }, { spec: { replicas: 0 } });
+    if (sts && replicas !== 0) {
+      const scaled = await client.mergePatch(CORE.statefulSets, { namespace, name: names.statefulSet }, { spec: { replicas: 0 } });
+      manager.cache.informerFor(CORE.statefulSets).noteWrite(sts.metadata.resourceVersion, scaled);
+    }
 
     if (pods.length > 0) {
       if (elapsedMs < options.deletionPodTimeoutMs) {

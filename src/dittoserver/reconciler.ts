@@ -9,6 +9,7 @@ import type { DittoServer } from "../api/types.ts";
 import type { KubeClient } from "../runtime/client.ts";
 import { errorMessage, isAlreadyExists, isNotFound } from "../runtime/errors.ts";
 import type { EventRecorder } from "../runtime/events.ts";
+import type { Informer } from "../runtime/informer.ts";
 import type { Manager } from "../runtime/manager.ts";
 import type { KubeObject } from "../runtime/objects.ts";
 import { CORE } from "../runtime/resources.ts";
@@ -77,10 +78,15 @@ function observe(manager: Manager, server: DittoServer): Observed {
 }
 
 /** What the cache holds for a child of the plan (optional kinds only when their informer exists). */
-function cached(manager: Manager, res: ResourceType, namespace: string, name: string): KubeObject | undefined {
+/** The informer of a child kind: optional kinds only once their CRD is served (peek never starts one). */
+function cacheOf(manager: Manager, res: ResourceType): Informer | undefined {
   const optional = res === PERCONA_CLUSTERS || res === SERVICE_MONITORS;
-  const informer = optional ? manager.cache.peek(res) : manager.cache.informerFor(res);
-  return informer?.get(key(namespace, name));
+  return optional ? manager.cache.peek(res) : manager.cache.informerFor(res);
+}
+
+/** A child as last seen: our unseen write of it, else the cached copy. */
+function cached(manager: Manager, res: ResourceType, namespace: string, name: string): KubeObject | undefined {
+  return cacheOf(manager, res)?.latest(key(namespace, name));
 }
 
 interface PassOutcome {
@@ -114,11 +120,13 @@ async function performWrites(client: KubeClient, manager: Manager, server: Ditto
   const applyChild = async (desired: KubeObject): Promise<KubeObject | undefined> => {
     const res = resourceOf(desired.apiVersion, desired.kind);
     const childName = desired.metadata.name ?? "";
-    const seen = cached(manager, res, namespace, childName);
+    const informer = cacheOf(manager, res);
+    const seen = informer?.latest(key(namespace, childName));
     const stamped = withAppliedHash(desired);
     if (!needsApply(stamped, seen)) return seen;
     if (seen) manager.logger.debug({ child: `${desired.kind}/${childName}`, difference: firstDifference(seen, stamped) }, "applying a changed child");
     const applied = await client.apply(res, stamped);
+    informer?.noteWrite(seen?.metadata.resourceVersion, applied);
     if (!seen) created.push(`${desired.kind}/${childName}`);
     return applied;
   };
@@ -130,7 +138,7 @@ async function performWrites(client: KubeClient, manager: Manager, server: Ditto
       const secretName = action.object.metadata.name ?? "";
       ok = await step(`create Secret ${secretName}`, async () => {
         try {
-          await client.create(CORE.secrets, action.object);
+          manager.cache.informerFor(CORE.secrets).noteWrite(undefined, await client.create(CORE.secrets, action.object));
           created.push(`Secret/${secretName}`);
         } catch (err) {
           if (!isAlreadyExists(err)) throw err; // another writer won the race: its value stays
@@ -140,7 +148,10 @@ async function performWrites(client: KubeClient, manager: Manager, server: Ditto
       // Only the JWT Secret has a `jwt-secret` key; the admin Secret has the others.
       const names = childNames(name);
       const secretName = action.keys.includes(GENERATED_KEYS.jwtSecret) ? names.jwtSecret : names.adminSecret;
-      ok = await step(`add keys ${action.keys.join(",")} to Secret ${secretName}`, async () => { await client.mergePatch(CORE.secrets, { namespace, name: secretName }, action.patch); });
+      ok = await step(`add keys ${action.keys.join(",")} to Secret ${secretName}`, async () => {
+        const before = manager.cache.get(CORE.secrets, key(namespace, secretName))?.metadata.resourceVersion;
+        manager.cache.informerFor(CORE.secrets).noteWrite(before, await client.mergePatch(CORE.secrets, { namespace, name: secretName }, action.patch));
+      });
     }
   }
   const children = [plan.configMap, ...plan.services, ...(plan.serviceMonitor ? [plan.serviceMonitor] : []), ...(plan.percona ? [plan.percona] : [])];
@@ -192,15 +203,16 @@ export function publishEvents(recorder: EventRecorder, server: DittoServer, even
 }
 
 /** Write the status through the status subresource when it differs from what the object carries. */
-export async function writeStatus(client: KubeClient, server: DittoServer, next: NonNullable<DittoServer["status"]>): Promise<void> {
+export async function writeStatus(manager: Manager, server: DittoServer, next: NonNullable<DittoServer["status"]>): Promise<void> {
   if (statusEqual(server.status, next)) return;
   try {
-    await client.applyStatus(DITTOSERVERS, {
+    const written = await manager.client.applyStatus(DITTOSERVERS, {
       apiVersion: server.apiVersion,
       kind: server.kind,
       metadata: { name: server.metadata.name, namespace: server.metadata.namespace },
       status: next,
     } as KubeObject);
+    manager.cache.informerFor(DITTOSERVERS).noteWrite(server.metadata.resourceVersion, written);
   } catch (err) {
     if (!isNotFound(err)) throw err; // gone meanwhile: its next event says so
   }
@@ -234,7 +246,7 @@ export async function applyServer(deps: ReconcilerDeps, server: DittoServer): Pr
     errors: outcome.errors,
   };
   const next = computeStatus(input);
-  await writeStatus(client, server, next);
+  await writeStatus(manager, server, next);
   publishEvents(recorder, server, transitionEvents(server.status, next, outcome.facts));
   // Rate-limited retry; the status already says why.
   if (outcome.firstError !== undefined) throw outcome.firstError instanceof Error ? outcome.firstError : new Error(errorMessage(outcome.firstError));

@@ -35,6 +35,8 @@ export class Store {
   private indices = new Map<string, Map<string, Set<string>>>();
   /** Objects of a list in progress (between Init and InitDone). */
   private pending: Map<string, KubeObject> | undefined;
+  /** Our writes the store has not received yet, by key, with the versions each superseded: see `noteWrite`. */
+  private unseen = new Map<string, { object: KubeObject; superseded: Set<string | undefined> }>();
 
   /** Register an index; existing content is indexed at once. Index names are unique. */
   addIndex(name: string, fn: IndexFunc): void {
@@ -73,6 +75,33 @@ export class Store {
     return [...(index.get(value) ?? [])].map((k) => this.items.get(k)).filter((o) => o !== undefined);
   }
 
+  /**
+   * Remember our write: it replaced resourceVersion `replaced` (undefined: it created the object) and the API
+   * answered `written`. Until the watch delivers that version or any other change of the key, `latest` returns
+   * `written`: a reconcile pass that runs in between would otherwise read the version the write replaced and send
+   * the same change again. Writes chain: a second write based on the first one's answer is remembered over it,
+   * and the event of the first then leaves the second in place. Nothing is kept when the write changed nothing
+   * (same resourceVersion: no event will come) or was based on a version that is no longer the latest known.
+   * resourceVersions are only compared for equality.
+   */
+  noteWrite(replaced: string | undefined, written: KubeObject): void {
+    const key = objectKey(written);
+    if (written.metadata.resourceVersion === replaced || this.latest(key)?.metadata.resourceVersion !== replaced) return;
+    const previous = this.unseen.get(key);
+    const superseded = new Set(previous ? [...previous.superseded, replaced] : [replaced]);
+    this.unseen.set(key, { object: deepFreeze(written), superseded });
+  }
+
+  /** The newest version we know of: our own write the watch has not delivered yet, else the cached object. */
+  latest(key: string): KubeObject | undefined {
+    return this.unseen.get(key)?.object ?? this.items.get(key);
+  }
+
+  /** An event of `key` ends the remembered write unless it brings a version that write superseded. */
+  private observed(key: string, obj: KubeObject): void {
+    if (!this.unseen.get(key)?.superseded.has(obj.metadata.resourceVersion)) this.unseen.delete(key);
+  }
+
   /** Apply one watcher event; returns the deltas handlers must see. */
   apply(event: WatcherEvent): StoreDelta[] {
     switch (event.type) {
@@ -95,6 +124,7 @@ export class Store {
     const key = objectKey(obj);
     const old = this.items.get(key);
     if (old) this.unindex(key, old);
+    this.observed(key, obj);
     this.items.set(key, obj);
     this.index(key, obj);
     return old ? { type: "update", old, object: obj } : { type: "add", object: obj };
@@ -104,6 +134,7 @@ export class Store {
     const key = objectKey(obj);
     const old = this.items.get(key);
     if (old) this.unindex(key, old);
+    this.unseen.delete(key);
     this.items.delete(key);
     return [{ type: "delete", object: obj }];
   }
@@ -122,6 +153,7 @@ export class Store {
       }
     }
     this.items = next;
+    this.unseen = new Map(); // a fresh list holds every write that preceded it
     this.pending = undefined;
     this.indices = new Map();
     for (const [name, fn] of this.indexers) {

@@ -10,9 +10,12 @@
  *
  * Patches carry `test` ops, so an edit by someone else in between makes the API reject the patch (422) instead of
  * clobbering it; the error goes back to the work queue and the next pass re-reads. Other finalizers are never touched.
+ * Given the informer the object came from, each patch is noted there (`Informer.noteWrite`): a pass that runs
+ * before the watch delivers it reads the patched object, not a copy that still needs the same patch.
  */
 import type { JsonPatchOp, KubeClient } from "./client.ts";
 import { isNotFound } from "./errors.ts";
+import type { Informer } from "./informer.ts";
 import type { KubeObject } from "./objects.ts";
 import type { ResourceType } from "./resources.ts";
 
@@ -70,12 +73,15 @@ export async function finalizer<R>(
   name: string,
   obj: KubeObject,
   handlers: FinalizerHandlers<R>,
+  informer?: Informer,
 ): Promise<R | undefined> {
   const ref = { namespace: obj.metadata.namespace, name: obj.metadata.name ?? "" };
   switch (finalizerAction(obj, name)) {
-    case "add":
-      await client.jsonPatch(res, ref, addFinalizerPatch(obj, name));
+    case "add": {
+      const written = await client.jsonPatch(res, ref, addFinalizerPatch(obj, name));
+      informer?.noteWrite(obj.metadata.resourceVersion, written);
       return undefined;
+    }
     case "apply":
       return handlers.apply(obj);
     case "cleanup": {
@@ -84,7 +90,8 @@ export async function finalizer<R>(
       const patch = removeFinalizerPatch(obj, name);
       if (patch) {
         try {
-          await client.jsonPatch(res, ref, patch);
+          const written = await client.jsonPatch(res, ref, patch);
+          informer?.noteWrite(obj.metadata.resourceVersion, written);
         } catch (err) {
           if (!isNotFound(err)) throw err;
         }

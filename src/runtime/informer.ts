@@ -137,6 +137,16 @@ export class Informer {
     return this.store.list(namespace);
   }
 
+  /** Our write of an object of this informer's kind (see `Store.noteWrite`); the informer's transform applies. */
+  noteWrite(replaced: string | undefined, written: KubeObject): void {
+    this.store.noteWrite(replaced, this.opts.transform ? this.opts.transform(written) : written);
+  }
+
+  /** Our own write the watch has not delivered yet, else the cached object: what a reconcile pass should read. */
+  latest(key: string): KubeObject | undefined {
+    return this.store.latest(key);
+  }
+
   byIndex(name: string, value: string): KubeObject[] {
     return this.store.byIndex(name, value);
   }

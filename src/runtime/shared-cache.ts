@@ -106,9 +106,12 @@ export class SharedCache {
     throw new Error(`timed out after ${timeoutMs} ms waiting for caches to sync: ${pending.join(", ")}`);
   }
 
-  /** Read one object of the kind's default (unselected) informer. */
+  /**
+   * Read one object of the kind's default (unselected) informer, as a reconcile pass should: our own write of it
+   * that the watch has not delivered yet (`Informer.noteWrite`), else the cached copy.
+   */
   get(res: ResourceType, key: string): KubeObject | undefined {
-    return this.informerFor(res).get(key);
+    return this.informerFor(res).latest(key);
   }
 
   list(res: ResourceType, namespace?: string): KubeObject[] {

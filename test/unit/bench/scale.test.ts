@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import { countWrites, parseAuditLines } from "../../../bench/scale/audit.ts";
 import { childrenOf, ownedObjectCount } from "../../../bench/scale/objects.ts";
 import { percentile } from "../../../bench/scale/proc.ts";
-import { markdownTable, targetLines } from "../../../bench/scale/report.ts";
+import { markdownTable, statusPathSummary, targetLines } from "../../../bench/scale/report.ts";
 import type { ScenarioResult } from "../../../bench/scale/scenario.ts";
 import { nodesFor, parseScenarios } from "../../../bench/scale/spec.ts";
 
@@ -143,5 +143,25 @@ describe("pass/fail lines", () => {
     const table = markdownTable([result({ steadyWrites: 900 }), result({ steadyWrites: 9000, n: 1000 })]).split("\n");
     assert.equal(table.length, 4);
     assert.match(table[2] ?? "", /^\| 100 \| 4 \|.*\| 9\.00 \(\+3\.00\) \|.*\| 120\.0 \/ 150\.0 \(40\.0\) \|/);
+  });
+});
+
+describe("statusPathSummary", () => {
+  it("counts status versions per server and shows the paths longer than the common one, most frequent first", () => {
+    const usual = ["(none)", "Pending", "Running"];
+    const paths = new Map<string, string[]>([
+      ["a", usual], ["b", usual], ["c", usual],
+      ["d", ["(none)", "Pending", "Pending unschedulable", "Running"]],
+      ["e", ["(none)", "Pending", "Pending unschedulable", "Running"]],
+      ["f", ["(none)", "Pending", "Running", "Pending", "Running"]],
+    ]);
+    const lines = statusPathSummary(paths, 1);
+    assert.equal(lines[0], "status versions per DittoServer: 3 ×3, 4 ×2, 5 ×1");
+    assert.equal(lines.length, 2, "only the most frequent longer path with shown = 1");
+    assert.match(lines[1] ?? "", /^ {2}2 server\(s\):\n {8}\(none\)\n {6}→ Pending\n {6}→ Pending unschedulable\n {6}→ Running$/);
+  });
+
+  it("shows nothing more when every server took the common path", () => {
+    assert.deepEqual(statusPathSummary(new Map([["a", ["(none)", "Running"]]])), ["status versions per DittoServer: 2 ×1"]);
   });
 });

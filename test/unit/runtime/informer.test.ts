@@ -3,6 +3,7 @@ import { afterEach, describe, it } from "node:test";
 import { byControllerOwnerUID, Store } from "../../../src/runtime/cache.ts";
 import { FakeClock } from "../../../src/runtime/clock.ts";
 import { Informer } from "../../../src/runtime/informer.ts";
+import type { KubeObject } from "../../../src/runtime/objects.ts";
 import { CORE } from "../../../src/runtime/resources.ts";
 import { cm, FakeSource, list, settle } from "./fake-source.ts";
 
@@ -16,6 +17,8 @@ function informer(source: FakeSource, clock = new FakeClock(), resyncPeriodMs = 
   informers.push(i);
   return i;
 }
+
+const valueOf = (o: KubeObject | undefined): string | undefined => (o?.data as Record<string, string> | undefined)?.k;
 
 describe("Store", () => {
   it("swaps atomically at InitDone: deletes vanished, updates moved, adds new, ignores unchanged", () => {
@@ -67,6 +70,50 @@ describe("Store", () => {
     s.apply({ type: "InitDone" });
     assert.deepEqual(s.byIndex("owner", "u1").map((o) => o.metadata.name), ["c"]);
     assert.deepEqual(s.byIndex("owner", "u2"), []);
+  });
+
+  it("latest: our write until the store receives any event for that key", () => {
+    const s = new Store();
+    s.apply({ type: "Apply", object: cm("a", "1", { k: "old" }) });
+    s.noteWrite("1", cm("a", "2", { k: "new" }));
+    assert.equal(valueOf(s.latest("ns/a")), "new", "the write, while the store holds the version it replaced");
+    assert.equal(valueOf(s.get("ns/a")), "old", "get stays what the watch delivered");
+    s.apply({ type: "Apply", object: cm("a", "3", { k: "other" }) });
+    assert.equal(valueOf(s.latest("ns/a")), "other", "any event of the key ends it (here someone else's later write)");
+
+    s.noteWrite(undefined, cm("b", "4"));
+    assert.equal(s.latest("ns/b")?.metadata.resourceVersion, "4", "a create is visible before its ADDED event");
+    s.apply({ type: "Delete", object: cm("b", "4") });
+    assert.equal(s.latest("ns/b"), undefined, "a delete event ends it too");
+  });
+
+  it("latest: a write based on our previous write's answer outlives that answer's event", () => {
+    const s = new Store();
+    s.apply({ type: "Apply", object: cm("a", "1", { k: "v1" }) });
+    s.noteWrite("1", cm("a", "2", { k: "v2" }));
+    s.noteWrite("2", cm("a", "3", { k: "v3" }));
+    s.apply({ type: "Apply", object: cm("a", "2", { k: "v2" }) });
+    assert.equal(valueOf(s.latest("ns/a")), "v3", "the event of the first write is older than the second");
+    s.apply({ type: "Apply", object: cm("a", "3", { k: "v3" }) });
+    s.apply({ type: "Apply", object: cm("a", "4", { k: "v4" }) });
+    assert.equal(valueOf(s.latest("ns/a")), "v4", "the second write's own event ended it");
+    s.noteWrite("3", cm("a", "5", { k: "stale base" }));
+    assert.equal(valueOf(s.latest("ns/a")), "v4", "a write based on a version older than the latest known is not remembered");
+  });
+
+  it("latest: keeps nothing for a write that changed nothing, one the store has passed, or across a relist", () => {
+    const s = new Store();
+    s.apply({ type: "Apply", object: cm("a", "5", { k: "v" }) });
+    s.noteWrite("5", cm("a", "5", { k: "v" }));
+    s.apply({ type: "Apply", object: cm("a", "6", { k: "theirs" }) });
+    s.noteWrite("5", cm("a", "7", { k: "ours" }));
+    assert.equal(valueOf(s.latest("ns/a")), "theirs", "the store no longer holds the replaced version 5: no claim about order");
+
+    s.noteWrite("6", cm("a", "8", { k: "ours" }));
+    s.apply({ type: "Init" });
+    s.apply({ type: "InitApply", object: cm("a", "6", { k: "listed" }) });
+    s.apply({ type: "InitDone" });
+    assert.equal(valueOf(s.latest("ns/a")), "listed", "a relist replaces the store and forgets every noted write");
   });
 
   it("does not let a throwing index function break the store", () => {
