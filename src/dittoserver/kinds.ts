@@ -7,7 +7,7 @@ import { CORE } from "../runtime/resources.ts";
 import type { ResourceType } from "../runtime/resources.ts";
 import { DEFAULT_CLUSTER_DOMAIN } from "./observe.ts";
 import { PERCONA_KIND } from "./percona.ts";
-import { DEFAULT_UNSCHEDULABLE_GRACE_MS } from "./status.ts";
+import { DEFAULT_UNSCHEDULABLE_GRACE_MS, DEFAULT_VOLUME_BINDING_GRACE_MS } from "./status.ts";
 
 export const DITTOSERVERS: ResourceType = { group: GROUP, version: VERSION, plural: PLURAL, kind: KIND, namespaced: true };
 export const PERCONA_CLUSTERS: ResourceType = { group: "pgv2.percona.com", version: "v2", plural: "perconapgclusters", kind: PERCONA_KIND, namespaced: true };
@@ -37,8 +37,10 @@ export interface OperatorOptions {
   resyncMs: number;
   /** Pass interval while something is in flight (database, pod, rollout) — watches usually come first. */
   pollMs: number;
-  /** The status reports an unschedulable pod once the scheduler has refused it this long (claims bind meanwhile). */
+  /** The status reports an unschedulable pod once the scheduler has refused it this long. */
   unschedulableGraceMs: number;
+  /** …or this long when it waits only for its claims to bind (provisioning is progress, not a fault). */
+  volumeBindingGraceMs: number;
 }
 
 export const OPERATOR_DEFAULTS: OperatorOptions = {
@@ -48,4 +50,5 @@ export const OPERATOR_DEFAULTS: OperatorOptions = {
   resyncMs: 10 * 60_000,
   pollMs: 10_000,
   unschedulableGraceMs: DEFAULT_UNSCHEDULABLE_GRACE_MS,
+  volumeBindingGraceMs: DEFAULT_VOLUME_BINDING_GRACE_MS,
 };

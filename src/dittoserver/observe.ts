@@ -96,19 +96,27 @@ export function podFailure(pod: KubeObject | undefined): PodFailure | undefined 
 }
 
 /**
- * Why the pod is not scheduled, once the scheduler has said so for at least `graceMs`. A new StatefulSet pod is
- * briefly unschedulable while its claim binds ("pod has unbound immediate PersistentVolumeClaims"); reporting that
- * would change the status twice for nothing, while a pod that stays unschedulable is news the user needs.
+ * The scheduler's VolumeBinding plugin says this while a pod's claims wait for their volumes (the pod condition's
+ * reason is "Unschedulable" for every cause, so only the message tells).
  */
-export function podUnschedulable(pod: KubeObject | undefined, now: number, graceMs: number): string | undefined {
+const UNBOUND_CLAIMS = "unbound immediate PersistentVolumeClaims";
+
+/**
+ * Why the pod is not scheduled, once the scheduler has said so for at least `graceMs` — or `volumeBindingGraceMs`
+ * when the only cause is claims not bound yet. A new StatefulSet pod is unschedulable while its claim binds;
+ * reporting that would change the status twice for nothing, while a pod that stays unschedulable is news.
+ */
+export function podUnschedulable(pod: KubeObject | undefined, now: number, graces: { graceMs: number; volumeBindingGraceMs: number }): string | undefined {
   const conditions = obj(pod?.status).conditions;
   for (const entry of Array.isArray(conditions) ? conditions : []) {
     const c = obj(entry);
     if (c.type !== "PodScheduled" || c.status !== "False") continue;
     const since = typeof c.lastTransitionTime === "string" ? Date.parse(c.lastTransitionTime) : Number.NaN;
+    const message = typeof c.message === "string" && c.message ? c.message : "unschedulable";
+    const graceMs = message.includes(UNBOUND_CLAIMS) ? graces.volumeBindingGraceMs : graces.graceMs;
     // No (or an unreadable) transition time: report at once rather than never.
     if (Number.isFinite(since) && now - since < graceMs) return undefined;
-    return typeof c.message === "string" && c.message ? c.message : "unschedulable";
+    return message;
   }
   return undefined;
 }

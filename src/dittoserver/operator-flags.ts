@@ -13,6 +13,7 @@ const FLAGS: Record<string, { key: keyof OperatorOptions; kind: "string" | "dura
   "resync-period": { key: "resyncMs", kind: "duration", help: "periodic reconcile of a settled DittoServer (10m)" },
   "poll-period": { key: "pollMs", kind: "duration", help: "reconcile interval while a DittoServer is not settled (10s)" },
   "unschedulable-grace": { key: "unschedulableGraceMs", kind: "duration", help: "report an unschedulable pod in the status once the scheduler has refused it this long (30s)" },
+  "volume-binding-grace": { key: "volumeBindingGraceMs", kind: "duration", help: "report a pod that only waits for its volume claims to bind once it has waited this long (10m, a Deployment's progress deadline)" },
 };
 
 export function parseOperatorFlags(argv: readonly string[]): { options: OperatorOptions; rest: string[] } {

@@ -237,6 +237,7 @@ export async function applyServer(deps: ReconcilerDeps, server: DittoServer): Pr
     fileService: manager.cache.get(CORE.services, key(namespace, childNames(name).fileService)),
     clusterDomain: options.clusterDomain,
     unschedulableGraceMs: options.unschedulableGraceMs,
+    volumeBindingGraceMs: options.volumeBindingGraceMs,
     specProblems: plan.specProblems,
     missingSecrets: plan.missingSecrets,
     missingStorageClasses: observed.missingStorageClasses,

@@ -44,11 +44,19 @@ export interface StatusInput {
   errors?: { step: string; message: string }[];
   /** Pods still running while deletion waits for them to terminate. */
   terminatingPods?: string[];
-  /** How long the scheduler must have refused the pod before the status says so (default 30 s). */
+  /** How long the scheduler must have refused the pod before the status says so (default 30 s)… */
   unschedulableGraceMs?: number;
+  /** …or, when the pod only waits for its claims to bind, this long (default 10 min). */
+  volumeBindingGraceMs?: number;
 }
 
 export const DEFAULT_UNSCHEDULABLE_GRACE_MS = 30_000;
+/**
+ * A Deployment's default progress deadline (progressDeadlineSeconds 600): a provisioner binding claims is making
+ * progress; when a thousand servers start at once, claims bind over minutes, and each early report would cost two
+ * status writes per server (the reason appears, then goes) while telling the user nothing is wrong.
+ */
+export const DEFAULT_VOLUME_BINDING_GRACE_MS = 10 * 60_000;
 
 export interface Problem {
   reason: string;
@@ -143,7 +151,10 @@ function workloadConditions(input: StatusInput, blockers: Problem[], database: C
   }
 
   const view = viewStatefulSet(sts);
-  const unschedulable = podUnschedulable(input.pod, new Date(input.now).getTime(), input.unschedulableGraceMs ?? DEFAULT_UNSCHEDULABLE_GRACE_MS);
+  const unschedulable = podUnschedulable(input.pod, new Date(input.now).getTime(), {
+    graceMs: input.unschedulableGraceMs ?? DEFAULT_UNSCHEDULABLE_GRACE_MS,
+    volumeBindingGraceMs: input.volumeBindingGraceMs ?? DEFAULT_VOLUME_BINDING_GRACE_MS,
+  });
   let available: Conds["available"];
   if (desired === 0) available = { ok: true, reason: REASON.ScaledToZero, message: "replicas is 0: the server is stopped on purpose" };
   else if (view.available >= 1) available = { ok: true, reason: REASON.MinimumReplicasAvailable, message: `${view.available}/${desired} pod(s) of StatefulSet ${name} available` };

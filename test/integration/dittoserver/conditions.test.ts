@@ -98,7 +98,7 @@ describe("DittoServer conditions off the happy path", { concurrency: false }, ()
     await client.create(DITTOSERVERS, dittoServer(ns.name, "w1", { storage: { metadataSize: "1Gi", storageClassName: `${ns.name}-never-binds` } }));
     const waiting = await waitForCondition(client, ns.name, "w1", "Progressing", "True", "WaitingForPodReady");
     assert.equal(waiting.status?.phase, "Pending");
-    // The scheduler's reason joins the messages once it has refused the pod for --unschedulable-grace (3 s here).
+    // The scheduler's reason joins the messages once it has refused the pod for --volume-binding-grace (3 s here).
     const reported = await waitFor("the scheduler's reason in the status", async () => {
       const s = await getServer(client, ns.name, "w1");
       return /unbound immediate PersistentVolumeClaims/.test(condition(s.status, "Available")?.message ?? "") ? s : undefined;

@@ -24,7 +24,7 @@ import type { ReasonRecorder } from "./reasons-seen.ts";
 export { installCrd } from "../api/support.ts";
 
 /** Short timings so a file runs in seconds; the real defaults are unit-tested. */
-export const TEST_OPTIONS: OperatorOptions = { ...OPERATOR_DEFAULTS, deletionPodWarningMs: 3_000, deletionPodTimeoutMs: 6_000, pollMs: 2_000, resyncMs: 60_000, unschedulableGraceMs: 3_000 };
+export const TEST_OPTIONS: OperatorOptions = { ...OPERATOR_DEFAULTS, deletionPodWarningMs: 3_000, deletionPodTimeoutMs: 6_000, pollMs: 2_000, resyncMs: 60_000, unschedulableGraceMs: 3_000, volumeBindingGraceMs: 3_000 };
 
 export interface RunningOperator {
   manager: Manager;

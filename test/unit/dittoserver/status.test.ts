@@ -99,8 +99,8 @@ test("spec not yet observed by the StatefulSet controller counts as rolling", ()
   assert.equal(cond(s, "Progressing")?.reason, "RollingUpdate");
 });
 
-function unschedulablePod(since: number): KubeObject {
-  const scheduled = { type: "PodScheduled", status: "False", lastTransitionTime: new Date(since).toISOString(), message: "0/3 nodes: volume node affinity conflict" };
+function unschedulablePod(since: number, message = "0/3 nodes: volume node affinity conflict"): KubeObject {
+  const scheduled = { type: "PodScheduled", status: "False", lastTransitionTime: new Date(since).toISOString(), message };
   return { apiVersion: "v1", kind: "Pod", metadata: {}, status: { conditions: [scheduled] } };
 }
 
@@ -118,6 +118,16 @@ test("waiting for the pod to become ready, with the scheduler's reason once it h
 
   const shortGrace = run({ statefulSet: sts({ ready: 0 }), pod: unschedulablePod(T0 - 1_000), unschedulableGraceMs: 500 });
   assert.match(cond(shortGrace, "Available")?.message ?? "", /volume node affinity conflict/);
+});
+
+test("a pod that only waits for its claims to bind is reported after the volume-binding grace (10 min), not the 30 s one", () => {
+  const unbound = "0/20 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: not helpful";
+  const binding = run({ statefulSet: sts({ ready: 0 }), pod: unschedulablePod(T0 - 9 * 60_000, unbound) });
+  assert.equal(cond(binding, "Progressing")?.message, "waiting for pod fs1-0 to become ready");
+  const stuck = run({ statefulSet: sts({ ready: 0 }), pod: unschedulablePod(T0 - 10 * 60_000, unbound) });
+  assert.match(cond(stuck, "Progressing")?.message ?? "", /unbound immediate PersistentVolumeClaims/);
+  const own = run({ statefulSet: sts({ ready: 0 }), pod: unschedulablePod(T0 - 2_000, unbound), volumeBindingGraceMs: 1_000 });
+  assert.match(cond(own, "Available")?.message ?? "", /unbound immediate PersistentVolumeClaims/);
 });
 
 test("a first start is one status from the StatefulSet's creation until the pod is ready", () => {
