@@ -96,10 +96,11 @@ export function podFailure(pod: KubeObject | undefined): PodFailure | undefined 
 }
 
 /**
- * The scheduler's VolumeBinding plugin says this while a pod's claims wait for their volumes (the pod condition's
- * reason is "Unschedulable" for every cause, so only the message tells).
+ * What the scheduler says while a pod's claims are on their way to a volume: not bound yet, or bound to a volume its
+ * cache has not seen yet, or the claim itself not in its cache yet (the StatefulSet controller creates it just
+ * before the pod). The pod condition's reason is "Unschedulable" for every cause, so only the message tells.
  */
-const UNBOUND_CLAIMS = "unbound immediate PersistentVolumeClaims";
+const CLAIM_BINDING = /unbound immediate PersistentVolumeClaims|bound to non-existent persistentvolume|persistentvolumeclaim "[^"]*" not found/i;
 
 /**
  * Why the pod is not scheduled, once the scheduler has said so for at least `graceMs` — or `volumeBindingGraceMs`
@@ -113,7 +114,8 @@ export function podUnschedulable(pod: KubeObject | undefined, now: number, grace
     if (c.type !== "PodScheduled" || c.status !== "False") continue;
     const since = typeof c.lastTransitionTime === "string" ? Date.parse(c.lastTransitionTime) : Number.NaN;
     const message = typeof c.message === "string" && c.message ? c.message : "unschedulable";
-    const graceMs = message.includes(UNBOUND_CLAIMS) ? graces.volumeBindingGraceMs : graces.graceMs;
+    // The transition time is the first refusal, whatever the cause: a message that changes keeps it.
+    const graceMs = CLAIM_BINDING.test(message) ? graces.volumeBindingGraceMs : graces.graceMs;
     // No (or an unreadable) transition time: report at once rather than never.
     if (Number.isFinite(since) && now - since < graceMs) return undefined;
     return message;

@@ -126,6 +126,9 @@ test("a pod that only waits for its claims to bind is reported after the volume-
   assert.equal(cond(binding, "Progressing")?.message, "waiting for pod fs1-0 to become ready");
   const stuck = run({ statefulSet: sts({ ready: 0 }), pod: unschedulablePod(T0 - 10 * 60_000, unbound) });
   assert.match(cond(stuck, "Progressing")?.message ?? "", /unbound immediate PersistentVolumeClaims/);
+  // Seen at N=1000: once bound, the claim's volume may be missing from the scheduler's cache for a moment.
+  const racing = [`0/10 nodes are available: persistentvolumeclaim "metadata-fs1-0" bound to non-existent persistentvolume "". not found`, `0/10 nodes are available: persistentvolumeclaim "metadata-fs1-0" not found`];
+  for (const message of racing) assert.equal(cond(run({ statefulSet: sts({ ready: 0 }), pod: unschedulablePod(T0 - 60_000, message) }), "Available")?.message, "no pod of StatefulSet fs1 is ready", message);
   const own = run({ statefulSet: sts({ ready: 0 }), pod: unschedulablePod(T0 - 2_000, unbound), volumeBindingGraceMs: 1_000 });
   assert.match(cond(own, "Available")?.message ?? "", /unbound immediate PersistentVolumeClaims/);
 });
