@@ -1,7 +1,7 @@
 /**
  * Scale and latency of the operator on a private local control plane (issue 8). For each scenario `N[xW][@S]`:
- * N minimal DittoServers created at once, the operator (`src/main.ts`, own client certificate, W workers) as a
- * child process; figures: time to all children and to all Ready, mutating requests per DittoServer (audit log,
+ * N minimal DittoServers created at once, the operator (`dist/main.js` with the image's Node flags, own client
+ * certificate, W workers, under the Deployment's memory limit) as a child process; figures: time to all children and to all Ready, mutating requests per DittoServer (audit log,
  * operator's username) to steady state and in an S-second idle window, spec-edit → StatefulSet latency, RSS and
  * CPU, and the raw server-side-apply floor of the same objects. Prints figures and pass/fail against the issue's
  * targets; asserts nothing.
@@ -24,6 +24,7 @@ import type { ResourceType } from "../src/runtime/resources.ts";
 import { renderKubeconfig, signClientCertificate, startControlPlane } from "../test/controlplane/index.ts";
 import { runCommand } from "../test/controlplane/run.ts";
 import type { ControlPlane } from "../test/controlplane/index.ts";
+import { deploymentMemoryLimit } from "./scale/cgroup.ts";
 import { sleep } from "./scale/proc.ts";
 import { markdownTable, plot, targetLines } from "./scale/report.ts";
 import { runScenario } from "./scale/scenario.ts";
@@ -47,6 +48,8 @@ const { values } = parseArgs({
     "no-finalizer-policy": { type: "boolean", default: false },
     // Extra operator flags, space-separated; give it as --operator-args=--flag=value (parseArgs refuses a separate value starting with "--").
     "operator-args": { type: "string", default: "" },
+    // The operator runs in a memory cgroup with the shipped Deployment's limit when the machine allows; this skips it.
+    "no-memory-limit": { type: "boolean", default: false },
     "file-service-type": { type: "string" },
     out: { type: "string" },
     report: { type: "string" },
@@ -113,6 +116,7 @@ async function run(): Promise<ScenarioResult[]> {
     await installCrd(admin);
     const finalizerPolicy = !values["no-finalizer-policy"];
     if (finalizerPolicy) await installFinalizerPolicy(admin, cp);
+    const memoryLimitBytes = values["no-memory-limit"] ? undefined : deploymentMemoryLimit(await readFile(join(root, "deploy/base/deployment.yaml"), "utf8"));
     const operator = await clientAs(cp, workDir, OPERATOR_USER);
     const floor = await clientAs(cp, workDir, FLOOR_USER);
     for (const spec of specs) {
@@ -134,6 +138,7 @@ async function run(): Promise<ScenarioResult[]> {
         fileServiceType: values["file-service-type"],
         finalizerPolicy,
         operatorArgs: values["operator-args"].split(" ").filter(Boolean),
+        memoryLimitBytes,
         log,
       });
       results.push(result);

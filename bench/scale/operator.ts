@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { createWriteStream } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { sampleProcess, sleep } from "./proc.ts";
@@ -15,6 +16,18 @@ import type { ProcSample } from "./proc.ts";
  * through Node's type stripping would add its TypeScript parser (~18 MiB of RSS) to every memory figure.
  */
 export const MAIN = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
+const DOCKERFILE = fileURLToPath(new URL("../../Dockerfile", import.meta.url));
+
+/** The Node flags of the image's `ENTRYPOINT ["node", …flags, "dist/main.js"]`: the bench runs the binary with them. */
+export function entrypointNodeFlags(dockerfile: string): string[] {
+  const line = dockerfile.split("\n").find((l) => l.startsWith("ENTRYPOINT "));
+  if (!line) throw new Error("the Dockerfile has no ENTRYPOINT");
+  const argv = JSON.parse(line.slice("ENTRYPOINT ".length)) as unknown;
+  if (!Array.isArray(argv) || argv[0] !== "node" || argv.at(-1) !== "dist/main.js" || !argv.every((a) => typeof a === "string")) {
+    throw new Error(`expected ENTRYPOINT ["node", …flags, "dist/main.js"], found ${line}`);
+  }
+  return argv.slice(1, -1);
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -40,6 +53,8 @@ async function metricSum(port: number, name: string): Promise<number> {
 
 export interface OperatorProcess {
   pid: number;
+  /** Node flags it runs with (the image's). */
+  nodeFlags: string[];
   sample(): Promise<ProcSample>;
   /** Sum of controller_runtime_reconcile_total over every label set. */
   reconciles(): Promise<number>;
@@ -51,9 +66,11 @@ export interface OperatorProcess {
   stop(): Promise<void>;
 }
 
-export async function startOperator(opts: { kubeconfigPath: string; namespace: string; concurrency: number; logPath: string; extraArgs?: string[] }): Promise<OperatorProcess> {
+export async function startOperator(opts: { kubeconfigPath: string; namespace: string; concurrency: number; logPath: string; extraArgs?: string[]; cgroupProcsFile?: string }): Promise<OperatorProcess> {
   const [probePort, metricsPort] = [await freePort(), await freePort()];
+  const nodeFlags = entrypointNodeFlags(await readFile(DOCKERFILE, "utf8"));
   const args = [
+    ...nodeFlags,
     MAIN,
     `--kubeconfig=${opts.kubeconfigPath}`,
     `--namespace=${opts.namespace}`,
@@ -64,8 +81,13 @@ export async function startOperator(opts: { kubeconfigPath: string; namespace: s
     ...(opts.extraArgs ?? []),
   ];
   const log = createWriteStream(opts.logPath);
-  // process.execPath: the bench itself runs on the project's Node 24 (through npm/npx).
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  // process.execPath: the bench itself runs on the project's Node 24 (through npm/npx). NODE_OPTIONS of the
+  // caller stays out: the image's flags are the ones measured.
+  const { NODE_OPTIONS: _callers, ...env } = process.env;
+  // In a cgroup: a shell enters it and execs Node (same pid), so Node starts under the limit and sizes its heap by it.
+  const child: ChildProcess = opts.cgroupProcsFile
+    ? spawn("/bin/sh", ["-c", 'echo $$ > "$0" && exec "$@"', opts.cgroupProcsFile, process.execPath, ...args], { stdio: ["ignore", "pipe", "pipe"], env })
+    : spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   let exitCode: number | null | undefined;
@@ -88,6 +110,7 @@ export async function startOperator(opts: { kubeconfigPath: string; namespace: s
 
   return {
     pid,
+    nodeFlags,
     sample: async () => {
       const s = await sampleProcess(pid);
       peak = Math.max(peak, s.rssBytes);

@@ -33,7 +33,7 @@ export function markdownTable(results: readonly ScenarioResult[]): string {
 export function targetLines(results: readonly ScenarioResult[]): string[] {
   const lines: string[] = [];
   for (const r of results) {
-    const label = [`N=${r.n} workers=${r.concurrency}`, r.finalizerPolicy ? "finalizer-policy" : "", ...(r.operatorArgs ?? [])].filter(Boolean).join(" ");
+    const label = [`N=${r.n} workers=${r.concurrency}`, r.finalizerPolicy ? "finalizer-policy" : "", r.nodeFlags?.length ? `[node ${r.nodeFlags.join(" ")}]` : "", ...(r.operatorArgs ?? [])].filter(Boolean).join(" ");
     const limit = r.ownedPerServer + 2;
     const perServer = r.toSteady.writes / r.n;
     lines.push(`${perServer <= limit ? "PASS" : "FAIL"} ${label}: ${perServer.toFixed(2)} writes per DittoServer to steady state (target ≤ ${r.ownedPerServer} children + 2 = ${limit}; ${r.childrenPerServer} applied children + ${r.ownedPerServer - r.childrenPerServer} generated Secrets; events not counted: ${(r.toSteady.events / r.n).toFixed(2)})`);

@@ -12,6 +12,7 @@ import type { ResourceType } from "../../src/runtime/resources.ts";
 import { countWrites, parseAuditLines } from "./audit.ts";
 import type { WriteCount } from "./audit.ts";
 import { childrenOf, minimalServer, ownedObjectCount, serverName } from "./objects.ts";
+import { createMemoryCgroup } from "./cgroup.ts";
 import { startOperator } from "./operator.ts";
 import { statusPathSummary } from "./report.ts";
 import { forEachParallel, MiB, percentile, sleep } from "./proc.ts";
@@ -39,6 +40,8 @@ export interface ScenarioOptions {
   finalizerPolicy: boolean;
   /** More operator flags (e.g. `--unschedulable-grace=2m`); recorded in the result. */
   operatorArgs: string[];
+  /** Run the operator in a memory cgroup of this size (the shipped Deployment's limit); undefined: no limit. */
+  memoryLimitBytes: number | undefined;
   log: (line: string) => void;
 }
 
@@ -49,6 +52,8 @@ export interface ScenarioResult {
   /** Absent in results from before the policy existed: read as false. */
   finalizerPolicy?: boolean;
   operatorArgs?: string[];
+  /** Node flags of the operator process (the image's ENTRYPOINT); absent in older results. */
+  nodeFlags?: string[];
   /** ConfigMap + Services + StatefulSet (what "children applied" waits for and the floor writes). */
   childrenPerServer: number;
   /** Every object the operator writes per server (generated Secrets included): the write target's "children". */
@@ -68,6 +73,9 @@ export interface ScenarioResult {
   cpuSeconds: { toReady: number; idle: number; edits: number };
   floor: { writes: number; parallelism: number; seconds: number } | null;
   operatorExited: boolean;
+  /** The memory limit the operator ran under (null: none) and the OOM kills in it; absent in older results. */
+  memoryLimitMiB?: number | null;
+  oomKills?: number;
 }
 
 function rounded(x: number, digits = 2): number {
@@ -79,7 +87,10 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   await o.admin.create(CORE.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
   const childrenPerServer = childrenOf(namespace, "x", o.fileServiceType).length;
   const tracker = await trackNamespace(o.admin, namespace, o.n, childrenPerServer);
-  const operator = await startOperator({ kubeconfigPath: o.operatorKubeconfigPath, namespace, concurrency: o.concurrency, logPath: join(o.workDir, `${namespace}.operator.log`), extraArgs: o.operatorArgs });
+  const cgroup = o.memoryLimitBytes === undefined ? undefined : await createMemoryCgroup(namespace, o.memoryLimitBytes);
+  if (typeof cgroup === "string") o.log(`  no memory limit for the operator: ${cgroup}`);
+  const limited = typeof cgroup === "object" ? cgroup : undefined;
+  const operator = await startOperator({ kubeconfigPath: o.operatorKubeconfigPath, namespace, concurrency: o.concurrency, logPath: join(o.workDir, `${namespace}.operator.log`), extraArgs: o.operatorArgs, ...(limited ? { cgroupProcsFile: limited.procsFile } : {}) });
   const cpu0 = (await operator.sample()).cpuSeconds;
 
   const t0 = Date.now();
@@ -128,6 +139,8 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const afterEdits = await operator.sample().catch(() => ({ rssBytes: Number.NaN, cpuSeconds: Number.NaN }));
   const operatorExited = operator.exited();
   await operator.stop();
+  const oomKills = (await limited?.oomKills()) ?? 0;
+  await limited?.remove();
   await tracker.stop();
 
   const audit = parseAuditLines(await readFile(o.auditLogPath, "utf8"), o.operatorUsername);
@@ -146,6 +159,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     fileServiceType: o.fileServiceType ?? "LoadBalancer",
     finalizerPolicy: o.finalizerPolicy,
     operatorArgs: o.operatorArgs,
+    nodeFlags: operator.nodeFlags,
     childrenPerServer,
     ownedPerServer: ownedObjectCount(namespace, serverName(0), o.fileServiceType),
     createSeconds: rounded((createdAt - t0) / 1000),
@@ -161,6 +175,8 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     cpuSeconds: { toReady: rounded(atReady.cpuSeconds - cpu0), idle: rounded(afterIdle.cpuSeconds - cpuIdle0), edits: rounded(afterEdits.cpuSeconds - afterIdle.cpuSeconds) },
     floor,
     operatorExited,
+    memoryLimitMiB: limited ? rounded(limited.limitBytes / MiB, 1) : null,
+    oomKills,
   };
 }
 

@@ -4,9 +4,12 @@
  * wrong figure, so these are tested like product code.
  */
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
 import { countWrites, parseAuditLines } from "../../../bench/scale/audit.ts";
 import { childrenOf, ownedObjectCount } from "../../../bench/scale/objects.ts";
+import { entrypointNodeFlags } from "../../../bench/scale/operator.ts";
+import { deploymentMemoryLimit, memoryCgroupDir } from "../../../bench/scale/cgroup.ts";
 import { percentile } from "../../../bench/scale/proc.ts";
 import { markdownTable, statusPathSummary, targetLines } from "../../../bench/scale/report.ts";
 import type { ScenarioResult } from "../../../bench/scale/scenario.ts";
@@ -163,5 +166,35 @@ describe("statusPathSummary", () => {
 
   it("shows nothing more when every server took the common path", () => {
     assert.deepEqual(statusPathSummary(new Map([["a", ["(none)", "Running"]]])), ["status versions per DittoServer: 2 ×1"]);
+  });
+});
+
+describe("entrypointNodeFlags", () => {
+  it("takes the Node flags between node and dist/main.js, and refuses another entrypoint", () => {
+    assert.deepEqual(entrypointNodeFlags('FROM x\nENTRYPOINT ["node", "--max-semi-space-size=2", "dist/main.js"]\n'), ["--max-semi-space-size=2"]);
+    assert.deepEqual(entrypointNodeFlags('ENTRYPOINT ["node", "dist/main.js"]'), []);
+    assert.throws(() => entrypointNodeFlags('ENTRYPOINT ["/bin/sh", "-c", "node dist/main.js"]'), /expected ENTRYPOINT/);
+    assert.throws(() => entrypointNodeFlags("CMD node"), /no ENTRYPOINT/);
+  });
+
+  it("reads the shipped Dockerfile", async () => {
+    const flags = entrypointNodeFlags(await readFile(new URL("../../../Dockerfile", import.meta.url), "utf8"));
+    assert.ok(flags.every((f) => f.startsWith("--")), flags.join(" "));
+  });
+});
+
+describe("memory cgroup helpers", () => {
+  it("reads the operator container's memory limit from the shipped Deployment", async () => {
+    const manifest = await readFile(new URL("../../../deploy/base/deployment.yaml", import.meta.url), "utf8");
+    assert.ok(deploymentMemoryLimit(manifest) >= 128 * 2 ** 20, "a limit of at least 128Mi");
+    assert.equal(deploymentMemoryLimit("spec: {template: {spec: {containers: [{resources: {limits: {memory: 256Mi}}}]}}}"), 256 * 2 ** 20);
+    assert.throws(() => deploymentMemoryLimit("spec: {template: {spec: {containers: [{}]}}}"), /no readable resources.limits.memory/);
+  });
+
+  it("finds this process's memory cgroup in cgroup v1 and v2 listings", () => {
+    const v1 = "9:name=systemd:/\n4:memory:/jobs/abc\n1:cpu,cpuacct:/\n0::/\n";
+    assert.equal(memoryCgroupDir(v1, 1), "/sys/fs/cgroup/memory/jobs/abc");
+    assert.equal(memoryCgroupDir("0::/user.slice/session-1.scope\n", 2), "/sys/fs/cgroup/user.slice/session-1.scope");
+    assert.equal(memoryCgroupDir("1:cpu:/\n", 1), undefined);
   });
 });
