@@ -55,7 +55,9 @@ export function plot(results: readonly ScenarioResult[]): string {
   for (const r of results) byWorkers.set(r.concurrency, [...(byWorkers.get(r.concurrency) ?? []), r].sort((a, b) => a.n - b.n));
   const groups = [...byWorkers.entries()].filter(([, rs]) => rs.length > 1);
   const main = groups.length ? groups : [...byWorkers.entries()];
-  const floors = results.filter((r) => r.floor).sort((a, b) => a.n - b.n);
+  // The floors of the plotted worker counts only: another count's floor has another parallelism.
+  const plotted = new Set(main.map(([c]) => c));
+  const floors = results.filter((r) => r.floor && plotted.has(r.concurrency)).sort((a, b) => a.n - b.n);
   return renderCharts([
     {
       title: "Convergence time",
