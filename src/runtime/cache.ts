@@ -35,6 +35,8 @@ export class Store {
   private indices = new Map<string, Map<string, Set<string>>>();
   /** Objects of a list in progress (between Init and InitDone). */
   private pending: Map<string, KubeObject> | undefined;
+  /** The version of our last write of each object (the store may already hold it): see `noteWrite`. */
+  private ours = new Map<string, string>();
   /** Our writes the store has not received yet, by key, with the versions each superseded: see `noteWrite`. */
   private unseen = new Map<string, { object: KubeObject; superseded: Set<string | undefined> }>();
 
@@ -76,19 +78,25 @@ export class Store {
   }
 
   /**
-   * Remember our write: it replaced resourceVersion `replaced` (undefined: it created the object) and the API
-   * answered `written`. Until the watch delivers that version or any other change of the key, `latest` returns
-   * `written`: a reconcile pass that runs in between would otherwise read the version the write replaced and send
-   * the same change again. Writes chain: a second write based on the first one's answer is remembered over it,
-   * and the event of the first then leaves the second in place. Nothing is kept when the write changed nothing
-   * (same resourceVersion: no event will come) or was based on a version that is no longer the latest known.
-   * resourceVersions are only compared for equality.
+   * Remember our write: it was based on resourceVersion `replaced` (undefined: it created the object) and the API
+   * answered `written`. Until the watch delivers that version or any change it does not supersede, `latest` returns
+   * `written`: a reconcile pass that runs in between would otherwise read an older version and send the same change
+   * again. Our writes of one object are sequential (one worker per key), so `written` supersedes the version it was
+   * based on and every earlier write of ours, delivered or not — even when a pass based a later write on the copy
+   * it started from (a status write, then a finalizer patch).
+   * Nothing is kept when the write changed nothing (same resourceVersion: no event will come) or when the store
+   * holds a version that is neither (someone else's: its order against `written` is unknown). resourceVersions are
+   * only compared for equality.
    */
   noteWrite(replaced: string | undefined, written: KubeObject): void {
     const key = objectKey(written);
-    if (written.metadata.resourceVersion === replaced || this.latest(key)?.metadata.resourceVersion !== replaced) return;
+    const version = written.metadata.resourceVersion;
+    const ourLast = this.ours.get(key);
+    if (version !== undefined) this.ours.set(key, version);
+    if (version === replaced) return;
     const previous = this.unseen.get(key);
-    const superseded = new Set(previous ? [...previous.superseded, replaced] : [replaced]);
+    const superseded = new Set([replaced, ...(ourLast !== undefined ? [ourLast] : []), ...(previous?.superseded ?? [])]);
+    if (!superseded.has(this.items.get(key)?.metadata.resourceVersion)) return;
     this.unseen.set(key, { object: deepFreeze(written), superseded });
   }
 
@@ -135,6 +143,7 @@ export class Store {
     const old = this.items.get(key);
     if (old) this.unindex(key, old);
     this.unseen.delete(key);
+    this.ours.delete(key);
     this.items.delete(key);
     return [{ type: "delete", object: obj }];
   }
@@ -154,6 +163,7 @@ export class Store {
     }
     this.items = next;
     this.unseen = new Map(); // a fresh list holds every write that preceded it
+    this.ours = new Map();
     this.pending = undefined;
     this.indices = new Map();
     for (const [name, fn] of this.indexers) {

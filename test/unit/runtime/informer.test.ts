@@ -98,7 +98,26 @@ describe("Store", () => {
     s.apply({ type: "Apply", object: cm("a", "4", { k: "v4" }) });
     assert.equal(valueOf(s.latest("ns/a")), "v4", "the second write's own event ended it");
     s.noteWrite("3", cm("a", "5", { k: "stale base" }));
-    assert.equal(valueOf(s.latest("ns/a")), "v4", "a write based on a version older than the latest known is not remembered");
+    assert.equal(valueOf(s.latest("ns/a")), "v4", "the store holds someone else's version: the order is unknown, nothing kept");
+  });
+
+  it("latest: a later write of a pass based on the copy the pass started from still supersedes its first write", () => {
+    // A deletion pass: status written from version 1 (→ 2), then the finalizer patched, based on version 1 too (→ 3).
+    const s = new Store();
+    s.apply({ type: "Apply", object: cm("a", "1", { k: "finalizer" }) });
+    s.noteWrite("1", cm("a", "2", { k: "finalizer, status" }));
+    s.noteWrite("1", cm("a", "3", { k: "no finalizer" }));
+    assert.equal(valueOf(s.latest("ns/a")), "no finalizer");
+    s.apply({ type: "Apply", object: cm("a", "2", { k: "finalizer, status" }) });
+    assert.equal(valueOf(s.latest("ns/a")), "no finalizer", "the status write's event is older than the finalizer patch");
+
+    // The same, with the status write's event delivered before the finalizer patch is noted.
+    const t = new Store();
+    t.apply({ type: "Apply", object: cm("b", "1", { k: "finalizer" }) });
+    t.noteWrite("1", cm("b", "2", { k: "finalizer, status" }));
+    t.apply({ type: "Apply", object: cm("b", "2", { k: "finalizer, status" }) });
+    t.noteWrite("1", cm("b", "3", { k: "no finalizer" }));
+    assert.equal(valueOf(t.latest("ns/b")), "no finalizer", "the store holds our own last write: the patch supersedes it");
   });
 
   it("latest: keeps nothing for a write that changed nothing, one the store has passed, or across a relist", () => {
