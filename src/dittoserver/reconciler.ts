@@ -185,6 +185,7 @@ async function performWrites(client: KubeClient, manager: Manager, server: Ditto
     ok = await step(`delete ${gone.kind} ${gone.name}`, async () => {
       try {
         await client.delete(res, { namespace, name: gone.name });
+        cacheOf(manager, res)?.noteDelete(key(namespace, gone.name));
         deleted.push(`${gone.kind}/${gone.name}`);
       } catch (err) {
         if (!isNotFound(err)) throw err;

@@ -38,7 +38,7 @@ export class Store {
   /** The version of our last write of each object (the store may already hold it): see `noteWrite`. */
   private ours = new Map<string, string>();
   /** Our writes the store has not received yet, by key, with the versions each superseded: see `noteWrite`. */
-  private unseen = new Map<string, { object: KubeObject; superseded: Set<string | undefined> }>();
+  private unseen = new Map<string, { object: KubeObject | undefined; superseded: Set<string | undefined> }>();
 
   /** Register an index; existing content is indexed at once. Index names are unique. */
   addIndex(name: string, fn: IndexFunc): void {
@@ -100,9 +100,22 @@ export class Store {
     this.unseen.set(key, { object: deepFreeze(written), superseded });
   }
 
-  /** The newest version we know of: our own write the watch has not delivered yet, else the cached object. */
+  /**
+   * Remember that we deleted `key`: `latest` answers undefined until the watch delivers the deletion or a version
+   * the delete did not remove (a new object of that name, or the old one carrying a deletionTimestamp).
+   */
+  noteDelete(key: string): void {
+    const stored = this.items.get(key)?.metadata.resourceVersion;
+    if (stored === undefined) return;
+    const ourLast = this.ours.get(key);
+    const superseded = new Set([stored, ...(ourLast !== undefined ? [ourLast] : []), ...(this.unseen.get(key)?.superseded ?? [])]);
+    this.unseen.set(key, { object: undefined, superseded });
+  }
+
+  /** The newest version we know of: our own write (or delete) the watch has not delivered yet, else the cached object. */
   latest(key: string): KubeObject | undefined {
-    return this.unseen.get(key)?.object ?? this.items.get(key);
+    const unseen = this.unseen.get(key);
+    return unseen ? unseen.object : this.items.get(key);
   }
 
   /** An event of `key` ends the remembered write unless it brings a version that write superseded. */

@@ -142,6 +142,11 @@ export class Informer {
     this.store.noteWrite(replaced, this.opts.transform ? this.opts.transform(written) : written);
   }
 
+  /** Our delete of `key` (see `Store.noteDelete`). */
+  noteDelete(key: string): void {
+    this.store.noteDelete(key);
+  }
+
   /** Our own write the watch has not delivered yet, else the cached object: what a reconcile pass should read. */
   latest(key: string): KubeObject | undefined {
     return this.store.latest(key);

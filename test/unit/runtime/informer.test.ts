@@ -120,6 +120,22 @@ describe("Store", () => {
     assert.equal(valueOf(t.latest("ns/b")), "no finalizer", "the store holds our own last write: the patch supersedes it");
   });
 
+  it("latest: our delete hides the object until the watch delivers the deletion or a version the delete did not remove", () => {
+    const s = new Store();
+    s.apply({ type: "Apply", object: cm("a", "1") });
+    s.noteDelete("ns/a");
+    assert.equal(s.latest("ns/a"), undefined, "deleted, though the store still holds it");
+    s.apply({ type: "Delete", object: cm("a", "1") });
+    assert.equal(s.latest("ns/a"), undefined);
+    s.apply({ type: "Apply", object: cm("a", "2") });
+    assert.equal(s.latest("ns/a")?.metadata.resourceVersion, "2", "created again by someone: visible");
+    s.noteDelete("ns/a");
+    s.apply({ type: "Apply", object: cm("a", "3", { k: "finalizers keep it" }) });
+    assert.equal(valueOf(s.latest("ns/a")), "finalizers keep it", "a version after the delete (it carries a deletionTimestamp)");
+    s.noteDelete("ns/missing");
+    assert.equal(s.latest("ns/missing"), undefined);
+  });
+
   it("latest: keeps nothing for a write that changed nothing, one the store has passed, or across a relist", () => {
     const s = new Store();
     s.apply({ type: "Apply", object: cm("a", "5", { k: "v" }) });
