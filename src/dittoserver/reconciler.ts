@@ -77,7 +77,6 @@ function observe(manager: Manager, server: DittoServer): Observed {
   };
 }
 
-/** What the cache holds for a child of the plan (optional kinds only when their informer exists). */
 /** The informer of a child kind: optional kinds only once their CRD is served (peek never starts one). */
 function cacheOf(manager: Manager, res: ResourceType): Informer | undefined {
   const optional = res === PERCONA_CLUSTERS || res === SERVICE_MONITORS;
