@@ -70,8 +70,7 @@ export async function cleanupServer(deps: ReconcilerDeps, server: DittoServer): 
     const replicas = (sts?.spec as { replicas?: number } | undefined)?.replicas;
     // A merge patch, not an apply: an apply of replicas alone would drop our ownership of every other field.
     if (sts && replicas !== 0) {
-      const scaled = await client.mergePatch(CORE.statefulSets, { namespace, name: names.statefulSet }, { spec: { replicas: 0 } });
-      manager.cache.informerFor(CORE.statefulSets).noteWrite(sts.metadata.resourceVersion, scaled);
+      await manager.cache.informerFor(CORE.statefulSets).writeThrough(`${namespace}/${names.statefulSet}`, () => client.mergePatch(CORE.statefulSets, { namespace, name: names.statefulSet }, { spec: { replicas: 0 } }));
     }
 
     if (pods.length > 0) {

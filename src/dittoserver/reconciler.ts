@@ -120,12 +120,13 @@ async function performWrites(client: KubeClient, manager: Manager, server: Ditto
     const res = resourceOf(desired.apiVersion, desired.kind);
     const childName = desired.metadata.name ?? "";
     const informer = cacheOf(manager, res);
-    const seen = informer?.latest(key(namespace, childName));
+    const childKey = key(namespace, childName);
+    const seen = informer?.latest(childKey);
     const stamped = withAppliedHash(desired);
     if (!needsApply(stamped, seen)) return seen;
     if (seen) manager.logger.debug({ child: `${desired.kind}/${childName}`, difference: firstDifference(seen, stamped) }, "applying a changed child");
-    const applied = await client.apply(res, stamped);
-    informer?.noteWrite(seen?.metadata.resourceVersion, applied);
+    const send = (): Promise<KubeObject> => client.apply(res, stamped);
+    const applied = informer ? await informer.writeThrough(childKey, send) : await send();
     if (!seen) created.push(`${desired.kind}/${childName}`);
     return applied;
   };
@@ -137,7 +138,7 @@ async function performWrites(client: KubeClient, manager: Manager, server: Ditto
       const secretName = action.object.metadata.name ?? "";
       ok = await step(`create Secret ${secretName}`, async () => {
         try {
-          manager.cache.informerFor(CORE.secrets).noteWrite(undefined, await client.create(CORE.secrets, action.object));
+          await manager.cache.informerFor(CORE.secrets).writeThrough(key(namespace, secretName), () => client.create(CORE.secrets, action.object));
           created.push(`Secret/${secretName}`);
         } catch (err) {
           if (!isAlreadyExists(err)) throw err; // another writer won the race: its value stays
@@ -148,8 +149,7 @@ async function performWrites(client: KubeClient, manager: Manager, server: Ditto
       const names = childNames(name);
       const secretName = action.keys.includes(GENERATED_KEYS.jwtSecret) ? names.jwtSecret : names.adminSecret;
       ok = await step(`add keys ${action.keys.join(",")} to Secret ${secretName}`, async () => {
-        const before = manager.cache.get(CORE.secrets, key(namespace, secretName))?.metadata.resourceVersion;
-        manager.cache.informerFor(CORE.secrets).noteWrite(before, await client.mergePatch(CORE.secrets, { namespace, name: secretName }, action.patch));
+        await manager.cache.informerFor(CORE.secrets).writeThrough(key(namespace, secretName), () => client.mergePatch(CORE.secrets, { namespace, name: secretName }, action.patch));
       });
     }
   }
@@ -183,8 +183,9 @@ async function performWrites(client: KubeClient, manager: Manager, server: Ditto
     if (!seen || !seen.metadata.ownerReferences?.some((r) => r.uid === server.metadata.uid)) continue;
     ok = await step(`delete ${gone.kind} ${gone.name}`, async () => {
       try {
-        await client.delete(res, { namespace, name: gone.name });
-        cacheOf(manager, res)?.noteDelete(key(namespace, gone.name));
+        const send = (): Promise<unknown> => client.delete(res, { namespace, name: gone.name });
+        const informer = cacheOf(manager, res);
+        await (informer ? informer.deleteThrough(key(namespace, gone.name), send) : send());
         deleted.push(`${gone.kind}/${gone.name}`);
       } catch (err) {
         if (!isNotFound(err)) throw err;
@@ -205,14 +206,14 @@ export function publishEvents(recorder: EventRecorder, server: DittoServer, even
 /** Write the status through the status subresource when it differs from what the object carries. */
 export async function writeStatus(manager: Manager, server: DittoServer, next: NonNullable<DittoServer["status"]>): Promise<void> {
   if (statusEqual(server.status, next)) return;
+  const serverKey = key(server.metadata.namespace ?? "", server.metadata.name ?? "");
   try {
-    const written = await manager.client.applyStatus(DITTOSERVERS, {
+    await manager.cache.informerFor(DITTOSERVERS).writeThrough(serverKey, () => manager.client.applyStatus(DITTOSERVERS, {
       apiVersion: server.apiVersion,
       kind: server.kind,
       metadata: { name: server.metadata.name, namespace: server.metadata.namespace },
       status: next,
-    } as KubeObject);
-    manager.cache.informerFor(DITTOSERVERS).noteWrite(server.metadata.resourceVersion, written);
+    } as KubeObject));
   } catch (err) {
     if (!isNotFound(err)) throw err; // gone meanwhile: its next event says so
   }

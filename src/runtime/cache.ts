@@ -78,7 +78,7 @@ export class Store {
   }
 
   /**
-   * Remember our write: it was based on resourceVersion `replaced` (undefined: it created the object) and the API
+   * Remember our write: the store held resourceVersion `replaced` when it was sent (undefined: none) and the API
    * answered `written`. Until the watch delivers that version or any change it does not supersede, `latest` returns
    * `written`: a reconcile pass that runs in between would otherwise read an older version and send the same change
    * again. Our writes of one object are sequential (one worker per key), so `written` supersedes the version it was

@@ -10,7 +10,7 @@
  *
  * Patches carry `test` ops, so an edit by someone else in between makes the API reject the patch (422) instead of
  * clobbering it; the error goes back to the work queue and the next pass re-reads. Other finalizers are never touched.
- * Given the informer the object came from, each patch is noted there (`Informer.noteWrite`): a pass that runs
+ * Given the informer the object came from, each patch goes through it (`Informer.writeThrough`): a pass that runs
  * before the watch delivers it reads the patched object, not a copy that still needs the same patch.
  */
 import type { JsonPatchOp, KubeClient } from "./client.ts";
@@ -76,22 +76,23 @@ export async function finalizer<R>(
   informer?: Informer,
 ): Promise<R | undefined> {
   const ref = { namespace: obj.metadata.namespace, name: obj.metadata.name ?? "" };
+  const patch = (ops: JsonPatchOp[]): Promise<KubeObject> => {
+    const send = (): Promise<KubeObject> => client.jsonPatch(res, ref, ops);
+    return informer ? informer.writeThrough(`${ref.namespace ?? ""}/${ref.name}`, send) : send();
+  };
   switch (finalizerAction(obj, name)) {
-    case "add": {
-      const written = await client.jsonPatch(res, ref, addFinalizerPatch(obj, name));
-      informer?.noteWrite(obj.metadata.resourceVersion, written);
+    case "add":
+      await patch(addFinalizerPatch(obj, name));
       return undefined;
-    }
     case "apply":
       return handlers.apply(obj);
     case "cleanup": {
       // A throw here propagates with the finalizer still in place: the queue retries with backoff.
       const result = await handlers.cleanup(obj);
-      const patch = removeFinalizerPatch(obj, name);
-      if (patch) {
+      const removal = removeFinalizerPatch(obj, name);
+      if (removal) {
         try {
-          const written = await client.jsonPatch(res, ref, patch);
-          informer?.noteWrite(obj.metadata.resourceVersion, written);
+          await patch(removal);
         } catch (err) {
           if (!isNotFound(err)) throw err;
         }

@@ -137,13 +137,20 @@ export class Informer {
     return this.store.list(namespace);
   }
 
-  /** Our write of an object of this informer's kind (see `Store.noteWrite`); the informer's transform applies. */
-  noteWrite(replaced: string | undefined, written: KubeObject): void {
-    this.store.noteWrite(replaced, this.opts.transform ? this.opts.transform(written) : written);
+  /**
+   * Send our write of `key` and remember its answer until the watch delivers it (`Store.noteWrite`, through the
+   * informer's transform). The version the store holds when the request leaves is one the answer supersedes.
+   */
+  async writeThrough<T extends KubeObject>(key: string, send: () => Promise<T>): Promise<T> {
+    const before = this.store.get(key)?.metadata.resourceVersion;
+    const written = await send();
+    this.store.noteWrite(before, this.opts.transform ? this.opts.transform(written) : written);
+    return written;
   }
 
-  /** Our delete of `key` (see `Store.noteDelete`). */
-  noteDelete(key: string): void {
+  /** Send our delete of `key` and read it as gone until the watch says otherwise (`Store.noteDelete`). */
+  async deleteThrough(key: string, send: () => Promise<unknown>): Promise<void> {
+    await send();
     this.store.noteDelete(key);
   }
 

@@ -108,7 +108,7 @@ export class SharedCache {
 
   /**
    * Read one object of the kind's default (unselected) informer, as a reconcile pass should: our own write of it
-   * that the watch has not delivered yet (`Informer.noteWrite`), else the cached copy.
+   * that the watch has not delivered yet (`Informer.writeThrough`), else the cached copy.
    */
   get(res: ResourceType, key: string): KubeObject | undefined {
     return this.informerFor(res).latest(key);

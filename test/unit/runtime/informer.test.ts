@@ -163,6 +163,19 @@ describe("Store", () => {
 });
 
 describe("Informer", () => {
+
+  it("writeThrough: the answer is what latest reads until the watch delivers it; deleteThrough hides the object", async () => {
+    const i = informer(new FakeSource());
+    i.store.apply({ type: "Apply", object: cm("a", "1", { k: "old" }) });
+    const answer = await i.writeThrough("ns/a", () => Promise.resolve(cm("a", "2", { k: "new" })));
+    assert.equal(valueOf(answer), "new");
+    assert.equal(valueOf(i.latest("ns/a")), "new");
+    assert.equal(valueOf(i.get("ns/a")), "old", "get is what the watch delivered");
+    await i.deleteThrough("ns/a", () => Promise.resolve());
+    assert.equal(i.latest("ns/a"), undefined);
+    await assert.rejects(i.writeThrough("ns/b", () => Promise.reject(new Error("refused"))), /refused/);
+    assert.equal(i.latest("ns/b"), undefined, "a failed write leaves nothing behind");
+  });
   it("becomes synced at the first InitDone and delivers events to handlers", async () => {
     const source = new FakeSource();
     source.listScript.push(list("5", [cm("a", "5")]));
