@@ -33,7 +33,7 @@ function freshPlan(namespace: string, name: string, fileServiceType?: string): R
 /** Every object the operator writes for a fresh minimal server: its generated Secrets plus `childrenOf`. */
 export function ownedObjectCount(namespace: string, name: string, fileServiceType?: string): number {
   const plan = freshPlan(namespace, name, fileServiceType);
-  return plan.generatedSecrets.length + childrenOf(namespace, name, fileServiceType).length;
+  return plan.writes.filter((w) => w.resource.kind === "Secret").length + childrenOf(namespace, name, fileServiceType).length;
 }
 
 /**
@@ -42,8 +42,8 @@ export function ownedObjectCount(namespace: string, name: string, fileServiceTyp
  */
 export function childrenOf(namespace: string, name: string, fileServiceType?: string): KubeObject[] {
   const plan = freshPlan(namespace, name, fileServiceType);
-  if (!plan.statefulSet) throw new Error(`the planner withholds the StatefulSet of a minimal server: ${plan.specProblems.join("; ")}`);
-  return [plan.configMap, ...plan.services, plan.statefulSet].map((o) => {
+  if (!plan.desired.some((o) => o.kind === "StatefulSet")) throw new Error(`the planner withholds the StatefulSet of a minimal server: ${plan.specProblems.join("; ")}`);
+  return plan.desired.map((o) => {
     const copy = structuredClone(o);
     delete copy.metadata.ownerReferences;
     return copy;

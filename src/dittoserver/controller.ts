@@ -1,6 +1,7 @@
 /**
- * Wiring of the DittoServer controller on the runtime: what it watches (and how a watched object maps back to
- * DittoServers), the finalizer state machine around the apply and cleanup passes, and the manager that runs it.
+ * Wiring of the DittoServer controller on the runtime: what it watches (derived from `CHILD_KINDS`, plus the
+ * inputs: referenced Secrets, StorageClasses, Pods), the dependencies a pass gets, and the finalizer state machine
+ * around the apply and cleanup passes.
  */
 import { CONTROLLER_NAME, FIELD_MANAGER, FINALIZER } from "../api/constants.ts";
 import type { DittoServer } from "../api/types.ts";
@@ -12,13 +13,15 @@ import type { ManagerOptions } from "../runtime/manager.ts";
 import type { KubeObject } from "../runtime/objects.ts";
 import { specOrLifecycleChanged } from "../runtime/predicates.ts";
 import { CORE } from "../runtime/resources.ts";
-import { cleanupServer, forgetDeletion } from "./deletion.ts";
+import { CacheWriter } from "../runtime/writer.ts";
+import { CHILD_KINDS } from "./children.ts";
+import { cleanupServer } from "./deletion.ts";
 import { EVENT } from "./events.ts";
-import { DITTOSERVERS, OPERATOR_DEFAULTS, PERCONA_CLUSTERS, PERCONA_CRD, SERVICE_MONITOR_CRD, SERVICE_MONITORS, STORAGE_CLASSES } from "./kinds.ts";
+import { DITTOSERVERS, OPERATOR_DEFAULTS, STORAGE_CLASSES } from "./kinds.ts";
 import type { OperatorOptions } from "./kinds.ts";
-import { LABEL_INSTANCE, LABEL_MANAGED_BY } from "./labels.ts";
-import { applyServer, POD_SELECTOR, publishEvents } from "./reconciler.ts";
-import type { ReconcilerDeps } from "./reconciler.ts";
+import { LABEL_INSTANCE, LABEL_MANAGED_BY, MANAGED_SELECTOR } from "./labels.ts";
+import { applyServer, publishEvents, randomEntropy } from "./reconciler.ts";
+import type { ExternalClients, ReconcilerDeps } from "./reconciler.ts";
 import { referencedSecretNames } from "./secretrefs.ts";
 
 const BY_SECRET = "bySecret";
@@ -31,6 +34,20 @@ function byInstanceLabel(obj: KubeObject): string[] {
   return [`${obj.metadata.namespace}/${instance}`];
 }
 
+/** The dependencies of a pass, narrowed from the manager. */
+export function reconcilerDeps(manager: Manager, options: OperatorOptions, external: ExternalClients = {}): ReconcilerDeps {
+  const cache = manager.cache;
+  return {
+    cache: { get: (res, key) => cache.get(res, key), list: (res, namespace) => cache.list(res, namespace), watched: (res) => cache.only(res) !== undefined },
+    writer: new CacheWriter(manager.client, cache),
+    recorder: manager.eventRecorder(CONTROLLER_NAME),
+    clock: { now: () => Date.now() },
+    options,
+    entropy: randomEntropy,
+    external,
+  };
+}
+
 /** Register the DittoServer controller on `manager`. */
 export function dittoServerController(manager: Manager, options: OperatorOptions = OPERATOR_DEFAULTS): Controller {
   const servers = manager.cache.informerFor(DITTOSERVERS);
@@ -41,45 +58,37 @@ export function dittoServerController(manager: Manager, options: OperatorOptions
     return [spec.storage.storageClassName, spec.percona?.enabled ? spec.percona.storageClassName : undefined].filter((c): c is string => !!c);
   });
   const keysOf = (list: KubeObject[]): string[] => list.map((s) => `${s.metadata.namespace ?? ""}/${s.metadata.name ?? ""}`);
-  const deps: ReconcilerDeps = { manager, recorder: manager.eventRecorder(CONTROLLER_NAME), options };
+  const deps = reconcilerDeps(manager, options);
 
-  const spec = controller(CONTROLLER_NAME)
+  let builder = controller(CONTROLLER_NAME)
     .for(DITTOSERVERS, { predicate: specOrLifecycleChanged })
-    .owns(CORE.configMaps)
-    .owns(CORE.services)
-    .owns(CORE.statefulSets)
     // Referenced Secrets (the user's and our generated ones): rotation rolls the pod, deletion is reported.
     .watches(CORE.secrets, (s) => keysOf(servers.byIndex(BY_SECRET, `${s.metadata.namespace ?? ""}/${s.metadata.name ?? ""}`)))
     // A StorageClass created later unblocks the DittoServers waiting for it, without a restart.
     .watches(STORAGE_CLASSES, (c) => keysOf(servers.byIndex(BY_STORAGE_CLASS, c.metadata.name ?? "")))
-    // Pods: readiness and failure reasons, and their termination during deletion.
-    .watches(CORE.pods, byInstanceLabel, { selector: POD_SELECTOR })
-    // Not `owns`: an orphaned (deleteWithServer: false) cluster carries no ownerReference, only our labels.
-    .watches(PERCONA_CLUSTERS, byInstanceLabel, { optionalCrd: PERCONA_CRD })
-    .owns(SERVICE_MONITORS, { optionalCrd: SERVICE_MONITOR_CRD })
-    .reconcile(async (req): Promise<ReconcileResult | undefined> => {
-      const server = manager.cache.get(DITTOSERVERS, req.key) as DittoServer | undefined;
-      if (!server) return undefined; // gone: garbage collection takes the owned children
-      const action = finalizerAction(server, FINALIZER);
-      if (action === "cleanup") {
-        const outcome = await cleanupServer(deps, server);
-        if (!outcome.done) return { requeueAfter: outcome.requeueAfter };
-      }
-      const result = await finalizer(manager.client, DITTOSERVERS, FINALIZER, server, {
-        apply: (s) => applyServer(deps, s as DittoServer),
-        cleanup: () => Promise.resolve(undefined), // done above; the helper only removes the finalizer now
-      }, servers);
-      if (action === "cleanup") forgetDeletion(server.metadata.uid ?? "");
-      if (action === "add") {
-        publishEvents(deps.recorder, server, [{ type: "Normal", reason: EVENT.FinalizerAdded, action: "AddFinalizer", message: "finalizer added; deletion will drain the file server first" }]);
-      }
-      return result;
+    // Pods (only ours: the selector): readiness and failure reasons, and their termination during deletion.
+    .watches(CORE.pods, byInstanceLabel, { selector: { labelSelector: MANAGED_SELECTOR } });
+  for (const kind of CHILD_KINDS) {
+    const opts = kind.optionalCrd ? { optionalCrd: kind.optionalCrd } : {};
+    builder = kind.linkedBy === "owner" ? builder.owns(kind.resource, opts) : builder.watches(kind.resource, byInstanceLabel, opts);
+  }
+  const spec = builder.reconcile(async (req, ctx): Promise<ReconcileResult | undefined> => {
+    const server = deps.cache.get(DITTOSERVERS, req.key) as DittoServer | undefined;
+    if (!server) return undefined; // gone: garbage collection takes the owned children
+    const adding = finalizerAction(server, FINALIZER) === "add";
+    const result = await finalizer(deps.writer, DITTOSERVERS, FINALIZER, server, {
+      apply: (s) => applyServer(deps, ctx, s as DittoServer),
+      cleanup: (s) => cleanupServer(deps, ctx, s as DittoServer),
     });
+    if (adding) publishEvents(deps, server, [{ type: "Normal", reason: EVENT.FinalizerAdded, action: "AddFinalizer", message: "finalizer added; deletion will drain the file server first" }]);
+    return result;
+  });
   const ctrl = manager.add(spec);
   // An optional CRD installed or removed changes the plan of every DittoServer (Percona clusters can now be
   // created; ServiceMonitors applied), but no object event says so: enqueue them all on each transition.
-  for (const [crd, version] of [[PERCONA_CRD, PERCONA_CLUSTERS.version], [SERVICE_MONITOR_CRD, SERVICE_MONITORS.version]] as const) {
-    manager.optionalApis.track(crd, version, () => {
+  for (const kind of CHILD_KINDS) {
+    if (!kind.optionalCrd) continue;
+    manager.optionalApis.track(kind.optionalCrd, kind.resource.version, () => {
       for (const s of servers.list()) ctrl.queue.add(`${s.metadata.namespace ?? ""}/${s.metadata.name ?? ""}`);
     });
   }

@@ -1,127 +1,114 @@
 /**
- * Deletion behind the finalizer: phase Deleting, the StatefulSet scaled to 0, a bounded wait for its pods
- * (Warning after `deletionPodWarningMs`, give up after `deletionPodTimeoutMs`, both measured from the
- * deletionTimestamp; the pass requeues instead of blocking a worker), the Percona cluster deleted or orphaned,
- * then the caller removes the finalizer. PVCs stay (retention policy Retain). Every step is idempotent.
+ * Deletion behind the finalizer (the cleanup handler of `finalizer()`): phase Deleting, the StatefulSet scaled to
+ * 0, a bounded wait for its pods (Warning after `deletionPodWarningMs`, give up after `deletionPodTimeoutMs`, both
+ * measured from the deletionTimestamp; the pass asks to be run again instead of blocking a worker), the Percona
+ * cluster deleted or orphaned, then `done` and the helper removes the finalizer. PVCs stay (retention Retain).
+ *
+ * Every step is recorded in the status (Progressing carries the deletion step, see docs/conditions.md) and its
+ * event is a transition of that status, published after the status write: what has been reported is read back
+ * from the object, so an operator restarted mid-deletion neither repeats nor skips an event.
  */
 import type { DittoServer } from "../api/types.ts";
-import { errorMessage, isNotFound } from "../runtime/errors.ts";
+import type { ReconcileContext } from "../runtime/controller.ts";
+import type { CleanupResult } from "../runtime/finalizer.ts";
+import { errorMessage } from "../runtime/errors.ts";
+import type { KubeObject } from "../runtime/objects.ts";
 import { CORE } from "../runtime/resources.ts";
-import type { DeletionStep, EventSpec } from "./events.ts";
-import { EVENT, transitionEvents } from "./events.ts";
-import { PERCONA_CLUSTERS, PERCONA_CRD } from "./kinds.ts";
+import { transitionEvents } from "./events.ts";
+import { errorsOf } from "./executor.ts";
+import type { Write } from "./executor.ts";
+import { PERCONA_CLUSTERS } from "./kinds.ts";
+import type { OperatorOptions } from "./kinds.ts";
 import { LABEL_INSTANCE } from "./labels.ts";
 import { childNames } from "./names.ts";
-import { observePercona, POD_SELECTOR, publishEvents, writeStatus } from "./reconciler.ts";
+import { failureOf, observePercona, passFacts, perform, publishEvents, statusWrites } from "./reconciler.ts";
 import type { ReconcilerDeps } from "./reconciler.ts";
 import { computeStatus } from "./status.ts";
+import type { DeletionProgress } from "./status.ts";
 
-/** Deletion steps already reported, per DittoServer UID: each event is emitted once per deletion. */
-const reported = new Map<string, Set<string>>();
-
-function once(uid: string, what: string): boolean {
-  let seen = reported.get(uid);
-  if (!seen) reported.set(uid, (seen = new Set()));
-  if (seen.has(what)) return false;
-  seen.add(what);
-  return true;
+/** Where the wait for the pods stands (pure). */
+export function deletionProgress(pods: string[], elapsedMs: number, options: Pick<OperatorOptions, "deletionPodWarningMs" | "deletionPodTimeoutMs">): DeletionProgress {
+  if (pods.length === 0) return { step: "podsTerminated" };
+  const timeoutSeconds = options.deletionPodTimeoutMs / 1000;
+  if (elapsedMs >= options.deletionPodTimeoutMs) return { step: "timedOut", pods, afterSeconds: Math.round(timeoutSeconds) };
+  if (elapsedMs >= options.deletionPodWarningMs) return { step: "terminatingSlowly", pods, afterSeconds: Math.round(options.deletionPodWarningMs / 1000), timeoutSeconds };
+  return { step: "terminating", pods };
 }
 
-/** The finalizer is about to go: forget what this deletion reported. */
-export function forgetDeletion(uid: string): void {
-  reported.delete(uid);
+/** The pass can go on to the database and the finalizer: the pods are gone, or we stopped waiting for them. */
+export function podsSettled(progress: DeletionProgress): boolean {
+  return progress.step === "podsTerminated" || progress.step === "timedOut";
 }
 
-export type CleanupOutcome = { done: true } | { done: false; requeueAfter: number };
+/** How long to wait before looking again while the pods terminate: until the next mark, at most 5 s. */
+export function deletionRequeueMs(elapsedMs: number, options: Pick<OperatorOptions, "deletionPodWarningMs" | "deletionPodTimeoutMs">): number {
+  const nextMark = elapsedMs < options.deletionPodWarningMs ? options.deletionPodWarningMs : options.deletionPodTimeoutMs;
+  return Math.max(100, Math.min(5_000, nextMark - elapsedMs));
+}
 
-/** One cleanup pass. `done` → the caller removes the finalizer; otherwise requeue after the delay. */
-export async function cleanupServer(deps: ReconcilerDeps, server: DittoServer): Promise<CleanupOutcome> {
-  const { manager, recorder, options } = deps;
-  const client = manager.client;
+/**
+ * The writes of one deletion pass (pure): the StatefulSet scaled to 0 (a merge patch: an apply of replicas
+ * alone would drop our ownership of every other field); once the pods are settled, the Percona cluster (as read
+ * from the API: the decision destroys data, a stale cache must not make it) deleted, or orphaned by removing our
+ * ownerReference so garbage collection never takes it.
+ */
+export function deletionWrites(server: DittoServer, statefulSet: KubeObject | undefined, progress: DeletionProgress, cluster: KubeObject | undefined): Write[] {
+  const namespace = server.metadata.namespace ?? "";
+  const names = childNames(server.metadata.name ?? "");
+  const writes: Write[] = [];
+  const replicas = (statefulSet?.spec as { replicas?: number } | undefined)?.replicas;
+  if (statefulSet && replicas !== 0) {
+    writes.push({ op: "mergePatch", resource: CORE.statefulSets, ref: { namespace, name: names.statefulSet }, patch: { spec: { replicas: 0 } }, step: `scale StatefulSet ${names.statefulSet} to 0` });
+  }
+  if (!podsSettled(progress) || !cluster) return writes;
+  const ref = { namespace, name: names.perconaCluster };
+  if (server.spec.percona?.deleteWithServer) {
+    writes.push({ op: "delete", resource: PERCONA_CLUSTERS, ref, preconditions: { uid: cluster.metadata.uid ?? "" }, step: `delete PerconaPGCluster ${ref.name}`, tolerate: ["NotFound"], fact: { perconaDeleted: ref.name } });
+    return writes;
+  }
+  const index = (cluster.metadata.ownerReferences ?? []).findIndex((r) => r.uid === server.metadata.uid);
+  if (index >= 0) {
+    const ops = [
+      { op: "test" as const, path: `/metadata/ownerReferences/${index}/uid`, value: server.metadata.uid },
+      { op: "remove" as const, path: `/metadata/ownerReferences/${index}` },
+    ];
+    writes.push({ op: "jsonPatch", resource: PERCONA_CLUSTERS, ref, ops, step: `orphan PerconaPGCluster ${ref.name}`, fact: { perconaOrphaned: ref.name } });
+  }
+  return writes;
+}
+
+/** One cleanup pass. `done` → the finalizer helper removes the finalizer; otherwise it asks to run again. */
+export async function cleanupServer(deps: ReconcilerDeps, ctx: ReconcileContext, server: DittoServer): Promise<CleanupResult> {
+  const { cache, options } = deps;
   const namespace = server.metadata.namespace ?? "";
   const name = server.metadata.name ?? "";
-  const uid = server.metadata.uid ?? "";
   const names = childNames(name);
-  const facts: EventSpec[] = [];
-  const emit = (step: DeletionStep): void => {
-    facts.push(...transitionEvents({ phase: "Deleting" }, { phase: "Deleting" }, { deletion: step }));
-  };
-  const elapsedMs = Date.now() - Date.parse(server.metadata.deletionTimestamp ?? new Date().toISOString());
+  const now = deps.clock.now();
+  const elapsedMs = now - Date.parse(server.metadata.deletionTimestamp ?? new Date(now).toISOString());
 
-  const pods = manager.cache
-    .informerFor(CORE.pods, POD_SELECTOR)
-    .list(namespace)
+  const pods = cache
+    .list(CORE.pods, namespace)
     .filter((p) => p.metadata.labels?.[LABEL_INSTANCE] === name)
     .map((p) => p.metadata.name ?? "")
     .sort();
-  const status = computeStatus({
+  const statefulSet = cache.get(CORE.statefulSets, `${namespace}/${names.statefulSet}`);
+  const progress = deletionProgress(pods, elapsedMs, options);
+  const readCluster = podsSettled(progress) && server.spec.percona?.enabled && cache.watched(PERCONA_CLUSTERS);
+  const cluster = readCluster ? await deps.writer.readLive(PERCONA_CLUSTERS, { namespace, name: names.perconaCluster }) : undefined;
+  const report = await perform(deps, ctx, deletionWrites(server, statefulSet, progress, cluster));
+
+  const next = computeStatus({
     server,
-    now: Date.now(),
-    statefulSet: manager.cache.get(CORE.statefulSets, `${namespace}/${names.statefulSet}`),
+    now,
+    statefulSet,
     clusterDomain: options.clusterDomain,
-    terminatingPods: pods,
-    ...(server.spec.percona?.enabled ? { percona: observePercona(manager, namespace, name) } : {}),
+    deletion: progress,
+    errors: errorsOf(report, errorMessage),
+    ...(server.spec.percona?.enabled ? { percona: observePercona(cache, namespace, name) } : {}),
   });
-  const lifecycle = transitionEvents(server.status, status).filter((e) => e.reason !== EVENT.Deleting || once(uid, "deleting"));
-
-  try {
-    await writeStatus(manager, server, status);
-    const sts = manager.cache.get(CORE.statefulSets, `${namespace}/${names.statefulSet}`);
-    const replicas = (sts?.spec as { replicas?: number } | undefined)?.replicas;
-    // A merge patch, not an apply: an apply of replicas alone would drop our ownership of every other field.
-    if (sts && replicas !== 0) {
-      await manager.cache.informerFor(CORE.statefulSets).writeThrough(`${namespace}/${names.statefulSet}`, () => client.mergePatch(CORE.statefulSets, { namespace, name: names.statefulSet }, { spec: { replicas: 0 } }));
-    }
-
-    if (pods.length > 0) {
-      if (elapsedMs < options.deletionPodTimeoutMs) {
-        if (elapsedMs >= options.deletionPodWarningMs && once(uid, "warned")) {
-          emit({ step: "podsTerminatingSlowly", pods, afterSeconds: Math.round(elapsedMs / 1000), timeoutSeconds: options.deletionPodTimeoutMs / 1000 });
-        }
-        const nextMark = elapsedMs < options.deletionPodWarningMs ? options.deletionPodWarningMs : options.deletionPodTimeoutMs;
-        publishEvents(recorder, server, [...lifecycle, ...facts]);
-        return { done: false, requeueAfter: Math.max(100, Math.min(5_000, nextMark - elapsedMs)) };
-      }
-      if (once(uid, "timeout")) emit({ step: "cleanupTimeout", afterSeconds: Math.round(options.deletionPodTimeoutMs / 1000) });
-    } else if (once(uid, "podsTerminated")) emit({ step: "podsTerminated" });
-
-    await settlePercona(deps, server, (step) => { if (once(uid, step.step)) emit(step); });
-    publishEvents(recorder, server, [...lifecycle, ...facts]);
-    return { done: true };
-  } catch (err) {
-    emit({ step: "cleanupFailed", message: `deletion step failed (retrying): ${errorMessage(err)}` });
-    publishEvents(recorder, server, [...lifecycle, ...facts]);
-    throw err;
-  }
+  const status = await perform(deps, ctx, statusWrites(server, next));
+  if (!status.failure) publishEvents(deps, server, transitionEvents(server.status, next, passFacts(report)));
+  const failure = failureOf(report) ?? failureOf(status);
+  if (failure) throw failure; // the finalizer stays; the queue retries with backoff
+  return podsSettled(progress) ? { done: true } : { done: false, requeueAfter: deletionRequeueMs(elapsedMs, options) };
 }
-
-/** Delete the Percona cluster with the server, or orphan it (drop our ownerReference so GC never takes it). */
-async function settlePercona(deps: ReconcilerDeps, server: DittoServer, emit: (step: DeletionStep) => void): Promise<void> {
-  const percona = server.spec.percona;
-  if (!percona?.enabled || !deps.manager.optionalApis.isAvailable(PERCONA_CRD, PERCONA_CLUSTERS.version)) return;
-  const client = deps.manager.client;
-  const namespace = server.metadata.namespace ?? "";
-  const cluster = childNames(server.metadata.name ?? "").perconaCluster;
-  // Read from the API: the decision destroys data, a stale cache must not make it.
-  const current = await client.getOrUndefined(PERCONA_CLUSTERS, { namespace, name: cluster });
-  if (!current) return;
-  if (percona.deleteWithServer) {
-    try {
-      await client.delete(PERCONA_CLUSTERS, { namespace, name: cluster }, { preconditions: { uid: current.metadata.uid ?? "" } });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-    emit({ step: "perconaDeleted", cluster });
-    return;
-  }
-  const refs = current.metadata.ownerReferences ?? [];
-  const index = refs.findIndex((r) => r.uid === server.metadata.uid);
-  if (index >= 0) {
-    await client.jsonPatch(PERCONA_CLUSTERS, { namespace, name: cluster }, [
-      { op: "test", path: `/metadata/ownerReferences/${index}/uid`, value: server.metadata.uid },
-      { op: "remove", path: `/metadata/ownerReferences/${index}` },
-    ]);
-  }
-  emit({ step: "perconaOrphaned", cluster });
-}
-

@@ -45,15 +45,6 @@ export interface EventSpec {
   message: string;
 }
 
-/** Deletion steps; each happens once per deletion, so the reconciler reports the one it just performed. */
-export type DeletionStep =
-  | { step: "podsTerminated" }
-  | { step: "perconaDeleted"; cluster: string }
-  | { step: "perconaOrphaned"; cluster: string }
-  | { step: "podsTerminatingSlowly"; pods: string[]; afterSeconds: number; timeoutSeconds: number }
-  | { step: "cleanupFailed"; message: string }
-  | { step: "cleanupTimeout"; afterSeconds: number };
-
 /** What only the pass knows. Every field describes an action taken in this pass, hence a transition. */
 export interface PassFacts {
   finalizerAdded?: boolean;
@@ -65,7 +56,9 @@ export interface PassFacts {
   configChanged?: boolean;
   /** PVCs patched to a larger size in this pass. */
   expandedVolumes?: string[];
-  deletion?: DeletionStep;
+  /** Deletion: the PerconaPGCluster this pass deleted (deleteWithServer) or orphaned. */
+  perconaDeleted?: string;
+  perconaOrphaned?: string;
 }
 
 function find(status: DittoServerStatus | undefined, type: string): Condition | undefined {
@@ -97,15 +90,31 @@ function fromFacts(facts: PassFacts): EventSpec[] {
   if (facts.expandedVolumes?.length) {
     out.push({ type: "Normal", reason: EVENT.VolumeExpansionRequested, action: "ExpandVolume", message: `requested expansion of ${facts.expandedVolumes.join(", ")}` });
   }
-  const d = facts.deletion;
-  if (d?.step === "podsTerminated") out.push({ type: "Normal", reason: EVENT.PodsTerminated, action: "Delete", message: "file-server pods terminated" });
-  if (d?.step === "perconaDeleted") out.push({ type: "Warning", reason: EVENT.PerconaDeleted, action: "Delete", message: `PerconaPGCluster ${d.cluster} deleted with the server (deleteWithServer: true); its data is gone` });
-  if (d?.step === "perconaOrphaned") out.push({ type: "Normal", reason: EVENT.PerconaOrphaned, action: "Delete", message: `PerconaPGCluster ${d.cluster} kept (deleteWithServer: false); delete it yourself when its data is no longer needed` });
-  if (d?.step === "podsTerminatingSlowly") {
-    out.push({ type: "Warning", reason: EVENT.PodsTerminatingSlowly, action: "Delete", message: `pods ${d.pods.join(", ")} still terminating after ${d.afterSeconds}s; waiting up to ${d.timeoutSeconds}s` });
+  if (facts.perconaDeleted) out.push({ type: "Warning", reason: EVENT.PerconaDeleted, action: "Delete", message: `PerconaPGCluster ${facts.perconaDeleted} deleted with the server (deleteWithServer: true); its data is gone` });
+  if (facts.perconaOrphaned) out.push({ type: "Normal", reason: EVENT.PerconaOrphaned, action: "Delete", message: `PerconaPGCluster ${facts.perconaOrphaned} kept (deleteWithServer: false); delete it yourself when its data is no longer needed` });
+  return out;
+}
+
+const DELETION_STEPS: Record<string, EventSpec["type"]> = {
+  [REASON.PodsTerminatingSlowly]: "Warning",
+  [REASON.CleanupTimeout]: "Warning",
+  [REASON.PodsTerminated]: "Normal",
+};
+
+/**
+ * Deletion: its start, each step the Progressing condition moved to, and a failing step (Degraded turning to
+ * ReconcileError). Derived from the status the pass wrote, so a restarted operator neither repeats nor skips one.
+ */
+function deletionEvents(prev: DittoServerStatus | undefined, next: DittoServerStatus): EventSpec[] {
+  const out: EventSpec[] = [];
+  if (prev?.phase !== "Deleting") out.push({ type: "Normal", reason: EVENT.Deleting, action: "Delete", message: "deletion started: waiting for the file server to stop" });
+  const step = find(next, COND.Progressing);
+  const type = step ? DELETION_STEPS[step.reason] : undefined;
+  if (step && type && moved(find(prev, COND.Progressing), step)) out.push({ type, reason: step.reason as EventReason, action: "Delete", message: step.message });
+  const degraded = find(next, COND.Degraded);
+  if (degraded?.status === "True" && degraded.reason === REASON.ReconcileError && moved(find(prev, COND.Degraded), degraded)) {
+    out.push({ type: "Warning", reason: EVENT.CleanupFailed, action: "Delete", message: `deletion step failed (retrying): ${degraded.message}` });
   }
-  if (d?.step === "cleanupFailed") out.push({ type: "Warning", reason: EVENT.CleanupFailed, action: "Delete", message: d.message });
-  if (d?.step === "cleanupTimeout") out.push({ type: "Warning", reason: EVENT.CleanupTimeout, action: "Delete", message: `cleanup did not finish in ${d.afterSeconds}s; finalizer removed anyway` });
   return out;
 }
 
@@ -113,11 +122,7 @@ function fromFacts(facts: PassFacts): EventSpec[] {
 export function transitionEvents(prev: DittoServerStatus | undefined, next: DittoServerStatus, facts: PassFacts = {}): EventSpec[] {
   const out = fromFacts(facts);
 
-  if (next.phase === "Deleting" && prev?.phase !== "Deleting") {
-    out.push({ type: "Normal", reason: EVENT.Deleting, action: "Delete", message: "deletion started: waiting for the file server to stop" });
-    return out; // during deletion only deletion events matter
-  }
-  if (next.phase === "Deleting") return out;
+  if (next.phase === "Deleting") return [...out, ...deletionEvents(prev, next)]; // during deletion only deletion events matter
 
   if (prev?.configHash !== undefined && next.configHash !== undefined && prev.configHash !== next.configHash) {
     out.push(

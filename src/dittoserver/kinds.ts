@@ -3,7 +3,6 @@
  * the generic manager flags). Kept apart from the reconciler so the controller wiring and tests share one list.
  */
 import { GROUP, KIND, PLURAL, VERSION } from "../api/constants.ts";
-import { CORE } from "../runtime/resources.ts";
 import type { ResourceType } from "../runtime/resources.ts";
 import { DEFAULT_CLUSTER_DOMAIN } from "./observe.ts";
 import { PERCONA_KIND } from "./percona.ts";
@@ -16,14 +15,6 @@ export const SERVICE_MONITORS: ResourceType = { group: "monitoring.coreos.com", 
 export const SERVICE_MONITOR_CRD = "servicemonitors.monitoring.coreos.com";
 export const STORAGE_CLASSES: ResourceType = { group: "storage.k8s.io", version: "v1", plural: "storageclasses", kind: "StorageClass", namespaced: false };
 export const PVCS: ResourceType = { group: "", version: "v1", plural: "persistentvolumeclaims", kind: "PersistentVolumeClaim", namespaced: true };
-
-/** The resource type of a child the plan returns (by apiVersion + kind). */
-export function resourceOf(apiVersion: string, kind: string): ResourceType {
-  const known: ResourceType[] = [CORE.configMaps, CORE.secrets, CORE.services, CORE.statefulSets, PERCONA_CLUSTERS, SERVICE_MONITORS];
-  const found = known.find((r) => r.kind === kind && (r.group ? `${r.group}/${r.version}` : r.version) === apiVersion);
-  if (!found) throw new Error(`no resource type for ${apiVersion} ${kind}`);
-  return found;
-}
 
 /** Tunables of the DittoServer controller; every duration in ms. */
 export interface OperatorOptions {

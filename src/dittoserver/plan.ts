@@ -1,24 +1,30 @@
 /**
- * One reconcile pass as a pure function: from the DittoServer and what the reconciler read from its cache to
- * every object to write, in order, plus the facts `computeStatus` needs. The imperative reconciler only
- * performs the writes and feeds their results (and errors) back into `computeStatus`.
+ * One reconcile pass as a pure function: from the DittoServer and what the reconciler read from its cache to the
+ * ordered writes of the pass (`executor.ts` performs them), plus the facts `computeStatus` needs.
  *
- * Order of writes the reconciler follows: generated Secrets → ConfigMap → Services → ServiceMonitor → Percona
- * → PVC expansions → StatefulSet (when `statefulSet` is defined) → deletion of `obsolete` → status.
+ * Order of writes: generated Secrets (created once, missing keys added) → every child kind of `CHILD_KINDS` in
+ * its order (applied only when it differs from the cached copy: `needsApply`) → PVC expansions → deletion of
+ * owned children the spec no longer wants. The status is written after them, from what they did.
  */
 import { effectiveDatabase } from "../api/derived.ts";
 import type { DittoServer } from "../api/types.ts";
 import type { KubeObject } from "../runtime/objects.ts";
-import { configDataChanged, desiredConfigMap, renderConfig } from "./config.ts";
+import { CORE } from "../runtime/resources.ts";
+import type { ResourceType } from "../runtime/resources.ts";
+import { CHILD_KINDS } from "./children.ts";
+import type { BuildContext, ChildKind } from "./children.ts";
+import { configDataChanged, renderConfig } from "./config.ts";
+import { firstDifference, needsApply, withAppliedHash } from "./drift.ts";
+import type { Write } from "./executor.ts";
 import { configHash } from "./hash.ts";
-import { nameProblems, pvcName } from "./names.ts";
-import { desiredPerconaCluster, perconaReady } from "./percona.ts";
+import { PVCS } from "./kinds.ts";
+import { childNames, nameProblems, pvcName } from "./names.ts";
+import { perconaReady } from "./percona.ts";
 import { desiredAdminSecret, desiredJwtSecret, generatedSecretAction, ADMIN_PASSWORD_BYTES, JWT_SECRET_BYTES } from "./secrets.ts";
 import type { GeneratedSecretAction } from "./secrets.ts";
 import { consumedSecrets, referencedSecrets } from "./secretrefs.ts";
 import type { MissingSecret } from "./secretrefs.ts";
-import { desiredServiceMonitor, desiredServices, obsoleteChildren } from "./services.ts";
-import { desiredStatefulSet, immutableFieldChanges, storageChanges, withExistingClaimTemplates } from "./statefulset.ts";
+import { desiredStatefulSet, immutableFieldChanges, pvcExpansionPatch, storageChanges, withExistingClaimTemplates } from "./statefulset.ts";
 import type { ClaimExpansion, ForbiddenStorageChange } from "./statefulset.ts";
 import type { PerconaObservation, StatusInput } from "./status.ts";
 import { blockingProblems } from "./status.ts";
@@ -27,34 +33,33 @@ import { blockingProblems } from "./status.ts";
 export interface Observed {
   /** Every Secret named by `referencedSecretNames(server)`; a missing entry or undefined = absent. */
   secrets: ReadonlyMap<string, KubeObject | undefined>;
-  configMap?: KubeObject;
-  statefulSet?: KubeObject;
+  /** The server's children the cache holds, of every kind in `CHILD_KINDS` (looked up by kind and name). */
+  children?: readonly KubeObject[];
+  /** CRDs of optional child kinds that are not served: those kinds are neither written nor deleted. */
+  unservedCrds?: ReadonlySet<string>;
   /** Required when `spec.percona.enabled`. */
   percona?: PerconaObservation;
   /** Names from `spec.storage.storageClassName` / `spec.percona.storageClassName` that do not exist. */
   missingStorageClasses?: string[];
-  /** False when the monitoring.coreos.com ServiceMonitor CRD is not installed (the ServiceMonitor is then skipped). */
-  serviceMonitorCrdInstalled?: boolean;
   /** StorageClass names (of our PVCs) whose `allowVolumeExpansion` is true; `""` for the cluster default. */
   expandableClasses?: ReadonlySet<string>;
+  /** The PVCs `claimsToExpand` named, read from the API server (PVCs are not cached); undefined = absent. */
+  claims?: ReadonlyMap<string, KubeObject | undefined>;
 }
 
 export interface PassPlan {
+  /** Every write of the pass, in order (only what differs from what the cache holds). */
+  writes: Write[];
+  /** The children this pass wants, stamped with their applied hash (written or not). */
+  desired: KubeObject[];
   specProblems: string[];
-  /** Create or key-fill actions for the operator's own Secrets (never overwrites). */
-  generatedSecrets: GeneratedSecretAction[];
   config: string;
   configChanged: boolean;
-  configMap: KubeObject;
   configHash: string;
-  services: KubeObject[];
-  serviceMonitor?: KubeObject;
-  percona?: KubeObject;
   /** PVC name → new size; only growths whose class allows expansion. */
   pvcExpansions: { pvc: string; expansion: ClaimExpansion }[];
-  /** Undefined when it must not be applied this pass (blocked, or first creation waits for the database). */
-  statefulSet?: KubeObject;
-  obsolete: { apiVersion: string; kind: string; name: string }[];
+  /** PVCs whose requested expansion the volume has not reached yet. */
+  expandingVolumes: string[];
   missingSecrets: MissingSecret[];
   forbiddenStorageChanges: ForbiddenStorageChange[];
   immutableChanges: string[];
@@ -88,17 +93,48 @@ function secretsAfterWrites(observed: Observed, generated: readonly GeneratedSec
   return secrets;
 }
 
+/** The cached copy of a child (by kind and name). */
+export function observedChild(observed: Observed, res: ResourceType, name: string): KubeObject | undefined {
+  return observed.children?.find((o) => o.kind === res.kind && o.metadata.name === name && (o.apiVersion === res.version || o.apiVersion === `${res.group}/${res.version}`));
+}
+
+function served(kind: ChildKind, observed: Observed): boolean {
+  return !kind.optionalCrd || !observed.unservedCrds?.has(kind.optionalCrd);
+}
+
+function ref(server: DittoServer, name: string): { namespace: string; name: string } {
+  return { namespace: server.metadata.namespace ?? "", name };
+}
+
+function secretWrite(server: DittoServer, action: GeneratedSecretAction, desired: KubeObject): Write | undefined {
+  const name = desired.metadata.name ?? "";
+  if (action.action === "create") return { op: "create", resource: CORE.secrets, object: action.object, step: `create Secret ${name}`, tolerate: ["AlreadyExists"], fact: { created: `Secret/${name}` } };
+  if (action.action === "addKeys") return { op: "mergePatch", resource: CORE.secrets, ref: ref(server, name), patch: action.patch, step: `add keys ${action.keys.join(",")} to Secret ${name}` };
+  return undefined;
+}
+
+/** The PVCs whose expansion a pass of `server` may request: the reconciler reads them from the API first. */
+export function claimsToExpand(server: DittoServer, observed: Observed): string[] {
+  const existing = observedChild(observed, CORE.statefulSets, childNames(server.metadata.name ?? "").statefulSet);
+  if (!existing || !observed.expandableClasses?.has(server.spec.storage.storageClassName ?? "")) return [];
+  // The claim templates do not depend on the config hash.
+  return storageChanges(desiredStatefulSet(server, ""), existing).expansions.map((e) => pvcName(server.metadata.name ?? "", e.claim));
+}
+
 export function planPass(server: DittoServer, observed: Observed, entropy: Entropy): PassPlan {
   const name = server.metadata.name ?? "";
   const specProblems = nameProblems(name);
+  const writes: Write[] = [];
 
   const generated: GeneratedSecret[] = [];
   for (const desired of [desiredJwtSecret(server, entropy.jwt), desiredAdminSecret(server, entropy.admin)]) {
     if (!desired) continue;
     const seen = observed.secrets.get(desired.metadata.name ?? "");
-    generated.push({ desired, seen, action: generatedSecretAction(desired, seen) });
+    const action = generatedSecretAction(desired, seen);
+    generated.push({ desired, seen, action });
+    const write = secretWrite(server, action, desired);
+    if (write) writes.push(write);
   }
-  const generatedSecrets = generated.map((g) => g.action).filter((a) => a.action !== "none");
   const secrets = secretsAfterWrites(observed, generated);
 
   const config = renderConfig(server);
@@ -106,7 +142,7 @@ export function planPass(server: DittoServer, observed: Observed, entropy: Entro
   const hash = configHash(config, consumed.hashValues);
 
   let desiredSts = desiredStatefulSet(server, hash);
-  const existing = observed.statefulSet;
+  const existing = observedChild(observed, CORE.statefulSets, childNames(name).statefulSet);
   const storage = existing ? storageChanges(desiredSts, existing) : { expansions: [], forbidden: [] };
   const immutableChanges = existing ? immutableFieldChanges(desiredSts, existing) : [];
   desiredSts = withExistingClaimTemplates(desiredSts, existing);
@@ -145,21 +181,57 @@ export function planPass(server: DittoServer, observed: Observed, entropy: Entro
     database.source === "percona" &&
     !(observed.percona?.kind === "present" && perconaReady(observed.percona.cluster) && !missingSecrets.some((m) => m.source === "percona"));
 
-  const percona = desiredPerconaCluster(server);
-  const serviceMonitor = observed.serviceMonitorCrdInstalled === false ? undefined : desiredServiceMonitor(server);
+  const ctx: BuildContext = { config, ...(blocked || waitForDatabase ? {} : { statefulSet: desiredSts }) };
+  const desired: KubeObject[] = [];
+  const deletes: Write[] = [];
+  for (const kind of CHILD_KINDS) {
+    if (!served(kind, observed)) continue;
+    const built = kind.build(server, ctx).map(withAppliedHash);
+    for (const child of built) {
+      desired.push(child);
+      const childName = child.metadata.name ?? "";
+      const seen = observedChild(observed, kind.resource, childName);
+      if (!needsApply(child, seen)) continue;
+      writes.push({
+        op: "apply",
+        resource: kind.resource,
+        object: child,
+        step: `apply ${child.kind} ${childName}`,
+        ...(seen ? { why: firstDifference(seen, child) } : { fact: { created: `${child.kind}/${childName}` } }),
+      });
+    }
+    if (!kind.prune) continue;
+    const wanted = new Set(built.map((o) => o.metadata.name));
+    for (const childName of kind.names(server)) {
+      const seen = observedChild(observed, kind.resource, childName);
+      if (wanted.has(childName) || !seen?.metadata.ownerReferences?.some((r) => r.uid === server.metadata.uid)) continue;
+      deletes.push({ op: "delete", resource: kind.resource, ref: ref(server, childName), step: `delete ${kind.resource.kind} ${childName}`, tolerate: ["NotFound"], fact: { deleted: `${kind.resource.kind}/${childName}` } });
+    }
+  }
+
+  const expansions = blocked ? [] : pvcExpansions;
+  const expandingVolumes: string[] = [];
+  for (const { pvc, expansion } of expansions) {
+    const claim = observed.claims?.get(pvc);
+    if (!claim) continue; // the StatefulSet controller creates it from the template
+    const spec = claim.spec as { resources?: { requests?: { storage?: string } } } | undefined;
+    const status = claim.status as { capacity?: { storage?: string } } | undefined;
+    if (spec?.resources?.requests?.storage !== expansion.to) {
+      writes.push({ op: "mergePatch", resource: PVCS, ref: ref(server, pvc), patch: pvcExpansionPatch(expansion.to), step: `expand PersistentVolumeClaim ${pvc}`, fact: { expandedVolume: pvc } });
+    }
+    if (status?.capacity?.storage !== expansion.to) expandingVolumes.push(pvc);
+  }
+  writes.push(...deletes);
+
   return {
+    writes,
+    desired,
     specProblems,
-    generatedSecrets,
     config,
-    configChanged: configDataChanged(observed.configMap, config),
-    configMap: desiredConfigMap(server, config),
+    configChanged: configDataChanged(observedChild(observed, CORE.configMaps, childNames(name).configMap), config),
     configHash: hash,
-    services: desiredServices(server),
-    ...(serviceMonitor ? { serviceMonitor } : {}),
-    ...(percona && observed.percona?.kind !== "crdMissing" ? { percona } : {}),
-    pvcExpansions: blocked ? [] : pvcExpansions,
-    ...(blocked || waitForDatabase ? {} : { statefulSet: desiredSts }),
-    obsolete: obsoleteChildren(server),
+    pvcExpansions: expansions,
+    expandingVolumes,
     missingSecrets,
     forbiddenStorageChanges: forbidden,
     immutableChanges,

@@ -49,6 +49,11 @@ export const REASON = {
   WaitingForPodReady: "WaitingForPodReady",
   RolloutComplete: "RolloutComplete",
   Blocked: "Blocked",
+  // Progressing during deletion
+  PodsTerminating: "PodsTerminating",
+  PodsTerminatingSlowly: "PodsTerminatingSlowly",
+  CleanupTimeout: "CleanupTimeout",
+  PodsTerminated: "PodsTerminated",
   // Degraded
   AsExpected: "AsExpected",
   ReconcileError: "ReconcileError",

@@ -42,13 +42,20 @@ export interface StatusInput {
   expandingVolumes?: string[];
   /** Transient failures of this pass (`step`: what was being done). */
   errors?: { step: string; message: string }[];
-  /** Pods still running while deletion waits for them to terminate. */
-  terminatingPods?: string[];
+  /** Where deletion stands (only while the DittoServer is being deleted). */
+  deletion?: DeletionProgress;
   /** How long the scheduler must have refused the pod before the status says so (default 30 s)… */
   unschedulableGraceMs?: number;
   /** …or, when the pod only waits for its claims to bind, this long (default 10 min). */
   volumeBindingGraceMs?: number;
 }
+
+/** The wait for the file-server pods during deletion; Progressing carries it (docs/conditions.md). */
+export type DeletionProgress =
+  | { step: "terminating"; pods: string[] }
+  | { step: "terminatingSlowly"; pods: string[]; afterSeconds: number; timeoutSeconds: number }
+  | { step: "timedOut"; pods: string[]; afterSeconds: number }
+  | { step: "podsTerminated" };
 
 export const DEFAULT_UNSCHEDULABLE_GRACE_MS = 30_000;
 /**
@@ -182,6 +189,20 @@ function workloadConditions(input: StatusInput, blockers: Problem[], database: C
   return { available, progressing, degraded };
 }
 
+/** Progressing during deletion: the step the wait for the pods has reached. */
+function deletionCondition(progress: DeletionProgress): Conds["progressing"] {
+  switch (progress.step) {
+    case "terminating":
+      return { active: true, reason: REASON.PodsTerminating, message: `waiting for ${list(progress.pods)} to terminate` };
+    case "terminatingSlowly":
+      return { active: true, reason: REASON.PodsTerminatingSlowly, message: `pods ${list(progress.pods)} still terminating after ${progress.afterSeconds}s; waiting up to ${progress.timeoutSeconds}s` };
+    case "timedOut":
+      return { active: false, reason: REASON.CleanupTimeout, message: `cleanup did not finish in ${progress.afterSeconds}s; finalizer removed anyway (${list(progress.pods)} still terminating)` };
+    case "podsTerminated":
+      return { active: false, reason: REASON.PodsTerminated, message: "file-server pods terminated" };
+  }
+}
+
 /** Canonical condition order in the status list. */
 const ORDER: string[] = [COND.Ready, COND.Available, COND.Progressing, COND.Degraded, COND.ConfigReady, COND.DatabaseReady];
 
@@ -202,7 +223,8 @@ export function computeStatus(input: StatusInput): DittoServerStatus {
   const blockers = blockingProblems(input);
   const config = configCondition(input, blockers);
   const database = databaseCondition(input);
-  const conds: Conds = { config, database, ...workloadConditions(input, blockers, database) };
+  const workload = workloadConditions(input, blockers, database);
+  const conds: Conds = { config, database, ...workload, ...(input.deletion ? { progressing: deletionCondition(input.deletion) } : {}) };
 
   const failing: string[] = [];
   if (!config.ok) failing.push(`${COND.ConfigReady}=False (${config.reason})`);
@@ -211,7 +233,7 @@ export function computeStatus(input: StatusInput): DittoServerStatus {
   if (conds.progressing.active) failing.push(`${COND.Progressing}=True (${conds.progressing.reason})`);
   if (conds.degraded.active) failing.push(`${COND.Degraded}=True (${conds.degraded.reason})`);
   const deleting = server.metadata.deletionTimestamp !== undefined;
-  const terminating = input.terminatingPods ?? [];
+  const terminating = input.deletion?.step === "terminating" || input.deletion?.step === "terminatingSlowly" ? input.deletion.pods : [];
   const ready: Problem & { ok: boolean } = deleting
     ? { ok: false, reason: REASON.Deleting, message: terminating.length ? `deleting: waiting for ${list(terminating)} to terminate` : "deleting" }
     : failing.length === 0

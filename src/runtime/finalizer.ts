@@ -5,25 +5,35 @@
  * |------------------------------------|--------------------------------------------------------------------|
  * | not deleting, our finalizer absent | JSON-patch it in; the resulting change event brings the next pass  |
  * | not deleting, present              | run `apply`                                                        |
- * | deleting, present                  | run `cleanup`; success → JSON-patch it out; failure → it stays     |
+ * | deleting, present                  | run `cleanup`; done → JSON-patch it out; not yet / failure → stays |
  * | deleting, absent                   | nothing (the API refuses new finalizers on a deleting object)      |
  *
+ * Cleanup answers `{done: true}` (the finalizer goes) or `{done: false, requeueAfter}` (something is still going
+ * away: look again then); a throw keeps the finalizer and goes back to the work queue with backoff.
  * Patches carry `test` ops, so an edit by someone else in between makes the API reject the patch (422) instead of
  * clobbering it; the error goes back to the work queue and the next pass re-reads. Other finalizers are never touched.
- * Given the informer the object came from, each patch goes through it (`Informer.writeThrough`): a pass that runs
- * before the watch delivers it reads the patched object, not a copy that still needs the same patch.
+ * Given a cache-aware writer (`CacheWriter`), each patch goes through the cache: a pass that runs before the watch
+ * delivers it reads the patched object (or, once the last finalizer is gone, no object), not a copy that still
+ * needs the same patch.
  */
-import type { JsonPatchOp, KubeClient } from "./client.ts";
+import type { JsonPatchOp, ObjectRef } from "./client.ts";
 import { isNotFound } from "./errors.ts";
-import type { Informer } from "./informer.ts";
 import type { KubeObject } from "./objects.ts";
 import type { ResourceType } from "./resources.ts";
+
+/** What the helper writes with: `KubeClient`, or `CacheWriter` to read its own patches back. */
+export interface FinalizerWriter {
+  jsonPatch(res: ResourceType, ref: ObjectRef, ops: JsonPatchOp[]): Promise<KubeObject>;
+}
+
+/** Cleanup finished (the finalizer goes), or not yet: look again after `requeueAfter` ms. */
+export type CleanupResult = { done: true } | { done: false; requeueAfter: number };
 
 export interface FinalizerHandlers<R> {
   /** The object is live and carries our finalizer. */
   apply(obj: KubeObject): Promise<R>;
   /** The object is being deleted and still carries our finalizer. Must be idempotent; throw to keep the finalizer. */
-  cleanup(obj: KubeObject): Promise<R>;
+  cleanup(obj: KubeObject): Promise<CleanupResult>;
 }
 
 export type FinalizerAction = "add" | "apply" | "cleanup" | "none";
@@ -64,40 +74,36 @@ export function removeFinalizerPatch(obj: KubeObject, name: string): JsonPatchOp
 }
 
 /**
- * Run one reconcile pass through the finalizer state machine. Returns the handler's result, or undefined when the
- * pass only added the finalizer (or had nothing to do).
+ * Run one reconcile pass through the finalizer state machine. Returns the apply handler's result, `{requeueAfter}`
+ * while cleanup is not done, or undefined when the pass added the finalizer, removed it, or had nothing to do.
  */
 export async function finalizer<R>(
-  client: KubeClient,
+  writer: FinalizerWriter,
   res: ResourceType,
   name: string,
   obj: KubeObject,
   handlers: FinalizerHandlers<R>,
-  informer?: Informer,
-): Promise<R | undefined> {
+): Promise<R | { requeueAfter: number } | undefined> {
   const ref = { namespace: obj.metadata.namespace, name: obj.metadata.name ?? "" };
-  const patch = (ops: JsonPatchOp[]): Promise<KubeObject> => {
-    const send = (): Promise<KubeObject> => client.jsonPatch(res, ref, ops);
-    return informer ? informer.writeThrough(`${ref.namespace ?? ""}/${ref.name}`, send) : send();
-  };
   switch (finalizerAction(obj, name)) {
     case "add":
-      await patch(addFinalizerPatch(obj, name));
+      await writer.jsonPatch(res, ref, addFinalizerPatch(obj, name));
       return undefined;
     case "apply":
       return handlers.apply(obj);
     case "cleanup": {
       // A throw here propagates with the finalizer still in place: the queue retries with backoff.
       const result = await handlers.cleanup(obj);
+      if (!result.done) return { requeueAfter: result.requeueAfter };
       const removal = removeFinalizerPatch(obj, name);
       if (removal) {
         try {
-          await patch(removal);
+          await writer.jsonPatch(res, ref, removal);
         } catch (err) {
           if (!isNotFound(err)) throw err;
         }
       }
-      return result;
+      return undefined;
     }
     case "none":
       return undefined;

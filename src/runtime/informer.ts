@@ -144,7 +144,8 @@ export class Informer {
   async writeThrough<T extends KubeObject>(key: string, send: () => Promise<T>): Promise<T> {
     const before = this.store.get(key)?.metadata.resourceVersion;
     const written = await send();
-    this.store.noteWrite(before, this.opts.transform ? this.opts.transform(written) : written);
+    if (endedLife(written)) this.store.noteDelete(key);
+    else this.store.noteWrite(before, this.opts.transform ? this.opts.transform(written) : written);
     return written;
   }
 
@@ -209,4 +210,14 @@ export class Informer {
       this.scheduleResync();
     }, period);
   }
+}
+
+/**
+ * The answer to a write that removed the last finalizer of an object being deleted without grace: the API server
+ * deleted the object instead of updating it and answered with the request's object, which carries the
+ * resourceVersion it was based on (so it reads as "nothing changed"). It is gone: read it as deleted.
+ */
+function endedLife(written: KubeObject): boolean {
+  const meta = written.metadata;
+  return meta.deletionTimestamp !== undefined && (meta.finalizers ?? []).length === 0 && (meta.deletionGracePeriodSeconds ?? 0) === 0;
 }

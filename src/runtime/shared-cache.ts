@@ -107,15 +107,35 @@ export class SharedCache {
   }
 
   /**
-   * Read one object of the kind's default (unselected) informer, as a reconcile pass should: our own write of it
-   * that the watch has not delivered yet (`Informer.writeThrough`), else the cached copy.
+   * The one informer of a kind, whatever its selector (undefined when nobody watches the kind). Reads and writes
+   * of a kind go through it; two informers of one kind (different selectors) would make that ambiguous.
    */
-  get(res: ResourceType, key: string): KubeObject | undefined {
-    return this.informerFor(res).latest(key);
+  only(res: ResourceType): Informer | undefined {
+    const id = `${resourceId(res)}|${res.version}|`;
+    const found = [...this.informers.entries()].filter(([key]) => key.startsWith(id)).map(([, informer]) => informer);
+    if (found.length > 1) throw new Error(`${resourceId(res)} is watched by ${found.length} informers (different selectors): reads and writes need exactly one`);
+    return found[0];
   }
 
+  /**
+   * Read one object, as a reconcile pass should: our own write of it that the watch has not delivered yet
+   * (`Informer.writeThrough`), else the cached copy. Never starts an informer: a kind nobody watches, or one whose
+   * informer has not listed yet, is refused (an empty cache would read as "absent").
+   */
+  get(res: ResourceType, key: string): KubeObject | undefined {
+    return this.synced(res).latest(key);
+  }
+
+  /** Every cached object of the kind, or of one namespace; refused like `get`. */
   list(res: ResourceType, namespace?: string): KubeObject[] {
-    return this.informerFor(res).list(namespace);
+    return this.synced(res).list(namespace);
+  }
+
+  private synced(res: ResourceType): Informer {
+    const informer = this.only(res);
+    if (!informer) throw new Error(`${resourceId(res)} is not watched: declare it as a source of a controller before reading it from the cache`);
+    if (!informer.hasSynced()) throw new Error(`the cache of ${resourceId(res)} has not listed yet`);
+    return informer;
   }
 }
 

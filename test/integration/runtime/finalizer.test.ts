@@ -50,7 +50,10 @@ describe("finalizer helper", () => {
     const calls: string[] = [];
     const handlers = {
       apply: () => Promise.resolve(calls.push("apply")),
-      cleanup: () => Promise.resolve(calls.push("cleanup")),
+      cleanup: () => {
+        calls.push("cleanup");
+        return Promise.resolve({ done: true } as const);
+      },
     };
     assert.equal(await finalizer(client, CORE.configMaps, OURS, obj, handlers), undefined);
     assert.deepEqual(calls, [], "no apply in the pass that added the finalizer");
@@ -62,7 +65,7 @@ describe("finalizer helper", () => {
 
   it("adds to an object without finalizers", async () => {
     const obj = await create("bare");
-    await finalizer(client, CORE.configMaps, OURS, obj, { apply: () => Promise.resolve(), cleanup: () => Promise.resolve() });
+    await finalizer(client, CORE.configMaps, OURS, obj, { apply: () => Promise.resolve(), cleanup: () => Promise.resolve({ done: true } as const) });
     assert.deepEqual((await read("bare")).metadata.finalizers, [OURS]);
   });
 
@@ -70,7 +73,7 @@ describe("finalizer helper", () => {
     const stale = await create("stale");
     await client.mergePatch(CORE.configMaps, { namespace: ns.name, name: "stale" }, { metadata: { finalizers: [OTHER] } });
     await assert.rejects(
-      finalizer(client, CORE.configMaps, OURS, stale, { apply: () => Promise.resolve(), cleanup: () => Promise.resolve() }),
+      finalizer(client, CORE.configMaps, OURS, stale, { apply: () => Promise.resolve(), cleanup: () => Promise.resolve({ done: true } as const) }),
       (err) => isInvalid(err),
     );
     assert.deepEqual((await read("stale")).metadata.finalizers, [OTHER]);
@@ -96,7 +99,7 @@ describe("finalizer helper", () => {
       apply: () => Promise.resolve(),
       cleanup: () => {
         cleaned++;
-        return Promise.resolve();
+        return Promise.resolve({ done: true } as const);
       },
     });
     assert.equal(cleaned, 1);
@@ -112,7 +115,10 @@ describe("finalizer helper", () => {
     let ran = false;
     await finalizer(client, CORE.configMaps, OURS, obj, {
       apply: () => Promise.resolve((ran = true)),
-      cleanup: () => Promise.resolve((ran = true)),
+      cleanup: () => {
+        ran = true;
+        return Promise.resolve({ done: true } as const);
+      },
     });
     assert.equal(ran, false);
     assert.deepEqual(writes, []);

@@ -79,22 +79,28 @@ test("availability: Unavailable only after having been available, tagged when a 
   assert.deepEqual(reasons(down, running), ["Normal/Available", "Normal/RolloutComplete"]);
 });
 
-test("deletion: Deleting once, then only the steps the pass performed", () => {
+test("deletion: Deleting once, then each step once, from the status the pass wrote", () => {
   const deleting = { ...running, phase: "Deleting" as const };
+  const step = (reason: string, status: "True" | "False" = "False"): DittoServerStatus => ({ ...deleting, conditions: [c("Ready", "False", "Deleting"), c("Progressing", status, reason)] });
   assert.deepEqual(reasons(running, deleting), ["Normal/Deleting"]);
   assert.deepEqual(reasons(deleting, deleting), [], "no Deleting event per pass");
-  assert.deepEqual(reasons(deleting, deleting, { deletion: { step: "podsTerminated" } }), ["Normal/PodsTerminated"]);
-  assert.deepEqual(reasons(deleting, deleting, { deletion: { step: "perconaOrphaned", cluster: "fs1-postgres" } }), ["Normal/PerconaOrphaned"]);
-  assert.deepEqual(reasons(deleting, deleting, { deletion: { step: "perconaDeleted", cluster: "fs1-postgres" } }), ["Warning/PerconaDeleted"]);
-  assert.deepEqual(reasons(deleting, deleting, { deletion: { step: "cleanupFailed", message: "boom" } }), ["Warning/CleanupFailed"]);
-  assert.deepEqual(reasons(deleting, deleting, { deletion: { step: "podsTerminatingSlowly", pods: ["fs1-0"], afterSeconds: 30, timeoutSeconds: 60 } }), ["Warning/PodsTerminatingSlowly"]);
-  assert.deepEqual(reasons(deleting, deleting, { deletion: { step: "cleanupTimeout", afterSeconds: 120 } }), ["Warning/CleanupTimeout"]);
+  assert.deepEqual(reasons(step("PodsTerminating", "True"), step("PodsTerminated")), ["Normal/PodsTerminated"]);
+  assert.deepEqual(reasons(step("PodsTerminated"), step("PodsTerminated")), [], "a step already in the status is not reported again (a restarted operator reads it back)");
+  assert.deepEqual(reasons(running, step("PodsTerminated")), ["Normal/Deleting", "Normal/PodsTerminated"]);
+  assert.deepEqual(reasons(deleting, deleting, { perconaOrphaned: "fs1-postgres" }), ["Normal/PerconaOrphaned"]);
+  assert.deepEqual(reasons(deleting, deleting, { perconaDeleted: "fs1-postgres" }), ["Warning/PerconaDeleted"]);
+  const failing = { ...deleting, conditions: [c("Degraded", "True", "ReconcileError", "scale StatefulSet fs1 to 0: boom")] };
+  assert.deepEqual(reasons(deleting, failing), ["Warning/CleanupFailed"]);
+  assert.match(transitionEvents(deleting, failing)[0]?.message ?? "", /^deletion step failed \(retrying\): scale StatefulSet fs1 to 0: boom$/);
+  assert.deepEqual(reasons(failing, failing), [], "one CleanupFailed while the same step keeps failing");
+  assert.deepEqual(reasons(step("PodsTerminating", "True"), step("PodsTerminatingSlowly", "True")), ["Warning/PodsTerminatingSlowly"]);
+  assert.deepEqual(reasons(step("PodsTerminatingSlowly", "True"), step("CleanupTimeout")), ["Warning/CleanupTimeout"]);
   const broken = { ...deleting, conditions: [c("Available", "False", "NoReplicasAvailable")] };
   assert.deepEqual(reasons(running, broken), ["Normal/Deleting"], "availability loss during deletion is expected, not a warning");
 });
 
 test("every event has a CamelCase reason, an action and a message", () => {
-  const all = transitionEvents(running, { ...running, configHash: "h9", replicas: 0 }, { finalizerAdded: true, created: ["x"], deletion: { step: "cleanupFailed", message: "m" } });
+  const all = transitionEvents(running, { ...running, configHash: "h9", replicas: 0 }, { finalizerAdded: true, created: ["x"], perconaDeleted: "p" });
   assert.ok(all.length >= 4);
   for (const e of all) {
     assert.match(e.reason, /^[A-Z][A-Za-z]+$/);

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { apiService, desiredServiceMonitor, desiredServices, fileService, headlessService, metricsService, obsoleteChildren } from "../../../src/dittoserver/services.ts";
+import { obsoleteChildren } from "../../../src/dittoserver/children.ts";
+import { apiService, desiredServiceMonitor, desiredServices, fileService, headlessService, metricsService } from "../../../src/dittoserver/services.ts";
 import { desiredPerconaCluster, perconaReady, perconaState } from "../../../src/dittoserver/percona.ts";
 import { asList, at, server } from "./fixtures.ts";
 

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { DittoServer, DittoServerStatus } from "../../../src/api/types.ts";
 import { blockingProblems, computeStatus, statusEqual } from "../../../src/dittoserver/status.ts";
-import type { StatusInput } from "../../../src/dittoserver/status.ts";
+import type { DeletionProgress, StatusInput } from "../../../src/dittoserver/status.ts";
 import type { Condition, KubeObject } from "../../../src/runtime/objects.ts";
 import { server } from "./fixtures.ts";
 
@@ -270,10 +270,24 @@ test("DatabaseReady disappears when Percona is turned off", () => {
 });
 
 test("deletion: phase Deleting, Ready names the pods still terminating", () => {
-  const s = run({ server: server({}, { deletionTimestamp: "2025-01-01T00:00:00Z" }), statefulSet: sts(), terminatingPods: ["fs1-0"] });
+  const s = run({ server: server({}, { deletionTimestamp: "2025-01-01T00:00:00Z" }), statefulSet: sts(), deletion: { step: "terminating", pods: ["fs1-0"] } });
   assert.equal(s.phase, "Deleting");
   assert.deepEqual([cond(s, "Ready")?.status, cond(s, "Ready")?.reason], ["False", "Deleting"]);
   assert.match(cond(s, "Ready")?.message ?? "", /waiting for fs1-0 to terminate/);
+});
+
+test("deletion: Progressing carries the step of the wait for the pods", () => {
+  const deleting = (deletion: DeletionProgress): DittoServerStatus => run({ server: server({}, { deletionTimestamp: "2025-01-01T00:00:00Z" }), statefulSet: sts(), deletion });
+  const step = (s: DittoServerStatus): string[] => [cond(s, "Progressing")?.status ?? "", cond(s, "Progressing")?.reason ?? ""];
+  assert.deepEqual(step(deleting({ step: "terminating", pods: ["fs1-0"] })), ["True", "PodsTerminating"]);
+  const slow = deleting({ step: "terminatingSlowly", pods: ["fs1-0"], afterSeconds: 30, timeoutSeconds: 60 });
+  assert.deepEqual(step(slow), ["True", "PodsTerminatingSlowly"]);
+  assert.match(cond(slow, "Progressing")?.message ?? "", /fs1-0 still terminating after 30s; waiting up to 60s/);
+  assert.match(cond(slow, "Ready")?.message ?? "", /waiting for fs1-0 to terminate/);
+  const late = deleting({ step: "timedOut", pods: ["fs1-0"], afterSeconds: 60 });
+  assert.deepEqual(step(late), ["False", "CleanupTimeout"]);
+  assert.equal(cond(late, "Ready")?.message, "deleting", "no longer waiting for the pod");
+  assert.deepEqual(step(deleting({ step: "podsTerminated" })), ["False", "PodsTerminated"]);
 });
 
 test("lastTransitionTime moves only when a condition's status flips", () => {
