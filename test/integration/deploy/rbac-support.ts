@@ -132,16 +132,14 @@ export function assertRequested(events: AuditEvent[], verb: string, resource: st
 /**
  * Answers the code expects and handles as outcomes, not failures: 404 to a read that probes existence
  * (`getOrUndefined`, the first read of the Lease), 409 AlreadyExists to a create (another writer won, e.g. a
- * generated Secret), 404 to a patch of a DittoServer whose deletion just completed, 409 Conflict to a Lease update (optimistic concurrency of leader election) and 429 to a
+ * generated Secret), 409 Conflict to a Lease update (optimistic concurrency of leader election) and 429 to a
  * list or watch: the API server answers so, with Retry-After, while the watch cache of a resource whose CRD was
  * just installed initializes, and the watcher waits and retries.
  */
 function expectedRefusal(e: AuditEvent): boolean {
   const code = e.responseStatus?.code;
   if (code === 429) return e.verb === "watch" || e.verb === "list";
-  // A deletion pass that read the DittoServer before the watch delivered its removal (the cache's read-your-writes
-  // closes most, not yet all, of that window): writeStatus and finalizer() take the 404 as "gone".
-  if (code === 404) return e.verb === "get" || (e.verb === "patch" && e.objectRef?.resource === "dittoservers");
+  if (code === 404) return e.verb === "get";
   if (code === 409) return e.verb === "create" || (e.verb === "update" && e.objectRef?.resource === "leases");
   return false;
 }

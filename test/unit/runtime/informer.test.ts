@@ -176,6 +176,22 @@ describe("Informer", () => {
     await assert.rejects(i.writeThrough("ns/b", () => Promise.reject(new Error("refused"))), /refused/);
     assert.equal(i.latest("ns/b"), undefined, "a failed write leaves nothing behind");
   });
+  it("writeThrough: a write that removed the last finalizer of a deleting object reads as deleted", async () => {
+    // The API server deletes such an object instead of updating it and answers with the request's object, which
+    // keeps the resourceVersion it was based on: read as "nothing changed", the stale copy (finalizer still on)
+    // stayed visible and the next pass patched a deleted object (404).
+    const i = informer(new FakeSource());
+    const deleting = (rv: string, finalizers?: string[]): KubeObject => ({ ...cm("a", rv), metadata: { ...cm("a", rv).metadata, deletionTimestamp: "2026-01-01T00:00:00Z", deletionGracePeriodSeconds: 0, ...(finalizers ? { finalizers } : {}) } });
+    i.store.apply({ type: "Apply", object: deleting("7", ["example.com/f"]) });
+    await i.writeThrough("ns/a", () => Promise.resolve(deleting("7")));
+    assert.equal(i.latest("ns/a"), undefined, "gone, though the store still holds the copy with the finalizer");
+    i.store.apply({ type: "Delete", object: deleting("8") });
+    assert.equal(i.latest("ns/a"), undefined);
+    // With a grace period (a pod the kubelet still stops) the object lives on: an ordinary write.
+    i.store.apply({ type: "Apply", object: { ...deleting("9", ["example.com/f"]), metadata: { ...deleting("9", ["example.com/f"]).metadata, deletionGracePeriodSeconds: 30 } } });
+    await i.writeThrough("ns/a", () => Promise.resolve({ ...deleting("10"), metadata: { ...deleting("10").metadata, deletionGracePeriodSeconds: 30 } }));
+    assert.equal(i.latest("ns/a")?.metadata.resourceVersion, "10");
+  });
   it("becomes synced at the first InitDone and delivers events to handlers", async () => {
     const source = new FakeSource();
     source.listScript.push(list("5", [cm("a", "5")]));
