@@ -1,0 +1,36 @@
+/** The import rules of docs/architecture.md ("May import"), checked on every file of src/. */
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { test } from "node:test";
+
+const SRC = resolve(import.meta.dirname, "../../../src");
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
+}
+
+/** `[typeOnly, target relative to src/]` of each relative import of `file`. */
+function imports(file: string): [boolean, string][] {
+  const text = readFileSync(file, "utf8");
+  return [...text.matchAll(/^import (type )?[^;]*? from "(\.[^"]+)";/gms)].map((m) => [m[1] !== undefined, relative(SRC, resolve(file, "..", m[2] ?? ""))]);
+}
+
+const folder = (path: string): string => path.split("/")[0] ?? "";
+
+test("src/api imports only itself and types of src/runtime/objects.ts; src/runtime only itself; src/dittoserver api and runtime", () => {
+  const broken: string[] = [];
+  for (const file of files(SRC)) {
+    const from = folder(relative(SRC, file));
+    for (const [typeOnly, target] of imports(file)) {
+      const to = folder(target);
+      const ok =
+        from === "api" ? to === "api" || (typeOnly && target === "runtime/objects.ts")
+        : from === "runtime" ? to === "runtime"
+        : from === "dittoserver" ? ["dittoserver", "api", "runtime"].includes(to)
+        : true;
+      if (!ok) broken.push(`${relative(SRC, file)} → ${target}`);
+    }
+  }
+  assert.deepEqual(broken, []);
+});
