@@ -48,24 +48,23 @@ export function reconcilerDeps(manager: Manager, options: OperatorOptions, exter
   };
 }
 
+function missing(what: string): never {
+  throw new Error(what);
+}
+
 /** Register the DittoServer controller on `manager`. */
 export function dittoServerController(manager: Manager, options: OperatorOptions = OPERATOR_DEFAULTS): Controller {
-  const servers = manager.cache.informerFor(DITTOSERVERS);
-  // Index values carry the namespace: a Secret only matters to DittoServers of its own namespace.
-  servers.addIndex(BY_SECRET, (s) => referencedSecretNames(s as DittoServer).map((n) => `${s.metadata.namespace ?? ""}/${n}`));
-  servers.addIndex(BY_STORAGE_CLASS, (s) => {
-    const spec = (s as DittoServer).spec;
-    return [spec.storage.storageClassName, spec.percona?.enabled ? spec.percona.storageClassName : undefined].filter((c): c is string => !!c);
-  });
-  const keysOf = (list: KubeObject[]): string[] => list.map((s) => `${s.metadata.namespace ?? ""}/${s.metadata.name ?? ""}`);
+  // The DittoServer informer exists once the controller is added (below); map functions run only after that.
+  const indexed = (index: string, value: string): string[] =>
+    servers.byIndex(index, value).map((s) => `${s.metadata.namespace ?? ""}/${s.metadata.name ?? ""}`);
   const deps = reconcilerDeps(manager, options);
 
   let builder = controller(CONTROLLER_NAME)
     .for(DITTOSERVERS, { predicate: specOrLifecycleChanged })
     // Referenced Secrets (the user's and our generated ones): rotation rolls the pod, deletion is reported.
-    .watches(CORE.secrets, (s) => keysOf(servers.byIndex(BY_SECRET, `${s.metadata.namespace ?? ""}/${s.metadata.name ?? ""}`)))
+    .watches(CORE.secrets, (s) => indexed(BY_SECRET, `${s.metadata.namespace ?? ""}/${s.metadata.name ?? ""}`))
     // A StorageClass created later unblocks the DittoServers waiting for it, without a restart.
-    .watches(STORAGE_CLASSES, (c) => keysOf(servers.byIndex(BY_STORAGE_CLASS, c.metadata.name ?? "")))
+    .watches(STORAGE_CLASSES, (c) => indexed(BY_STORAGE_CLASS, c.metadata.name ?? ""))
     // Pods (only ours: the selector): readiness and failure reasons, and their termination during deletion.
     .watches(CORE.pods, byInstanceLabel, { selector: { labelSelector: MANAGED_SELECTOR } });
   for (const kind of CHILD_KINDS) {
@@ -84,6 +83,13 @@ export function dittoServerController(manager: Manager, options: OperatorOptions
     return result;
   });
   const ctrl = manager.add(spec);
+  const servers = manager.cache.only(DITTOSERVERS) ?? missing("the DittoServer informer was not created with the controller");
+  // Index values carry the namespace: a Secret only matters to DittoServers of its own namespace.
+  servers.addIndex(BY_SECRET, (s) => referencedSecretNames(s as DittoServer).map((n) => `${s.metadata.namespace ?? ""}/${n}`));
+  servers.addIndex(BY_STORAGE_CLASS, (s) => {
+    const spec = (s as DittoServer).spec;
+    return [spec.storage.storageClassName, spec.percona?.enabled ? spec.percona.storageClassName : undefined].filter((c): c is string => !!c);
+  });
   // An optional CRD installed or removed changes the plan of every DittoServer (Percona clusters can now be
   // created; ServiceMonitors applied), but no object event says so: enqueue them all on each transition.
   for (const kind of CHILD_KINDS) {
