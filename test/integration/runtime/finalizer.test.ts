@@ -4,9 +4,11 @@ import { after, before, describe, it } from "node:test";
 import { createTestNamespace, testKubeConfigPath } from "../../controlplane/testenv.ts";
 import { KubeClient, loadKubeConfig } from "../../../src/runtime/client.ts";
 import { isInvalid } from "../../../src/runtime/errors.ts";
-import { finalizer } from "../../../src/runtime/finalizer.ts";
+import { finalizer, removeFinalizerPatch } from "../../../src/runtime/finalizer.ts";
 import type { KubeObject } from "../../../src/runtime/objects.ts";
 import { CORE } from "../../../src/runtime/resources.ts";
+import { SharedCache } from "../../../src/runtime/shared-cache.ts";
+import { CacheWriter } from "../../../src/runtime/writer.ts";
 
 const OURS = "example.com/cleanup";
 const OTHER = "other.example.com/keep";
@@ -25,7 +27,7 @@ before(async () => {
 
 after(async () => {
   // Drop leftover finalizers, or the namespace would stay Terminating forever.
-  for (const name of ["add", "bare", "stale", "delete", "deleting"]) {
+  for (const name of ["add", "bare", "stale", "delete", "deleting", "last", "last-cached"]) {
     await client
       .mergePatch(CORE.configMaps, { namespace: ns.name, name }, { metadata: { finalizers: null } })
       .catch(() => undefined);
@@ -43,6 +45,16 @@ async function create(name: string, finalizers?: string[]): Promise<KubeObject> 
 }
 
 const read = (name: string): Promise<KubeObject> => client.get(CORE.configMaps, { namespace: ns.name, name });
+
+/** The cached copy of `key` once it carries a deletionTimestamp. */
+async function waitForCached(cache: SharedCache, key: string): Promise<KubeObject> {
+  for (let i = 0; i < 300; i++) {
+    const obj = cache.get(CORE.configMaps, key);
+    if (obj?.metadata.deletionTimestamp) return obj;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`${key} never reached the cache as deleting`);
+}
 
 describe("finalizer helper", () => {
   it("adds ours next to another controller's finalizer, then applies", async () => {
@@ -105,6 +117,33 @@ describe("finalizer helper", () => {
     assert.equal(cleaned, 1);
     const after = await read("delete");
     assert.deepEqual(after.metadata.finalizers, [OTHER], "the other controller's finalizer still holds the object");
+  });
+
+  it("removing the last finalizer deletes the object: the answer keeps the version it was based on; through the cache it reads as gone", async () => {
+    // The API server deletes the object instead of updating it and answers with the patched request object.
+    await create("last", [OURS]);
+    await client.delete(CORE.configMaps, { namespace: ns.name, name: "last" });
+    const deleting = await read("last");
+    const answer = await client.jsonPatch(CORE.configMaps, { namespace: ns.name, name: "last" }, removeFinalizerPatch(deleting, OURS) ?? []);
+    assert.equal(answer.metadata.resourceVersion, deleting.metadata.resourceVersion, "no new version: it reads like a write that changed nothing");
+    assert.deepEqual([answer.metadata.finalizers, answer.metadata.deletionGracePeriodSeconds, !!answer.metadata.deletionTimestamp], [undefined, 0, true]);
+    assert.equal(await client.getOrUndefined(CORE.configMaps, { namespace: ns.name, name: "last" }), undefined);
+
+    const cache = new SharedCache({ client, namespace: ns.name });
+    cache.informerFor(CORE.configMaps);
+    cache.start();
+    try {
+      await cache.waitForSync(30_000);
+      await create("last-cached", [OURS]);
+      await client.delete(CORE.configMaps, { namespace: ns.name, name: "last-cached" });
+      const key = `${ns.name}/last-cached`;
+      const seen = await waitForCached(cache, key);
+      await cache.stop(); // no watch event from here on: what the cache answers comes from the write alone
+      await finalizer(new CacheWriter(client, cache), CORE.configMaps, OURS, seen, { apply: () => Promise.resolve(), cleanup: () => Promise.resolve({ done: true } as const) });
+      assert.equal(cache.get(CORE.configMaps, key), undefined, "a pass right after the removal must not see the copy that still carries the finalizer");
+    } finally {
+      await cache.stop();
+    }
   });
 
   it("never adds a finalizer to an object being deleted", async () => {
