@@ -17,6 +17,7 @@ import { EVENT } from "./events.ts";
 import { DITTOSERVERS, OPERATOR_DEFAULTS, PERCONA_CLUSTERS, PERCONA_CRD, SERVICE_MONITOR_CRD, SERVICE_MONITORS, STORAGE_CLASSES } from "./kinds.ts";
 import type { OperatorOptions } from "./kinds.ts";
 import { LABEL_INSTANCE, LABEL_MANAGED_BY } from "./labels.ts";
+import { podView } from "./observe.ts";
 import { applyServer, POD_SELECTOR, publishEvents } from "./reconciler.ts";
 import type { ReconcilerDeps } from "./reconciler.ts";
 import { referencedSecretNames } from "./secretrefs.ts";
@@ -53,7 +54,7 @@ export function dittoServerController(manager: Manager, options: OperatorOptions
     // A StorageClass created later unblocks the DittoServers waiting for it, without a restart.
     .watches(STORAGE_CLASSES, (c) => keysOf(servers.byIndex(BY_STORAGE_CLASS, c.metadata.name ?? "")))
     // Pods: readiness and failure reasons, and their termination during deletion.
-    .watches(CORE.pods, byInstanceLabel, { selector: POD_SELECTOR })
+    .watches(CORE.pods, byInstanceLabel, { selector: POD_SELECTOR, transform: podView })
     // Not `owns`: an orphaned (deleteWithServer: false) cluster carries no ownerReference, only our labels.
     .watches(PERCONA_CLUSTERS, byInstanceLabel, { optionalCrd: PERCONA_CRD })
     .owns(SERVICE_MONITORS, { optionalCrd: SERVICE_MONITOR_CRD })
