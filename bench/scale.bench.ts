@@ -48,6 +48,9 @@ const { values } = parseArgs({
     "no-finalizer-policy": { type: "boolean", default: false },
     // Extra operator flags, space-separated; give it as --operator-args=--flag=value (parseArgs refuses a separate value starting with "--").
     "operator-args": { type: "string", default: "" },
+    // Node flags instead of the image's ENTRYPOINT flags, space-separated; alternatives separated by "|" run every
+    // scenario once per set on the same cluster (--node-flags="--max-semi-space-size=2|--max-semi-space-size=1").
+    "node-flags": { type: "string" },
     // The operator runs in a memory cgroup with the shipped Deployment's limit when the machine allows; this skips it.
     "no-memory-limit": { type: "boolean", default: false },
     "file-service-type": { type: "string" },
@@ -119,8 +122,9 @@ async function run(): Promise<ScenarioResult[]> {
     const memoryLimitBytes = values["no-memory-limit"] ? undefined : deploymentMemoryLimit(await readFile(join(root, "deploy/base/deployment.yaml"), "utf8"));
     const operator = await clientAs(cp, workDir, OPERATOR_USER);
     const floor = await clientAs(cp, workDir, FLOOR_USER);
-    for (const spec of specs) {
-      log(`scenario N=${spec.n} workers=${spec.workers} idle=${spec.idleSeconds} s`);
+    const flagSets = values["node-flags"] === undefined ? [undefined] : values["node-flags"].split("|").map((set) => set.split(" ").filter(Boolean));
+    for (const spec of specs) for (const nodeFlags of flagSets) {
+      log(`scenario N=${spec.n} workers=${spec.workers} idle=${spec.idleSeconds} s${nodeFlags ? ` node ${nodeFlags.join(" ")}` : ""}`);
       const result = await runScenario({
         admin,
         floorClient: floor.client,
@@ -138,6 +142,7 @@ async function run(): Promise<ScenarioResult[]> {
         fileServiceType: values["file-service-type"],
         finalizerPolicy,
         operatorArgs: values["operator-args"].split(" ").filter(Boolean),
+        nodeFlags,
         memoryLimitBytes,
         log,
       });

@@ -66,9 +66,9 @@ export interface OperatorProcess {
   stop(): Promise<void>;
 }
 
-export async function startOperator(opts: { kubeconfigPath: string; namespace: string; concurrency: number; logPath: string; extraArgs?: string[]; cgroupProcsFile?: string }): Promise<OperatorProcess> {
+export async function startOperator(opts: { kubeconfigPath: string; namespace: string; concurrency: number; logPath: string; extraArgs?: string[]; nodeFlags?: string[] | undefined; cgroupProcsFile?: string }): Promise<OperatorProcess> {
   const [probePort, metricsPort] = [await freePort(), await freePort()];
-  const nodeFlags = entrypointNodeFlags(await readFile(DOCKERFILE, "utf8"));
+  const nodeFlags = opts.nodeFlags ?? entrypointNodeFlags(await readFile(DOCKERFILE, "utf8"));
   const args = [
     ...nodeFlags,
     MAIN,

@@ -40,6 +40,8 @@ export interface ScenarioOptions {
   finalizerPolicy: boolean;
   /** More operator flags (e.g. `--unschedulable-grace=2m`); recorded in the result. */
   operatorArgs: string[];
+  /** Node flags instead of the image's (undefined: the Dockerfile ENTRYPOINT's). */
+  nodeFlags?: string[] | undefined;
   /** Run the operator in a memory cgroup of this size (the shipped Deployment's limit); undefined: no limit. */
   memoryLimitBytes: number | undefined;
   log: (line: string) => void;
@@ -90,7 +92,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const cgroup = o.memoryLimitBytes === undefined ? undefined : await createMemoryCgroup(namespace, o.memoryLimitBytes);
   if (typeof cgroup === "string") o.log(`  no memory limit for the operator: ${cgroup}`);
   const limited = typeof cgroup === "object" ? cgroup : undefined;
-  const operator = await startOperator({ kubeconfigPath: o.operatorKubeconfigPath, namespace, concurrency: o.concurrency, logPath: join(o.workDir, `${namespace}.operator.log`), extraArgs: o.operatorArgs, ...(limited ? { cgroupProcsFile: limited.procsFile } : {}) });
+  const operator = await startOperator({ kubeconfigPath: o.operatorKubeconfigPath, namespace, concurrency: o.concurrency, logPath: join(o.workDir, `${namespace}.operator.log`), extraArgs: o.operatorArgs, nodeFlags: o.nodeFlags, ...(limited ? { cgroupProcsFile: limited.procsFile } : {}) });
   const cpu0 = (await operator.sample()).cpuSeconds;
 
   const t0 = Date.now();

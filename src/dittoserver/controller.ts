@@ -20,6 +20,7 @@ import { EVENT } from "./events.ts";
 import { DITTOSERVERS, OPERATOR_DEFAULTS, STORAGE_CLASSES } from "./kinds.ts";
 import type { OperatorOptions } from "./kinds.ts";
 import { LABEL_INSTANCE, LABEL_MANAGED_BY, MANAGED_SELECTOR } from "./labels.ts";
+import { podView } from "./observe.ts";
 import { applyServer, publishEvents, randomEntropy } from "./reconciler.ts";
 import type { ExternalClients, ReconcilerDeps } from "./reconciler.ts";
 import { referencedSecretNames } from "./secretrefs.ts";
@@ -66,7 +67,7 @@ export function dittoServerController(manager: Manager, options: OperatorOptions
     // A StorageClass created later unblocks the DittoServers waiting for it, without a restart.
     .watches(STORAGE_CLASSES, (c) => indexed(BY_STORAGE_CLASS, c.metadata.name ?? ""))
     // Pods (only ours: the selector): readiness and failure reasons, and their termination during deletion.
-    .watches(CORE.pods, byInstanceLabel, { selector: { labelSelector: MANAGED_SELECTOR } });
+    .watches(CORE.pods, byInstanceLabel, { selector: { labelSelector: MANAGED_SELECTOR }, transform: podView });
   for (const kind of CHILD_KINDS) {
     const opts = kind.optionalCrd ? { optionalCrd: kind.optionalCrd } : {};
     builder = kind.linkedBy === "owner" ? builder.owns(kind.resource, opts) : builder.watches(kind.resource, byInstanceLabel, opts);

@@ -95,6 +95,31 @@ export function podFailure(pod: KubeObject | undefined): PodFailure | undefined 
   return undefined;
 }
 
+/** `{name, state}` of each container status: all `podFailure` reads of them. */
+function containerStates(list: unknown): Json[] | undefined {
+  if (!Array.isArray(list)) return undefined;
+  return list.map((entry) => {
+    const c = obj(entry);
+    return { name: c.name, state: c.state };
+  });
+}
+
+/**
+ * What the cache keeps of a pod: its metadata (name, labels, deletion) and the status fields `podFailure` and
+ * `podUnschedulable` read. Nothing reads a pod's spec, and most of its status (images, IDs, volume mounts, resources)
+ * is never read either: the full object is several times the size of this view.
+ */
+export function podView(pod: KubeObject): KubeObject {
+  const status = obj(pod.status);
+  const view: Json = {};
+  if (Array.isArray(status.conditions)) view.conditions = status.conditions;
+  const init = containerStates(status.initContainerStatuses);
+  if (init) view.initContainerStatuses = init;
+  const main = containerStates(status.containerStatuses);
+  if (main) view.containerStatuses = main;
+  return { apiVersion: pod.apiVersion, kind: pod.kind, metadata: pod.metadata, status: view };
+}
+
 /**
  * What the scheduler says while a pod's claims are on their way to a volume: not bound yet, or bound to a volume its
  * cache has not seen yet, or the claim itself not in its cache yet (the StatefulSet controller creates it just

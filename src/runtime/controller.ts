@@ -21,6 +21,7 @@ import type { Predicate } from "./predicates.ts";
 import { WorkQueue } from "./queue.ts";
 import type { RateLimiter, WorkQueueMetrics } from "./queue.ts";
 import type { ResourceType } from "./resources.ts";
+import type { CacheTransform } from "./shared-cache.ts";
 import type { Selector } from "./watcher.ts";
 
 export interface ReconcileRequest {
@@ -61,6 +62,19 @@ export interface SourceSpec {
   map: MapFunc;
   /** CRD name (`plural.group`) when the kind is optional: watched only while the CRD is installed. */
   optionalCrd?: string | undefined;
+  /**
+   * What the cache keeps of each object of this kind (after managedFields are stripped): a view with only the fields
+   * the controller reads. The informer of (kind, selector) is shared, so every source of it must declare the same.
+   */
+  transform?: CacheTransform | undefined;
+}
+
+/** Options of a watched kind (`for`, `owns`, `watches`). */
+export interface SourceOptions {
+  predicate?: Predicate;
+  selector?: Selector;
+  optionalCrd?: string;
+  transform?: CacheTransform;
 }
 
 export interface ControllerOptions {
@@ -100,15 +114,15 @@ export class ControllerBuilder {
   }
 
   /** The primary kind: its own events enqueue its key. */
-  for(res: ResourceType, opts: { predicate?: Predicate; selector?: Selector } = {}): this {
+  for(res: ResourceType, opts: Omit<SourceOptions, "optionalCrd"> = {}): this {
     if (this.primary) throw new Error(`controller ${this.name}: for() called twice`);
     this.primary = res;
-    this.sources.unshift({ resource: res, selector: opts.selector, predicate: opts.predicate, map: (o) => [objectKey(o)] });
+    this.sources.unshift({ ...opts, resource: res, map: (o) => [objectKey(o)] });
     return this;
   }
 
   /** Children: events enqueue their controller owner of the primary kind. */
-  owns(res: ResourceType, opts: { predicate?: Predicate; selector?: Selector; optionalCrd?: string } = {}): this {
+  owns(res: ResourceType, opts: SourceOptions = {}): this {
     const primary = this.requirePrimary("owns");
     const owner = { group: primary.group, kind: primary.kind, namespaced: primary.namespaced };
     this.sources.push({ ...opts, resource: res, map: (o) => controllerOwnerKeys(o, owner) });
@@ -119,7 +133,7 @@ export class ControllerBuilder {
   watches(
     res: ResourceType,
     map: MapFunc,
-    opts: { predicate?: Predicate; selector?: Selector; optionalCrd?: string } = {},
+    opts: SourceOptions = {},
   ): this {
     this.sources.push({ ...opts, resource: res, map });
     return this;

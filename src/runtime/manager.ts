@@ -167,7 +167,7 @@ export class Manager {
           void this.onOptionalChange({ controller: ctrl, source }, available);
         });
       } else {
-        this.cache.informerFor(source.resource, source.selector);
+        this.cache.informerFor(source.resource, source.selector, source.transform);
       }
     }
     this.controllers.push(ctrl);
@@ -299,12 +299,12 @@ export class Manager {
     if (this.state !== "running") return;
     for (const ctrl of this.controllers) {
       for (const source of ctrl.spec.sources) {
-        if (!source.optionalCrd) ctrl.attach(source, this.cache.informerFor(source.resource, source.selector));
+        if (!source.optionalCrd) ctrl.attach(source, this.cache.informerFor(source.resource, source.selector, source.transform));
       }
     }
     for (const o of this.optional) {
       if (this.optionalApis.isAvailable(o.source.optionalCrd!, o.source.resource.version)) {
-        o.controller.attach(o.source, this.cache.informerFor(o.source.resource, o.source.selector));
+        o.controller.attach(o.source, this.cache.informerFor(o.source.resource, o.source.selector, o.source.transform));
       }
     }
     for (const ctrl of this.controllers) ctrl.start();
@@ -312,9 +312,9 @@ export class Manager {
 
   /** An optional CRD appeared or went away: start or stop its informer without a restart. */
   private async onOptionalChange(o: OptionalSource, available: boolean): Promise<void> {
-    const { resource, selector } = o.source;
+    const { resource, selector, transform } = o.source;
     if (available) {
-      const informer = this.cache.informerFor(resource, selector);
+      const informer = this.cache.informerFor(resource, selector, transform);
       if (this.controllersStarted) o.controller.attach(o.source, informer);
       return;
     }

@@ -13,6 +13,9 @@ import type { ResourceType } from "./resources.ts";
 import type { Selector } from "./watcher.ts";
 import { stripManagedFields } from "./watcher.ts";
 
+/** What the cache keeps of an object: a function of the object as listed or watched, managedFields stripped. */
+export type CacheTransform = (obj: KubeObject) => KubeObject;
+
 export interface SharedCacheOptions {
   client: KubeClient;
   clock?: Clock;
@@ -21,7 +24,7 @@ export interface SharedCacheOptions {
   /** Restrict namespaced kinds to this namespace (the manager's `--namespace`). Cluster-scoped kinds are unaffected. */
   namespace?: string | undefined;
   /** Default: strip managedFields before caching. */
-  transform?: ((obj: KubeObject) => KubeObject) | null;
+  transform?: CacheTransform | null;
   resyncPeriodMs?: number;
   watcher?: InformerOptions["watcher"];
 }
@@ -29,6 +32,8 @@ export interface SharedCacheOptions {
 export class SharedCache {
   private readonly opts: SharedCacheOptions;
   private readonly informers = new Map<string, Informer>();
+  /** The transform each informer was declared with (undefined: the default only). */
+  private readonly declared = new Map<string, CacheTransform | undefined>();
   private started = false;
 
   constructor(opts: SharedCacheOptions) {
@@ -44,18 +49,24 @@ export class SharedCache {
     return selector.namespace ?? this.opts.namespace;
   }
 
-  /** Get or create the informer of a kind+selector; started at once if the cache already runs. */
-  informerFor(res: ResourceType, selector: Selector = {}): Informer {
+  /**
+   * Get or create the informer of a kind+selector; started at once if the cache already runs. `transform` is what a
+   * watch declares it needs of each object (`SourceSpec.transform`), applied after the default one; the informer is
+   * shared, so a different declaration for an existing informer is a programming error.
+   */
+  informerFor(res: ResourceType, selector: Selector = {}, transform?: CacheTransform): Informer {
     const scoped: Selector = { ...selector, namespace: this.scopeOf(res, selector) };
     const key = informerKey(res, scoped);
     let informer = this.informers.get(key);
+    if (informer && transform !== undefined && this.declared.get(key) !== transform) {
+      throw new Error(`the cache of ${resourceId(res)} (${key}) already exists with another transform: declare it once, before any read`);
+    }
     if (!informer) {
-      const transform = this.opts.transform === null ? undefined : (this.opts.transform ?? stripManagedFields);
       informer = new Informer({
         resource: res,
         selector: scoped,
         client: this.opts.client,
-        transform,
+        transform: this.composed(transform),
         clock: this.opts.clock,
         logger: this.opts.logger,
         metrics: this.opts.metrics,
@@ -63,9 +74,17 @@ export class SharedCache {
         watcher: this.opts.watcher,
       });
       this.informers.set(key, informer);
+      this.declared.set(key, transform);
       if (this.started) informer.start();
     }
     return informer;
+  }
+
+  /** The cache's default transform (managedFields stripped unless configured otherwise), then the declared one. */
+  private composed(declared: CacheTransform | undefined): CacheTransform | undefined {
+    const base = this.opts.transform === null ? undefined : (this.opts.transform ?? stripManagedFields);
+    if (!declared) return base;
+    return base ? (obj) => declared(base(obj)) : declared;
   }
 
   /** The existing informer of a kind+selector, if any. */
@@ -78,6 +97,7 @@ export class SharedCache {
     const key = informerKey(res, { ...selector, namespace: this.scopeOf(res, selector) });
     const informer = this.informers.get(key);
     this.informers.delete(key);
+    this.declared.delete(key);
     await informer?.stop();
   }
 

@@ -137,9 +137,17 @@ describe("pass/fail lines", () => {
     const line = (needle: string): string => lines.find((l) => l.includes(needle)) ?? assert.fail(`no line with ${needle}: ${lines.join("\n")}`);
     assert.match(line("idle window"), /^FAIL .*2 writes/);
     assert.match(line("raw-write floor"), /^FAIL .*1\.60× the raw-write floor/);
-    assert.match(line("peak RSS"), /^FAIL .*201\.0 MiB/);
-    const good = targetLines([result({ steadyWrites: 9000, n: 1000, childrenSeconds: 15, rssMiB: { atReady: 150, afterIdle: 140, peak: 200 } })]);
+    assert.match(line("peak RSS"), /^FAIL .*201\.0 MiB \(target ≤ 120 MiB\)/);
+    const good = targetLines([result({ steadyWrites: 9000, n: 1000, childrenSeconds: 15, rssMiB: { atReady: 110, afterIdle: 100, peak: 120 } })]);
     assert.equal(good.filter((l) => l.startsWith("FAIL")).length, 0, good.join("\n"));
+  });
+
+  it("peak RSS: 80 MiB up to N=100, 120 MiB above", () => {
+    const peak = (n: number, mib: number): string => targetLines([result({ steadyWrites: 9 * n, n, rssMiB: { atReady: mib, afterIdle: mib, peak: mib } })]).find((l) => l.includes("peak RSS")) ?? "";
+    assert.match(peak(100, 80), /^PASS .*target ≤ 80 MiB\)/);
+    assert.match(peak(100, 80.1), /^FAIL /);
+    assert.match(peak(1, 80), /^PASS .*stated for N=100/);
+    assert.match(peak(1000, 120.1), /^FAIL .*target ≤ 120 MiB\)/);
   });
 
   it("the table has one row per scenario with the heap beside the RSS", () => {
