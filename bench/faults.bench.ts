@@ -5,7 +5,7 @@
  *
  *   nice -n 10 npm run bench:faults -- --out docs/faults.json
  *   npm run bench:faults -- --scenarios outage --n 100 --outage-seconds 20
- *   npm run bench:faults -- --report docs/faults.json
+ *   npm run bench:faults -- --report docs/faults/a.json,docs/faults/b.json   # table from saved runs
  *
  * Scenarios, in this order: kill9 (kube-apiserver kill -9 mid-rollout), outage (kube-apiserver stopped for
  * --outage-seconds mid-rollout), leader (leader kill -9 with two replicas), edits (hostile edits to every child
@@ -88,6 +88,12 @@ async function run(): Promise<FaultRow[]> {
   return rows;
 }
 
-const rows = values.report ? (JSON.parse(await readFile(values.report, "utf8")) as FaultRow[]) : await run();
+async function saved(files: string): Promise<FaultRow[]> {
+  const rows: FaultRow[] = [];
+  for (const file of files.split(",")) rows.push(...(JSON.parse(await readFile(file, "utf8")) as FaultRow[]));
+  return rows;
+}
+
+const rows = values.report ? await saved(values.report) : await run();
 process.stdout.write(`\n${markdownTable(rows)}\n\n${checkLines(rows).join("\n")}\n`);
 if (!rows.every(passed)) process.exitCode = 1;
