@@ -12,26 +12,16 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { parse, parseAllDocuments } from "yaml";
-import { CRD_NAME } from "../src/api/constants.ts";
-import { CRD_FILE } from "../src/api/crd.ts";
 import { KubeClient, loadKubeConfig } from "../src/runtime/client.ts";
-import { FINALIZER } from "../src/api/constants.ts";
-import type { KubeObject } from "../src/runtime/objects.ts";
-import type { ResourceType } from "../src/runtime/resources.ts";
-import { renderKubeconfig, signClientCertificate, startControlPlane } from "../test/controlplane/index.ts";
-import { runCommand } from "../test/controlplane/run.ts";
-import type { ControlPlane } from "../test/controlplane/index.ts";
+import { startControlPlane } from "../test/controlplane/index.ts";
+import { buildDist, clientAs, installCrd, installFinalizerPolicy, ROOT } from "./common/cluster.ts";
 import { deploymentMemoryLimit } from "./scale/cgroup.ts";
-import { sleep } from "./scale/proc.ts";
 import { markdownTable, plot, targetLines } from "./scale/report.ts";
 import { runScenario } from "./scale/scenario.ts";
 import { int, nodesFor, parseScenarios, PODS_PER_NODE } from "./scale/spec.ts";
 import type { ScenarioResult } from "./scale/scenario.ts";
 
-const CRDS: ResourceType = { group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions", kind: "CustomResourceDefinition", namespaced: false };
 const OPERATOR_USER = "dittofs-operator";
 const FLOOR_USER = "dittofs-bench-floor";
 
@@ -66,41 +56,6 @@ function printReport(results: ScenarioResult[]): void {
   process.stdout.write(`\n${markdownTable(results)}\n\n${targetLines(results).join("\n")}\n`);
 }
 
-async function installCrd(admin: KubeClient): Promise<void> {
-  const crd = parse(await readFile(new URL(`../${CRD_FILE}`, import.meta.url), "utf8")) as KubeObject;
-  await admin.apply(CRDS, crd);
-  for (let i = 0; i < 150; i++) {
-    const got = await admin.get(CRDS, { name: CRD_NAME });
-    const conditions = (got.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
-    if (conditions.some((c) => c.type === "Established" && c.status === "True")) return;
-    await sleep(200);
-  }
-  throw new Error(`CRD ${CRD_NAME} not Established within 30 s`);
-}
-
-const ADMISSION_FILE = "deploy/admission/finalizer-policy.yaml";
-const admission = (plural: string, kind: string): ResourceType => ({ group: "admissionregistration.k8s.io", version: "v1", plural, kind, namespaced: false });
-
-/** The shipped finalizer policy, as `deploy/default` installs it; waits until DittoServer creates come back mutated. */
-async function installFinalizerPolicy(admin: KubeClient, cp: ControlPlane): Promise<void> {
-  const docs = parseAllDocuments(await readFile(new URL(`../${ADMISSION_FILE}`, import.meta.url), "utf8")).map((d) => d.toJSON() as KubeObject);
-  for (const obj of docs) await admin.apply(admission(obj.kind === "MutatingAdmissionPolicy" ? "mutatingadmissionpolicies" : "mutatingadmissionpolicybindings", obj.kind), obj);
-  const probe = JSON.stringify({ apiVersion: "dittofs.dittofs.com/v1alpha1", kind: "DittoServer", metadata: { name: "probe", namespace: "default" }, spec: { storage: { metadataSize: "1Gi" } } });
-  for (let i = 0; i < 150; i++) {
-    const r = await runCommand(join(cp.binDir, "kubectl"), ["--kubeconfig", cp.kubeconfigPath, "create", "--dry-run=server", "-o", "json", "-f", "-"], { input: probe });
-    if (r.code === 0 && ((JSON.parse(r.stdout) as KubeObject).metadata.finalizers ?? []).includes(FINALIZER)) return;
-    await sleep(200);
-  }
-  throw new Error(`the policy of ${ADMISSION_FILE} did not take effect within 30 s`);
-}
-
-async function clientAs(cp: ControlPlane, dir: string, user: string): Promise<{ kubeconfigPath: string; client: KubeClient }> {
-  const cert = await signClientCertificate({ caCertPath: cp.caCertPath, caKeyPath: cp.caKeyPath, dir, commonName: user, groups: ["system:masters"] });
-  const kubeconfigPath = join(dir, `${user}.kubeconfig`);
-  await writeFile(kubeconfigPath, renderKubeconfig({ server: cp.apiServerUrl, caCertPath: cp.caCertPath, credentials: { clientCertPath: cert.certPath, clientKeyPath: cert.keyPath } }), { mode: 0o600 });
-  return { kubeconfigPath, client: new KubeClient(loadKubeConfig(kubeconfigPath), { fieldManager: user }) };
-}
-
 async function run(): Promise<ScenarioResult[]> {
   const specs = parseScenarios(values.scenarios, int("idle-seconds", values["idle-seconds"]));
   const workDir = await mkdtemp(join(tmpdir(), "dittofs-scale-"));
@@ -108,9 +63,7 @@ async function run(): Promise<ScenarioResult[]> {
   const nodes = values.nodes === "auto" ? nodesFor(specs, !values["no-floor"]) : int("nodes", values.nodes);
   log(`${nodes} kwok nodes (${PODS_PER_NODE} pods each)`);
   log("building dist/ (npm run build): the operator runs as the image ships it");
-  const root = fileURLToPath(new URL("..", import.meta.url));
-  const build = await runCommand(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json")]);
-  if (build.code !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
+  await buildDist();
   const cp = await startControlPlane({ audit: true, nodes });
   const results: ScenarioResult[] = [];
   try {
@@ -119,7 +72,7 @@ async function run(): Promise<ScenarioResult[]> {
     await installCrd(admin);
     const finalizerPolicy = !values["no-finalizer-policy"];
     if (finalizerPolicy) await installFinalizerPolicy(admin, cp);
-    const memoryLimitBytes = values["no-memory-limit"] ? undefined : deploymentMemoryLimit(await readFile(join(root, "deploy/base/deployment.yaml"), "utf8"));
+    const memoryLimitBytes = values["no-memory-limit"] ? undefined : deploymentMemoryLimit(await readFile(join(ROOT, "deploy/base/deployment.yaml"), "utf8"));
     const operator = await clientAs(cp, workDir, OPERATOR_USER);
     const floor = await clientAs(cp, workDir, FLOOR_USER);
     const flagSets = values["node-flags"] === undefined ? [undefined] : values["node-flags"].split("|").map((set) => set.split(" ").filter(Boolean));

@@ -32,8 +32,14 @@ function freshPlan(namespace: string, name: string, fileServiceType?: string): R
 
 /** Every object the operator writes for a fresh minimal server: its generated Secrets plus `childrenOf`. */
 export function ownedObjectCount(namespace: string, name: string, fileServiceType?: string): number {
+  return ownedObjectKeys(namespace, name, fileServiceType).length;
+}
+
+/** `Kind/name` of every object the operator writes for a fresh minimal server (generated Secrets first). */
+export function ownedObjectKeys(namespace: string, name: string, fileServiceType?: string): string[] {
   const plan = freshPlan(namespace, name, fileServiceType);
-  return plan.writes.filter((w) => w.resource.kind === "Secret").length + childrenOf(namespace, name, fileServiceType).length;
+  const secrets = plan.writes.flatMap((w) => (w.resource.kind === "Secret" && w.op === "create" ? [w.object] : []));
+  return [...secrets, ...childrenOf(namespace, name, fileServiceType)].map((o) => `${o.kind}/${o.metadata.name ?? ""}`);
 }
 
 /**

@@ -64,9 +64,12 @@ export interface OperatorProcess {
   peakRssBytes(): number;
   exited(): boolean;
   stop(): Promise<void>;
+  /** kill -9: no graceful shutdown, the lease is not released. */
+  kill(): Promise<void>;
 }
 
-export async function startOperator(opts: { kubeconfigPath: string; namespace: string; concurrency: number; logPath: string; extraArgs?: string[]; nodeFlags?: string[] | undefined; cgroupProcsFile?: string }): Promise<OperatorProcess> {
+/** `env` is added to the bench's environment (e.g. POD_NAME, the leader-election identity). */
+export async function startOperator(opts: { kubeconfigPath: string; namespace: string; concurrency: number; logPath: string; extraArgs?: string[]; nodeFlags?: string[] | undefined; cgroupProcsFile?: string; env?: Record<string, string> }): Promise<OperatorProcess> {
   const [probePort, metricsPort] = [await freePort(), await freePort()];
   const nodeFlags = opts.nodeFlags ?? entrypointNodeFlags(await readFile(DOCKERFILE, "utf8"));
   const args = [
@@ -83,7 +86,8 @@ export async function startOperator(opts: { kubeconfigPath: string; namespace: s
   const log = createWriteStream(opts.logPath);
   // process.execPath: the bench itself runs on the project's Node 24 (through npm/npx). NODE_OPTIONS of the
   // caller stays out: the image's flags are the ones measured.
-  const { NODE_OPTIONS: _callers, ...env } = process.env;
+  const { NODE_OPTIONS: _callers, ...inherited } = process.env;
+  const env = { ...inherited, ...opts.env };
   // In a cgroup: a shell enters it and execs Node (same pid), so Node starts under the limit and sizes its heap by it.
   const child: ChildProcess = opts.cgroupProcsFile
     ? spawn("/bin/sh", ["-c", 'echo $$ > "$0" && exec "$@"', opts.cgroupProcsFile, process.execPath, ...args], { stdio: ["ignore", "pipe", "pipe"], env })
@@ -127,6 +131,12 @@ export async function startOperator(opts: { kubeconfigPath: string; namespace: s
         await Promise.race([exited, sleep(35_000)]);
         if (exitCode === undefined) child.kill("SIGKILL");
       }
+      await exited;
+      log.end();
+    },
+    kill: async () => {
+      clearInterval(sampler);
+      if (exitCode === undefined) child.kill("SIGKILL");
       await exited;
       log.end();
     },

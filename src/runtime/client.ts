@@ -13,6 +13,7 @@ import type { RestConfig } from "./kubeconfig.ts";
 import type { KubeObject, ObjectMeta } from "./objects.ts";
 import { groupVersionPath, resourcePath, withQuery } from "./resources.ts";
 import type { ResourceType } from "./resources.ts";
+import type { WriteFence } from "./write-fence.ts";
 
 /** What the client needs of `rest_client_requests_total` (a prom-client Counter fits). */
 export interface RequestCounter {
@@ -26,6 +27,8 @@ export interface KubeClientOptions {
   /** Deadline of a non-watch request (default 30 s). */
   requestTimeoutMs?: number;
   userAgent?: string;
+  /** Asked before every mutating request (leader election: only the current leader writes). */
+  writeFence?: WriteFence;
 }
 
 /** Anything with the envelope of a Kubernetes object (typed kinds without an index signature fit too). */
@@ -104,6 +107,7 @@ export class KubeClient {
   private readonly counter: RequestCounter | undefined;
   private readonly timeoutMs: number;
   private readonly userAgent: string;
+  private readonly fence: WriteFence | undefined;
   private agent: Agent | undefined;
 
   constructor(config: RestConfig, opts: KubeClientOptions) {
@@ -115,6 +119,7 @@ export class KubeClient {
     this.counter = opts.requestCounter;
     this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
     this.userAgent = opts.userAgent ?? "ts-controller-runtime";
+    this.fence = opts.writeFence;
   }
 
   /** Close the HTTP agent and its sockets (open watches are aborted by their owners first). */
@@ -292,6 +297,9 @@ export class KubeClient {
       body = JSON.stringify(spec.body);
       headers["content-type"] = spec.contentType ?? CONTENT_TYPE.json;
     }
+    // Asked as the request leaves (after the awaits above); a write still in flight when the term ends is aborted.
+    const term = method === "GET" ? undefined : this.fence?.admit();
+    const signal = term && spec.signal ? AbortSignal.any([spec.signal, term]) : (term ?? spec.signal);
     // One agent per cluster: TLS material is read once, sockets are reused.
     this.agent ??= createAgent(new URL(this.server), this.config.tls, this.config.proxyUrl);
     try {
@@ -299,7 +307,7 @@ export class KubeClient {
         method,
         headers,
         body,
-        signal: spec.signal,
+        signal,
         // A watch body may be silent for minutes: the watcher's idle timer, not the transport, decides when a stream
         // is dead; only the headers have a limit. Other requests run under requestJson's total deadline.
         headersTimeoutMs: streaming ? 60_000 : undefined,

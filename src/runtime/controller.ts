@@ -20,6 +20,7 @@ import { passesCreate, passesDelete, passesUpdate } from "./predicates.ts";
 import type { Predicate } from "./predicates.ts";
 import { WorkQueue } from "./queue.ts";
 import type { RateLimiter, WorkQueueMetrics } from "./queue.ts";
+import { defaultControllerRateLimiter } from "./ratelimit.ts";
 import type { ResourceType } from "./resources.ts";
 import type { CacheTransform } from "./shared-cache.ts";
 import type { Selector } from "./watcher.ts";
@@ -43,7 +44,7 @@ export interface ReconcileResult {
 export interface ReconcileContext {
   reconcileID: string;
   logger: Logger;
-  /** Aborted on reconcile timeout. */
+  /** Aborted on reconcile timeout, and when the controller stops because leadership was lost. */
   signal: AbortSignal;
 }
 
@@ -173,15 +174,20 @@ function isPanic(err: unknown): boolean {
 
 export class Controller {
   readonly spec: ControllerSpec;
-  readonly queue: WorkQueue;
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly metrics: ControllerMetrics | undefined;
   private readonly workers: number;
+  /** Kept across restarts (leadership terms), so a key's back-off does not start again from 5 ms. */
+  private readonly rateLimiter: RateLimiter;
   private readonly unregister = new Map<Informer, () => void>();
+  /** A new queue per run: a stopped queue stays shut down. */
+  private work: WorkQueue;
   private running: Promise<void>[] = [];
   private stopping = false;
   private active = 0;
+  /** The abort controllers of the reconciles in flight. */
+  private readonly inFlight = new Set<AbortController>();
 
   constructor(spec: ControllerSpec, deps: ControllerDeps) {
     this.spec = spec;
@@ -189,21 +195,22 @@ export class Controller {
     this.metrics = deps.metrics;
     this.logger = controllerLogger(deps.logger, { controller: spec.name, group: spec.primary.group, kind: spec.primary.kind });
     this.workers = Math.max(1, spec.options.maxConcurrentReconciles ?? deps.defaultConcurrency ?? 1);
-    this.queue = new WorkQueue({
-      name: spec.name,
-      clock: this.clock,
-      rateLimiter: spec.options.rateLimiter,
-      metrics: deps.metrics?.queue,
-    });
+    this.rateLimiter = spec.options.rateLimiter ?? defaultControllerRateLimiter(this.clock);
+    this.work = this.newQueue();
     this.metrics?.maxConcurrent(this.workers);
     this.metrics?.activeWorkers(0);
+  }
+
+  /** The queue of the current (or last) run. */
+  get queue(): WorkQueue {
+    return this.work;
   }
 
   /** Route a source's informer events into the queue (replaying current objects as adds). */
   attach(source: SourceSpec, informer: Informer): void {
     if (this.unregister.has(informer)) return;
     const enqueue = (keys: string[]): void => {
-      for (const k of keys) this.queue.add(k);
+      for (const k of keys) this.work.add(k);
     };
     const mapped = (obj: KubeObject): string[] => {
       try {
@@ -234,43 +241,54 @@ export class Controller {
     this.unregister.delete(informer);
   }
 
-  /** Start the workers. */
+  /** Start the workers; after a `stop`, on a fresh queue (attach the sources again first: they replay every object). */
   start(): void {
     if (this.running.length > 0) return;
+    this.stopping = false;
     this.logger.info({ workerCount: this.workers }, "Starting workers");
-    for (let i = 0; i < this.workers; i++) this.running.push(this.worker());
+    for (let i = 0; i < this.workers; i++) this.running.push(this.worker(this.work));
   }
 
   /**
    * Stop taking work and wait for in-flight reconciles up to `drainTimeoutMs`. Resolves true if they all finished.
+   * With `abortReason`, the signals of the reconciles in flight are aborted first (leadership lost: their writes
+   * are refused anyway, so finishing them is pointless).
    */
-  async stop(drainTimeoutMs = 30_000): Promise<boolean> {
+  async stop(drainTimeoutMs = 30_000, abortReason?: string): Promise<boolean> {
     this.stopping = true;
     for (const off of this.unregister.values()) off();
     this.unregister.clear();
-    const drained = await this.queue.shutDownWithDrain(drainTimeoutMs);
+    if (abortReason !== undefined) for (const abort of this.inFlight) abort.abort(new Error(abortReason));
+    const drained = await this.work.shutDownWithDrain(drainTimeoutMs);
     if (drained) await Promise.all(this.running);
     this.running = [];
+    // The next run's queue; keys added while stopped wait in it for `start`.
+    this.work = this.newQueue();
     return drained;
   }
 
-  private async worker(): Promise<void> {
+  private newQueue(): WorkQueue {
+    return new WorkQueue({ name: this.spec.name, clock: this.clock, rateLimiter: this.rateLimiter, metrics: this.metrics?.queue });
+  }
+
+  /** Works on the queue of its run (a worker abandoned at a stop must not touch the next run's queue). */
+  private async worker(queue: WorkQueue): Promise<void> {
     for (;;) {
-      const key = await this.queue.get();
+      const key = await queue.get();
       if (key === undefined) return;
       if (this.stopping) {
-        this.queue.done(key);
+        queue.done(key);
         continue;
       }
       try {
-        await this.process(key);
+        await this.process(queue, key);
       } finally {
-        this.queue.done(key);
+        queue.done(key);
       }
     }
   }
 
-  private async process(key: string): Promise<void> {
+  private async process(queue: WorkQueue, key: string): Promise<void> {
     const reconcileID = randomUUID();
     const ref = parseKey(key);
     const logger = reconcileLogger(this.logger, this.spec.primary.kind, ref, reconcileID);
@@ -286,6 +304,7 @@ export class Controller {
         : undefined;
     const started = this.clock.now();
     this.metrics?.activeWorkers(++this.active);
+    this.inFlight.add(abort);
     let result: ReconcileResult | undefined;
     let failure: { err: unknown } | undefined;
     try {
@@ -295,29 +314,30 @@ export class Controller {
       failure = { err };
     } finally {
       this.clock.clearTimeout(timer);
+      this.inFlight.delete(abort);
       this.metrics?.activeWorkers(--this.active);
     }
     const seconds = (this.clock.now() - started) / 1000;
     if (timedOut) this.metrics?.error("timeout");
     if (failure) {
-      this.onFailure(key, failure.err, result, logger, seconds);
+      this.onFailure(queue, key, failure.err, result, logger, seconds);
       return;
     }
     const after = result?.requeueAfter ?? 0;
     if (after > 0) {
-      this.queue.forget(key);
-      this.queue.addAfter(key, after);
+      queue.forget(key);
+      queue.addAfter(key, after);
       this.metrics?.reconciled("requeue_after", seconds);
     } else if (result?.requeue) {
-      this.queue.addRateLimited(key);
+      queue.addRateLimited(key);
       this.metrics?.reconciled("requeue", seconds);
     } else {
-      this.queue.forget(key);
+      queue.forget(key);
       this.metrics?.reconciled("success", seconds);
     }
   }
 
-  private onFailure(key: string, err: unknown, result: ReconcileResult | undefined, logger: Logger, seconds: number): void {
+  private onFailure(queue: WorkQueue, key: string, err: unknown, result: ReconcileResult | undefined, logger: Logger, seconds: number): void {
     this.metrics?.reconciled("error", seconds);
     this.metrics?.error("error");
     if ((result?.requeueAfter ?? 0) > 0) {
@@ -334,6 +354,6 @@ export class Controller {
     } else {
       logger.error({ error: errorMessage(err) }, "Reconciler error");
     }
-    this.queue.addRateLimited(key);
+    queue.addRateLimited(key);
   }
 }

@@ -3,7 +3,9 @@
  * Clocks of different machines are never compared: a lease held by someone else counts as valid until
  * `leaseDurationSeconds` have passed on *our* clock since we last saw its record change.
  * Leadership ends immediately when a renewal cannot succeed within `renewDeadlineMs` (or when we see another
- * holder); the manager then exits, because a leader that cannot prove its lease must not keep writing.
+ * holder); the manager then stops its controllers and campaigns again (leadership.ts). Writes are allowed only
+ * within `renewDeadlineMs` of the start of our last successful renewal (`mayWrite`): others see the lease expire no
+ * sooner than `leaseDurationMs` after that renewal reached the API server, so the margin is the difference.
  */
 import { microTime, realClock, type Clock } from "./clock.ts";
 import { isConflict } from "./errors.ts";
@@ -49,7 +51,7 @@ export interface LeaderElectorOptions {
   store: LeaseStore;
   namespace: string;
   name: string;
-  /** Unique per process: `hostname_uuid`. */
+  /** Never shared by two live processes: the pod name, or `hostname_uuid` (leadership.ts). */
   identity: string;
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
@@ -118,6 +120,8 @@ export class LeaderElector {
   private observedRaw = "";
   private observedTime = 0;
   private lease: Lease | undefined;
+  /** When our last successful acquire/renew request was sent (our clock). */
+  private renewedAt = Number.NEGATIVE_INFINITY;
 
   private leading = false;
   private started = false;
@@ -150,6 +154,15 @@ export class LeaderElector {
 
   isLeader(): boolean {
     return this.leading;
+  }
+
+  /**
+   * True while we lead and our last successful renewal started less than the renew deadline ago. Checked as each
+   * write leaves, so a write after an event-loop stall longer than that is refused even before the renew loop
+   * notices the loss.
+   */
+  mayWrite(): boolean {
+    return this.leading && this.clock.now() - this.renewedAt < this.renewDeadlineMs;
   }
 
   /**
@@ -402,6 +415,7 @@ export class LeaderElector {
     this.observed = lease.spec ? recordOf(lease.spec) : written;
     this.observedRaw = JSON.stringify(this.observed);
     this.observedTime = startedAt;
+    this.renewedAt = written.holderIdentity === this.opts.identity ? startedAt : Number.NEGATIVE_INFINITY;
   }
 
   /** `lease` with the election fields replaced; other spec fields (newer API versions) are kept. */

@@ -5,9 +5,11 @@
  * Start order (controller-runtime): probe + metrics servers → informers (followers too: warm caches, no writes) →
  * leader election → wait for every cache to sync (2 min, else fail) → controllers' workers.
  * Stop (SIGTERM): controllers stop taking work and drain in-flight reconciles (30 s) → event recorders flush →
- * the Lease is released (left to expire if reconciles were abandoned) → watches and servers close. Lease lost: `onLeaderLost` (default: exit 1 at once).
+ * the Lease is released (left to expire if reconciles were abandoned) → watches and servers close.
+ * Lease lost: writes are refused at once (the write fence), controllers stop and their in-flight reconciles end, then
+ * the manager campaigns again in-process (leadership.ts); only if reconciles do not end does it give up (`onLeaderLost`,
+ * default: exit 1).
  */
-import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { Registry } from "prom-client";
@@ -23,8 +25,8 @@ import { EventRecorder } from "./events.ts";
 import type { InformerMetrics } from "./informer.ts";
 import { loadKubeConfig } from "./kubeconfig.ts";
 import type { RestConfig } from "./kubeconfig.ts";
-import { LeaderElector } from "./leader.ts";
 import type { LeaderElectionMetrics } from "./leader.ts";
+import { Leadership, leaderIdentity } from "./leadership.ts";
 import { apiLeaseStore } from "./lease-store.ts";
 import { createLogger } from "./log.ts";
 import type { Logger } from "./log.ts";
@@ -69,9 +71,9 @@ export interface ManagerOptions {
   cacheSyncTimeoutMs?: number;
   /** controller-runtime SyncPeriod (10 h). */
   syncPeriodMs?: number;
-  /** `hostname_uuid` by default. */
+  /** `$POD_NAME`, else `hostname_uuid` (leadership.ts). */
   identity?: string;
-  /** Leadership lost: by default log and exit(1) at once (a leader that lost its lease must not write). */
+  /** Leadership lost and the leader's work could not be stopped: by default log and exit(1). */
   onLeaderLost?: () => void;
 }
 
@@ -106,10 +108,9 @@ export class Manager {
   private readonly healthChecks = new Map<string, Check>();
   private readonly readyChecks = new Map<string, Check>();
   private servers: RunningServer[] = [];
-  private elector: LeaderElector | undefined;
-  private electorRun: Promise<void> | undefined;
-  private readonly electorAbort = new AbortController();
-  private controllersStarted = false;
+  private readonly leadership: Leadership | undefined;
+  /** The leadership term whose controllers run (or are starting); undefined while they are stopped. */
+  private term: AbortSignal | undefined;
   private state: "new" | "running" | "stopping" | "stopped" = "new";
   private probePort: number | undefined;
   private metricsPort: number | undefined;
@@ -118,12 +119,16 @@ export class Manager {
     this.opts = opts;
     this.metrics = opts.metrics ?? createRuntimeMetrics(new Registry(), { clock: opts.clock });
     this.logger = opts.logger ?? createLogger({ level: opts.logLevel ?? "info" });
-    this.identity = opts.identity ?? `${hostname()}_${randomUUID()}`;
+    this.identity = opts.identity ?? leaderIdentity();
+    if (opts.client && opts.leaderElect) throw new Error("with leader election the manager makes its own client (it carries the write fence)");
+    const kubeConfig = opts.client?.config ?? opts.kubeConfig ?? loadKubeConfig(opts.kubeconfigPath);
+    this.leadership = opts.leaderElect ? this.createLeadership(kubeConfig) : undefined;
     this.client =
       opts.client ??
-      new KubeClient(opts.kubeConfig ?? loadKubeConfig(opts.kubeconfigPath), {
+      new KubeClient(kubeConfig, {
         fieldManager: opts.fieldManager,
         requestCounter: this.metrics.requestCounter,
+        writeFence: this.leadership,
       });
     this.cache = new SharedCache({
       client: this.client,
@@ -191,7 +196,7 @@ export class Manager {
   }
 
   isLeader(): boolean {
-    return this.opts.leaderElect ? (this.elector?.isLeader() ?? false) : this.state === "running";
+    return this.leadership ? this.leadership.isLeader() : this.state === "running";
   }
 
   /** Start everything; resolves once controllers run (leader) or the election campaign started (follower). */
@@ -204,38 +209,13 @@ export class Manager {
     this.metricsPort = metrics?.port;
     this.servers = [probe, metrics].filter((s) => s !== undefined);
     this.cache.start();
-    if (!this.opts.leaderElect) {
-      await this.startControllers();
+    if (!this.leadership) {
+      await this.startControllers(new AbortController().signal);
       return;
     }
-    const namespace = this.opts.leaderElectionNamespace ?? podNamespace();
-    if (!namespace) throw new Error("leader election needs a namespace (--leader-election-namespace or POD_NAMESPACE)");
-    const name = this.opts.leaderElectionId ?? "controller-leader";
-    this.elector = new LeaderElector({
-      store: apiLeaseStore(this.client),
-      namespace,
-      name,
-      identity: this.identity,
-      leaseDurationMs: this.opts.leaseDurationMs,
-      renewDeadlineMs: this.opts.renewDeadlineMs,
-      retryPeriodMs: this.opts.retryPeriodMs,
-      clock: this.opts.clock,
-      releaseOnCancel: true,
-      logger: this.logger,
-      metrics: this.metrics.leaderElection?.(name),
-      onStartedLeading: () => {
-        this.startControllers().catch((err: unknown) => {
-          this.logger.error({ error: errorMessage(err) }, "could not start controllers");
-          this.leaderLost();
-        });
-      },
-      onStoppedLeading: (reason) => {
-        if (reason === "lost") this.leaderLost();
-      },
-    });
-    const elector = this.elector;
-    this.addHealthCheck("leaderElection", () => elector.check());
-    this.electorRun = elector.run(this.electorAbort.signal);
+    const leadership = this.leadership;
+    this.addHealthCheck("leaderElection", () => leadership.check());
+    leadership.start();
   }
 
   /**
@@ -251,11 +231,10 @@ export class Manager {
     if (!drained) {
       this.logger.error("in-flight reconciles did not finish within the graceful shutdown timeout");
       // Abandoned reconciles may still write; releasing now would let a standby start alongside them.
-      this.elector?.keepLeaseOnCancel("in-flight reconciles were abandoned at shutdown and may still be writing");
+      this.leadership?.keepLeaseOnCancel("in-flight reconciles were abandoned at shutdown and may still be writing");
     }
     await Promise.all([...this.recorders.values()].map((r) => r.stop()));
-    this.electorAbort.abort();
-    await this.electorRun;
+    await this.leadership?.stop();
     await this.cache.stop();
     await Promise.all(this.servers.map((s) => s.close()));
     await this.client.close();
@@ -282,21 +261,60 @@ export class Manager {
     process.once("SIGINT", onSignal);
   }
 
-  private leaderLost(): void {
+  /** Leader election on its own client: lease requests never pass the write fence that they hold open. */
+  private createLeadership(kubeConfig: RestConfig): Leadership {
+    const namespace = this.opts.leaderElectionNamespace ?? podNamespace();
+    if (!namespace) throw new Error("leader election needs a namespace (--leader-election-namespace or POD_NAMESPACE)");
+    const name = this.opts.leaderElectionId ?? "controller-leader";
+    const leaseClient = new KubeClient(kubeConfig, {
+      fieldManager: this.opts.fieldManager,
+      requestCounter: this.metrics.requestCounter,
+      userAgent: "ts-controller-runtime/leader-election",
+    });
+    return new Leadership({
+      store: apiLeaseStore(leaseClient),
+      namespace,
+      name,
+      identity: this.identity,
+      leaseDurationMs: this.opts.leaseDurationMs,
+      renewDeadlineMs: this.opts.renewDeadlineMs,
+      retryPeriodMs: this.opts.retryPeriodMs,
+      clock: this.opts.clock,
+      logger: this.logger,
+      metrics: this.metrics.leaderElection?.(name),
+      lead: (term) => this.startControllers(term),
+      stepDown: () => this.stopControllers(),
+      onUnsafe: (reason) => {
+        this.giveUp(reason);
+      },
+    });
+  }
+
+  /** The leader's work cannot be stopped or started safely: the last resort is to end the process. */
+  private giveUp(reason: string): void {
     if (this.state !== "running") return;
+    this.logger.fatal({ reason }, "leadership cannot continue safely");
     if (this.opts.onLeaderLost) {
       this.opts.onLeaderLost();
       return;
     }
-    this.logger.fatal("leader election lost; exiting");
+    this.logger.fatal("exiting");
     process.exit(1);
   }
 
-  private async startControllers(): Promise<void> {
-    if (this.controllersStarted || this.state !== "running") return;
-    this.controllersStarted = true;
+  /** Leadership lost: stop every controller; true once each in-flight reconcile has ended (within the shutdown timeout). */
+  private async stopControllers(): Promise<boolean> {
+    this.term = undefined;
+    const timeout = this.opts.gracefulShutdownTimeoutMs ?? 30_000;
+    const reason = "leadership lost";
+    return (await Promise.all(this.controllers.map((c) => c.stop(timeout, reason)))).every(Boolean);
+  }
+
+  private async startControllers(term: AbortSignal): Promise<void> {
+    if (this.term !== undefined || this.state !== "running") return;
+    this.term = term;
     await this.cache.waitForSync(this.opts.cacheSyncTimeoutMs ?? 120_000);
-    if (this.state !== "running") return;
+    if (this.state !== "running" || term.aborted || this.term !== term) return;
     for (const ctrl of this.controllers) {
       for (const source of ctrl.spec.sources) {
         if (!source.optionalCrd) ctrl.attach(source, this.cache.informerFor(source.resource, source.selector, source.transform));
@@ -315,7 +333,7 @@ export class Manager {
     const { resource, selector, transform } = o.source;
     if (available) {
       const informer = this.cache.informerFor(resource, selector, transform);
-      if (this.controllersStarted) o.controller.attach(o.source, informer);
+      if (this.term) o.controller.attach(o.source, informer);
       return;
     }
     const informer = this.cache.peek(resource, selector);

@@ -237,6 +237,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         if (!components.has("apiserver")) throw new Error("this control plane runs no apiserver");
         await procs.apiserver?.stop(STOP_GRACE_MS);
       },
+      killApiServer: async () => {
+        if (!components.has("apiserver")) throw new Error("this control plane runs no apiserver");
+        await procs.apiserver?.kill();
+      },
       startApiServer: async () => {
         if (!components.has("apiserver")) throw new Error("this control plane runs no apiserver");
         if (stopped) throw new Error("the control plane has been stopped");

@@ -118,6 +118,9 @@ export function controllerManagerArgs(l: Layout, p: Ports): string[] {
     "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
     "--kube-api-qps=100",
     "--kube-api-burst=200",
+    // kwok's nodes heartbeat only through the apiserver and kwok never makes a Running pod Ready again once the node
+    // lifecycle controller marked it NotReady (a kubelet would): an apiserver outage in a test must not do that.
+    "--node-monitor-grace-period=5m",
     "--v=1",
   ];
 }

@@ -19,6 +19,8 @@ export interface ManagedProcess {
   exitReason(): string | undefined;
   /** SIGTERM, wait up to graceMs, then SIGKILL; resolves once the process is gone. */
   stop(graceMs?: number): Promise<void>;
+  /** SIGKILL at once (a crash: no graceful shutdown); resolves once the process is gone. */
+  kill(): Promise<void>;
 }
 
 // Children still running, killed synchronously if this process exits without stopping them (process.exit(),
@@ -69,6 +71,11 @@ export function startProcess(spec: ProcessSpec, watchdog: Watchdog): ManagedProc
       const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
       await exited;
       clearTimeout(timer);
+    },
+    kill: async () => {
+      if (reason !== undefined) return;
+      child.kill("SIGKILL");
+      await exited;
     },
   };
 }

@@ -34,6 +34,8 @@ export interface ControlPlane {
   caKeyPath: string;
   /** Stop/restart only the apiserver (same port, same etcd) for watch-resilience tests. */
   stopApiServer(): Promise<void>;
+  /** kill -9 the apiserver (no graceful shutdown); `startApiServer` brings it back. */
+  killApiServer(): Promise<void>;
   startApiServer(): Promise<void>;
   /** Stops every component in reverse start order and removes the temp work dir. Idempotent. */
   stop(): Promise<void>;

@@ -140,6 +140,7 @@ describe("install manifests", () => {
       assert.equal(container.securityContext.readOnlyRootFilesystem, true, source);
       assert.ok(container.resources.requests && container.resources.limits, `${source}: resources`);
       assert.deepEqual(container.env.find((e) => e.name === "POD_NAMESPACE")?.valueFrom, { fieldRef: { fieldPath: "metadata.namespace" } }, source);
+      assert.deepEqual(container.env.find((e) => e.name === "POD_NAME")?.valueFrom, { fieldRef: { fieldPath: "metadata.name" } }, `${source}: the stable leader identity`);
       const service = find(objects, "Service");
       assert.deepEqual((service.spec as { ports: { targetPort: string }[] }).ports.map((p) => p.targetPort), ["metrics"], source);
     }

@@ -19,10 +19,12 @@ export class ManagerProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private stderr = "";
 
-  constructor(args: string[]) {
+  /** `kubeconfigPath`: another control plane than the shared one; `env`: added to this process's (e.g. POD_NAME). */
+  constructor(args: string[], opts: { kubeconfigPath?: string; env?: Record<string, string> } = {}) {
     // process.execPath is the project's Node 24 (tests run under it).
-    this.child = spawn(process.execPath, [FIXTURE, `--kubeconfig=${testKubeConfigPath()}`, ...args], {
+    this.child = spawn(process.execPath, [FIXTURE, `--kubeconfig=${opts.kubeconfigPath ?? testKubeConfigPath()}`, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...opts.env },
     });
     let buffered = "";
     this.child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {

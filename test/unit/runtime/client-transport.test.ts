@@ -19,6 +19,8 @@ import { ApiError } from "../../../src/runtime/errors.ts";
 import { createAgent, send } from "../../../src/runtime/http.ts";
 import type { RestConfig, TlsOptions } from "../../../src/runtime/kubeconfig.ts";
 import { CORE } from "../../../src/runtime/resources.ts";
+import { NotLeaderError } from "../../../src/runtime/write-fence.ts";
+import type { WriteFence } from "../../../src/runtime/write-fence.ts";
 import { createPki, signClientCertificate } from "../../controlplane/pki.ts";
 
 interface Seen {
@@ -66,7 +68,7 @@ interface Counted {
   host: string;
 }
 
-function client(server: string, opts: { tls?: TlsOptions; proxyUrl?: string; counted?: Counted[] } = {}): KubeClient {
+function client(server: string, opts: { tls?: TlsOptions; proxyUrl?: string; counted?: Counted[]; writeFence?: WriteFence } = {}): KubeClient {
   const config: RestConfig = {
     server,
     tls: opts.tls ?? { rejectUnauthorized: true },
@@ -78,6 +80,7 @@ function client(server: string, opts: { tls?: TlsOptions; proxyUrl?: string; cou
     fieldManager: "transport-test",
     userAgent: "transport-test/1",
     requestCounter: counted ? { inc: (labels) => counted.push(labels) } : undefined,
+    writeFence: opts.writeFence,
   });
 }
 
@@ -211,6 +214,42 @@ describe("KubeClient transport over plain http", () => {
 async function rejection(run: Promise<unknown>): Promise<unknown> {
   return run.then(() => assert.fail("expected a rejection"), (err: unknown) => err);
 }
+
+describe("KubeClient write fence", () => {
+  it("sends no mutating request the fence refuses, lets reads through, and aborts a write in flight when the term ends", async () => {
+    const seen: Seen[] = [];
+    const port = await listen(http.createServer(recording(seen, (req, res, body) => {
+      if (req.url?.includes("/slow")) return; // never answered: the term's end must abort it
+      json(200, { kind: "ConfigMap", body })(req, res, body);
+    })));
+    let term: AbortController | undefined;
+    const fence: WriteFence = {
+      admit: () => {
+        if (!term || term.signal.aborted) throw new NotLeaderError("not the leader");
+        return term.signal;
+      },
+    };
+    const c = client(`http://127.0.0.1:${port}`, { writeFence: fence });
+    try {
+      const cm = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x", namespace: "ns" } };
+      await assert.rejects(c.create(CORE.configMaps, cm), NotLeaderError);
+      await assert.rejects(c.apply(CORE.configMaps, cm), NotLeaderError);
+      await assert.rejects(c.delete(CORE.configMaps, { namespace: "ns", name: "x" }), NotLeaderError);
+      await c.get(CORE.configMaps, { namespace: "ns", name: "x" });
+      assert.deepEqual(seen.map((r) => r.method), ["GET"], "refused writes never reach the server");
+
+      term = new AbortController();
+      await c.create(CORE.configMaps, cm);
+      const inFlight = rejection(c.requestJson("PUT", "/slow", { body: cm }));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      term.abort(new Error("term ended"));
+      assert.equal(((await inFlight) as Error).message, "term ended");
+      assert.deepEqual(seen.map((r) => r.method), ["GET", "POST", "PUT"]);
+    } finally {
+      await c.close();
+    }
+  });
+});
 
 describe("KubeClient transport: deadlines, aborts and watches", () => {
   it("rejects with the deadline's TimeoutError when no answer comes, and with the caller's reason on abort", async () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { FakeClock } from "../../../src/runtime/clock.ts";
 import { Controller, controller } from "../../../src/runtime/controller.ts";
-import type { ControllerMetrics, ReconcileRequest, ReconcileResult } from "../../../src/runtime/controller.ts";
+import type { ControllerMetrics, ReconcileContext, ReconcileRequest, ReconcileResult } from "../../../src/runtime/controller.ts";
 import { TerminalError } from "../../../src/runtime/errors.ts";
 import { Informer } from "../../../src/runtime/informer.ts";
 import { createLogger } from "../../../src/runtime/log.ts";
@@ -46,6 +46,8 @@ interface Setup {
   ctrl: Controller;
   calls: ReconcileRequest[];
   metrics: RecordingMetrics;
+  /** Attach the sources again (after a stop) and start the workers. */
+  restart(): void;
 }
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -55,7 +57,7 @@ afterEach(async () => {
 
 /** A controller for Things that owns ConfigMaps, over scripted sources. */
 async function setup(
-  reconcile: (req: ReconcileRequest, n: number) => Promise<ReconcileResult | undefined> | ReconcileResult | undefined,
+  reconcile: (req: ReconcileRequest, n: number, ctx: ReconcileContext) => Promise<ReconcileResult | undefined> | ReconcileResult | undefined,
   opts: { workers?: number; things?: KubeObject[]; children?: KubeObject[] } = {},
 ): Promise<Setup> {
   const clock = new FakeClock();
@@ -69,9 +71,9 @@ async function setup(
     .for(THINGS, { predicate: generationChanged })
     .owns(CORE.configMaps)
     .withOptions({ maxConcurrentReconciles: opts.workers ?? 1 })
-    .reconcile((req) => {
+    .reconcile((req, ctx) => {
       calls.push(req);
-      return reconcile(req, calls.length);
+      return reconcile(req, calls.length, ctx);
     });
   const ctrl = new Controller(spec, { logger, clock, metrics });
   const informers = [primary, children].map((source, i) => {
@@ -86,7 +88,13 @@ async function setup(
     for (const i of informers) await i.stop();
   });
   await settle();
-  return { clock, primary, children, ctrl, calls, metrics };
+  const restart = (): void => {
+    informers.forEach((inf, i) => {
+      ctrl.attach(spec.sources[i]!, inf);
+    });
+    ctrl.start();
+  };
+  return { clock, primary, children, ctrl, calls, metrics, restart };
 }
 
 describe("Controller outcomes", () => {
@@ -247,5 +255,29 @@ describe("Controller event routing", () => {
     assert.equal(finished, true);
     await settle();
     assert.equal(s.calls.length, 1, "queued key b was not started");
+  });
+
+  it("stop() with a reason aborts the in-flight reconcile; a restart runs every key again", async () => {
+    const signals: AbortSignal[] = [];
+    const s = await setup(
+      async (req, n, ctx) => {
+        if (n > 1) return undefined;
+        signals.push(ctx.signal);
+        await new Promise<void>((resolve) => {
+          ctx.signal.addEventListener("abort", () => { resolve(); }, { once: true });
+        });
+        throw new Error(`${req.name}: aborted`);
+      },
+      { things: [thing("a", "1"), thing("b", "1")] },
+    );
+    assert.equal(s.calls.length, 1);
+    assert.equal(await s.ctrl.stop(30_000, "leadership lost"), true);
+    assert.equal(signals[0]?.aborted, true);
+    assert.match((signals[0]?.reason as Error).message, /leadership lost/);
+    await settle();
+    assert.equal(s.calls.length, 1, "nothing runs while stopped");
+    s.restart();
+    await settle();
+    assert.deepEqual(s.calls.slice(1).map((c) => c.name).sort(), ["a", "b"], "the new run replays every object");
   });
 });

@@ -1,70 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { FakeClock } from "../../../src/runtime/clock.ts";
-import { ApiError } from "../../../src/runtime/errors.ts";
-import {
-  LeaderElector,
-  type Lease,
-  type LeaderElectorOptions,
-  type LeaseSpec,
-  type LeaseStore,
-} from "../../../src/runtime/leader.ts";
-
-/** The fakes fail the way the real transport does: with an ApiError carrying the HTTP code and Status reason. */
-const apiError = (code: number, reason: string): ApiError => new ApiError(code, reason, `${code} ${reason}`, "");
-
-/** In-memory Lease API enforcing optimistic concurrency on resourceVersion, like the API server. */
-class FakeLeaseStore implements LeaseStore {
-  lease: Lease | undefined;
-  private rv = 0;
-  readonly ops: { verb: string; holder?: string }[] = [];
-  /** Every request fails as a transport error. */
-  down = false;
-  /** Every request hangs until its signal aborts. */
-  hang = false;
-
-  async get(_ns: string, _name: string, signal?: AbortSignal): Promise<Lease | undefined> {
-    this.ops.push({ verb: "get" });
-    await this.network(signal);
-    return this.lease ? structuredClone(this.lease) : undefined;
-  }
-
-  async create(_ns: string, lease: Lease, signal?: AbortSignal): Promise<Lease> {
-    this.ops.push({ verb: "create", holder: lease.spec?.holderIdentity });
-    await this.network(signal);
-    if (this.lease) throw apiError(409, "AlreadyExists");
-    return this.store(lease);
-  }
-
-  async update(_ns: string, lease: Lease, signal?: AbortSignal): Promise<Lease> {
-    this.ops.push({ verb: "update", holder: lease.spec?.holderIdentity });
-    await this.network(signal);
-    if (!this.lease) throw apiError(404, "NotFound");
-    if (lease.metadata.resourceVersion !== this.lease.metadata.resourceVersion) throw apiError(409, "Conflict");
-    return this.store(lease);
-  }
-
-  /** Another process writes the Lease directly. */
-  put(spec: LeaseSpec): void {
-    this.store({ apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { namespace: "ns", name: "lock" }, spec });
-  }
-
-  private store(lease: Lease): Lease {
-    const stored = structuredClone(lease);
-    stored.metadata.resourceVersion = String(++this.rv);
-    this.lease = stored;
-    return structuredClone(stored);
-  }
-
-  private async network(signal?: AbortSignal): Promise<void> {
-    if (this.hang) {
-      await new Promise<void>((_resolve, reject) => {
-        signal?.addEventListener("abort", () => { reject(new Error("request aborted")); }, { once: true });
-      });
-    }
-    if (this.down) throw new Error("connect ECONNREFUSED");
-  }
-}
+import { LeaderElector, type LeaderElectorOptions } from "../../../src/runtime/leader.ts";
+import { FakeLeaseStore } from "./fake-lease-store.ts";
 
 interface Candidate {
   le: LeaderElector;
@@ -215,7 +153,12 @@ describe("LeaderElector losing the lease", { timeout: 10_000 }, () => {
     await clock.advance(4_000); // acquired at T0, renewed at +2 s and +4 s
     assert.equal(store.lease?.spec?.renewTime, micro(T0 + 4_000));
     store.down = true;
-    await clock.advance(11_999); // next renewal round starts at +6 s, its deadline is +16 s
+    await clock.advance(9_999);
+    assert.equal(a.le.mayWrite(), true, "writes allowed until the renew deadline after the last renewal (+4 s)");
+    await clock.advance(1);
+    assert.equal(a.le.mayWrite(), false, "no write leaves 10 s after the last renewal started, though still leading");
+    assert.equal(a.le.isLeader(), true);
+    await clock.advance(1_999); // next renewal round starts at +6 s, its deadline is +16 s
     assert.equal(a.le.isLeader(), true);
     await clock.advance(1);
     assert.deepEqual(a.log, [`started@${T0}`, `stopped:lost@${T0 + 16_000}`]);
