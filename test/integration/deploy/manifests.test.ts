@@ -80,8 +80,8 @@ describe("install manifests", () => {
   });
 
   it("chart and kustomize ship the same ClusterRole rules and the same CRD", async () => {
-    const fromKustomize = find(parseDocs(await kustomizeBase()), "ClusterRole") as KubeObject & { rules: unknown };
-    const fromHelm = find(parseDocs(await helmTemplate(ns.name)), "ClusterRole") as KubeObject & { rules: unknown };
+    const fromKustomize = find(parseDocs(await kustomizeBase()), "ClusterRole", "dittofs-operator") as KubeObject & { rules: unknown };
+    const fromHelm = find(parseDocs(await helmTemplate(ns.name)), "ClusterRole", "dittofs-operator") as KubeObject & { rules: unknown };
     assert.deepEqual(fromHelm.rules, fromKustomize.rules);
     const json = JSON.stringify(fromKustomize.rules);
     assert.ok(!json.includes('"*"'), "no wildcard in the ClusterRole");
