@@ -22,12 +22,13 @@ HELM_VERSION=v3.20.2
 PROMETHEUS_OPERATOR_VERSION=v0.95.2
 CONTROLLER_TOOLS_VERSION=v0.23.0
 
+cache_root="${DITTOFS_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dittofs-operator}"
+
 if [[ "${1:-}" == "--helm" ]]; then
   if [[ -n "${DITTOFS_TEST_ASSETS:-}" && -x "$DITTOFS_TEST_ASSETS/helm" ]]; then
     echo "$DITTOFS_TEST_ASSETS/helm"
     exit 0
   fi
-  cache_root="${DITTOFS_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dittofs-operator}"
   helm_bin="$cache_root/bin/helm-${HELM_VERSION}_$(go env GOVERSION)"
   if [[ ! -x "$helm_bin/helm" ]]; then
     # A consumer module (like DittoFS below): `go install pkg@version` would also ask for the version list.
@@ -50,7 +51,6 @@ if [[ "${1:-}" == "--crds" ]]; then
     echo "$DITTOFS_TEST_ASSETS/crds"
     exit 0
   fi
-  cache_root="${DITTOFS_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dittofs-operator}"
   crds="$cache_root/crds/monitoring-${PROMETHEUS_OPERATOR_VERSION}_controller-tools-${CONTROLLER_TOOLS_VERSION}_$(go env GOVERSION)"
   if [[ ! -f "$crds/monitoring.coreos.com_servicemonitors.yaml" ]]; then
     crd_mod="$cache_root/modules/crds-monitoring-$PROMETHEUS_OPERATOR_VERSION"
@@ -80,7 +80,6 @@ if [[ -n "${DITTOFS_TEST_ASSETS:-}" ]]; then
   exit 0
 fi
 
-cache_root="${DITTOFS_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dittofs-operator}"
 go_version=$(go env GOVERSION)
 key="k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}_dfs-${DFS_VERSION}_${go_version}"
 bin="$cache_root/bin/$key"

@@ -169,7 +169,14 @@ export function secureMetricsServing(
       };
   return {
     certificate,
-    authorizer: createRequestAuthorizer({ post: (path, body) => client.requestJson("POST", path, { body }) }),
+    authorizer: createRequestAuthorizer({
+      post: (path, body) =>
+        client.requestJson("POST", path, { body }).catch((err: unknown) => {
+          // Answered 500; say why where an operator looks (a 403 here means the ClusterRole lacks the review rules).
+          logger.warn({ error: errorMessage(err), path }, "metrics request not reviewed: the API server review failed");
+          throw err;
+        }),
+    }),
     onReloadError: (err) => {
       logger.warn({ error: errorMessage(err), dir }, "could not re-read the metrics serving certificate; keeping the current one");
     },
