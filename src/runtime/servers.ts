@@ -127,6 +127,11 @@ export function startMetricsServer(
 ): Promise<RunningServer | undefined> {
   const handler: Handler = async (req, res) => {
     const path = new URL(req.url ?? "/", "http://metrics").pathname;
+    // Other paths are answered before any review: a caller cannot make the API server review paths of its choice.
+    if (path !== "/metrics") {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
+      return;
+    }
     if (secure) {
       const method = (req.method ?? "GET").toLowerCase();
       const decision = await secure.authorizer.authorize(req.headers.authorization, method === "head" ? "get" : method, path);
@@ -135,10 +140,6 @@ export function startMetricsServer(
         res.writeHead(decision.code, { "content-type": "text/plain", ...headers }).end(`${decision.reason}\n`);
         return;
       }
-    }
-    if (path !== "/metrics") {
-      res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
-      return;
     }
     const text = await registry.metrics();
     res.writeHead(200, { "content-type": registry.contentType }).end(text);
