@@ -7,6 +7,11 @@
 #
 # `build-binaries.sh --helm` instead builds (once) only helm, for rendering the chart in tests, into its own
 # keyed directory (so adding it never invalidates the main cache), and prints the helm binary's path.
+#
+# `build-binaries.sh --crds` instead generates (once) the real CRDs of the optional APIs the operator writes, from
+# their Go types with controller-gen, into their own keyed directory, and prints it: today the Prometheus
+# Operator's ServiceMonitor (monitoring.coreos.com_servicemonitors.yaml). Percona's module is not served by the
+# module proxy; its tests use a strict stand-in (test/integration/dittoserver/stand-ins.ts).
 set -euo pipefail
 
 K8S_VERSION=v1.36.3
@@ -14,13 +19,16 @@ ETCD_VERSION=v3.6.16
 KWOK_VERSION=v0.8.0
 DFS_VERSION=v0.29.0
 HELM_VERSION=v3.20.2
+PROMETHEUS_OPERATOR_VERSION=v0.95.2
+CONTROLLER_TOOLS_VERSION=v0.23.0
+
+cache_root="${DITTOFS_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dittofs-operator}"
 
 if [[ "${1:-}" == "--helm" ]]; then
   if [[ -n "${DITTOFS_TEST_ASSETS:-}" && -x "$DITTOFS_TEST_ASSETS/helm" ]]; then
     echo "$DITTOFS_TEST_ASSETS/helm"
     exit 0
   fi
-  cache_root="${DITTOFS_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dittofs-operator}"
   helm_bin="$cache_root/bin/helm-${HELM_VERSION}_$(go env GOVERSION)"
   if [[ ! -x "$helm_bin/helm" ]]; then
     # A consumer module (like DittoFS below): `go install pkg@version` would also ask for the version list.
@@ -38,12 +46,40 @@ if [[ "${1:-}" == "--helm" ]]; then
   exit 0
 fi
 
+if [[ "${1:-}" == "--crds" ]]; then
+  if [[ -n "${DITTOFS_TEST_ASSETS:-}" && -f "$DITTOFS_TEST_ASSETS/crds/monitoring.coreos.com_servicemonitors.yaml" ]]; then
+    echo "$DITTOFS_TEST_ASSETS/crds"
+    exit 0
+  fi
+  crds="$cache_root/crds/monitoring-${PROMETHEUS_OPERATOR_VERSION}_controller-tools-${CONTROLLER_TOOLS_VERSION}_$(go env GOVERSION)"
+  if [[ ! -f "$crds/monitoring.coreos.com_servicemonitors.yaml" ]]; then
+    crd_mod="$cache_root/modules/crds-monitoring-$PROMETHEUS_OPERATOR_VERSION"
+    mkdir -p "$crd_mod"
+    printf 'module local/optional-crds\n\ngo 1.25\n\nrequire (\n\tgithub.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring %s\n\tsigs.k8s.io/controller-tools %s\n)\n' \
+      "$PROMETHEUS_OPERATOR_VERSION" "$CONTROLLER_TOOLS_VERSION" > "$crd_mod/go.mod"
+    printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"\n\t_ "sigs.k8s.io/controller-tools/cmd/controller-gen"\n)\n' > "$crd_mod/tools.go"
+    printf '[build-binaries %s] generating the ServiceMonitor CRD (prometheus-operator %s, controller-gen %s)\n' \
+      "$(date +%T)" "$PROMETHEUS_OPERATOR_VERSION" "$CONTROLLER_TOOLS_VERSION" >&2
+    # Generated next to the final directory, then moved: parallel callers never see half a file.
+    partial=$(mktemp -d "$cache_root/crds.partial.XXXXXX")
+    (cd "$crd_mod" && export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS="-buildvcs=false -mod=mod" && go mod tidy >/dev/null \
+      && go build -trimpath -ldflags "-s -w" -o "$partial/controller-gen" sigs.k8s.io/controller-tools/cmd/controller-gen \
+      && "$partial/controller-gen" crd:crdVersions=v1 \
+        paths=github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1 output:crd:dir="$partial/out")
+    mkdir -p "$(dirname "$crds")"
+    mv "$partial/out/monitoring.coreos.com_servicemonitors.yaml" "$partial/monitoring.coreos.com_servicemonitors.yaml"
+    rm -rf "$partial/out" "$partial/controller-gen"
+    mv -T "$partial" "$crds" 2>/dev/null || rm -rf "$partial"   # another caller finished first: keep theirs
+  fi
+  echo "$crds"
+  exit 0
+fi
+
 if [[ -n "${DITTOFS_TEST_ASSETS:-}" ]]; then
   echo "$DITTOFS_TEST_ASSETS"
   exit 0
 fi
 
-cache_root="${DITTOFS_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dittofs-operator}"
 go_version=$(go env GOVERSION)
 key="k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}_dfs-${DFS_VERSION}_${go_version}"
 bin="$cache_root/bin/$key"

@@ -80,6 +80,7 @@ export async function startOperator(opts: { kubeconfigPath: string; namespace: s
     `--concurrency=${opts.concurrency}`,
     `--health-probe-bind-address=127.0.0.1:${probePort}`,
     `--metrics-bind-address=127.0.0.1:${metricsPort}`,
+    "--metrics-secure=false",
     "--log-level=warn",
     ...(opts.extraArgs ?? []),
   ];

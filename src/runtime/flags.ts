@@ -6,6 +6,12 @@
 
 export interface ManagerFlags {
   metricsBindAddress: string;
+  /** HTTPS and TokenReview/SubjectAccessReview on /metrics; false serves plain HTTP to anyone (local runs). */
+  metricsSecure: boolean;
+  /** Directory of the serving certificate; "" = self-signed at start. */
+  metricsCertPath: string;
+  metricsCertName: string;
+  metricsCertKey: string;
   healthProbeBindAddress: string;
   leaderElect: boolean;
   leaderElectionNamespace: string | undefined;
@@ -31,6 +37,18 @@ type Kind = "string" | "bool" | "int" | "duration";
 
 const FLAGS: Record<string, { kind: Kind; key: keyof ManagerFlags; help: string }> = {
   "metrics-bind-address": { kind: "string", key: "metricsBindAddress", help: 'address of /metrics ("0" disables)' },
+  "metrics-secure": {
+    kind: "bool",
+    key: "metricsSecure",
+    help: "serve /metrics over HTTPS to callers the API server authorizes (get on /metrics); false: plain HTTP, no auth",
+  },
+  "metrics-cert-path": {
+    kind: "string",
+    key: "metricsCertPath",
+    help: "directory holding the metrics serving certificate, re-read when it changes (default: self-signed at start)",
+  },
+  "metrics-cert-name": { kind: "string", key: "metricsCertName", help: "certificate file in --metrics-cert-path (tls.crt)" },
+  "metrics-cert-key": { kind: "string", key: "metricsCertKey", help: "private key file in --metrics-cert-path (tls.key)" },
   "health-probe-bind-address": {
     kind: "string",
     key: "healthProbeBindAddress",
@@ -61,6 +79,10 @@ const FLAGS: Record<string, { kind: Kind; key: keyof ManagerFlags; help: string 
 export function defaultFlags(leaderElectionId: string): ManagerFlags {
   return {
     metricsBindAddress: ":8080",
+    metricsSecure: true,
+    metricsCertPath: "",
+    metricsCertName: "tls.crt",
+    metricsCertKey: "tls.key",
     healthProbeBindAddress: ":8081",
     leaderElect: false,
     leaderElectionNamespace: undefined,

@@ -31,6 +31,8 @@ import { apiLeaseStore } from "./lease-store.ts";
 import { createLogger } from "./log.ts";
 import type { Logger } from "./log.ts";
 import { createRuntimeMetrics } from "./metrics.ts";
+import { secureMetricsServing } from "./metrics-auth.ts";
+import type { SecureMetricsOptions } from "./metrics-auth.ts";
 import { startMetricsServer, startProbeServer } from "./servers.ts";
 import type { Check, RunningServer } from "./servers.ts";
 import { SharedCache } from "./shared-cache.ts";
@@ -44,7 +46,7 @@ export interface ManagerMetrics {
   informer?: InformerMetrics;
 }
 
-export interface ManagerOptions {
+export interface ManagerOptions extends SecureMetricsOptions {
   /** Server-side-apply field manager of every write. */
   fieldManager: string;
   /** Where the API server is and how to authenticate (default: `loadKubeConfig(kubeconfigPath)`). */
@@ -56,6 +58,8 @@ export interface ManagerOptions {
   metrics?: ManagerMetrics;
   clock?: Clock;
   metricsBindAddress?: string;
+  /** HTTPS, and only callers the API server authorizes for `get /metrics` (default true; see metrics-auth.ts). */
+  metricsSecure?: boolean;
   healthProbeBindAddress?: string;
   leaderElect?: boolean;
   leaderElectionNamespace?: string | undefined;
@@ -204,7 +208,8 @@ export class Manager {
     if (this.state !== "new") throw new Error("manager already started");
     this.state = "running";
     const probe = await startProbeServer(this.opts.healthProbeBindAddress ?? ":8081", this.healthChecks, this.readyChecks);
-    const metrics = await startMetricsServer(this.opts.metricsBindAddress ?? ":8080", this.metrics.registry);
+    const secure = (this.opts.metricsSecure ?? true) ? secureMetricsServing(this.client, this.logger, this.opts) : undefined;
+    const metrics = await startMetricsServer(this.opts.metricsBindAddress ?? ":8080", this.metrics.registry, secure);
     this.probePort = probe?.port;
     this.metricsPort = metrics?.port;
     this.servers = [probe, metrics].filter((s) => s !== undefined);

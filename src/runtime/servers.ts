@@ -1,12 +1,16 @@
 /**
  * The manager's two small HTTP servers: probes (`/healthz`, `/readyz`) and metrics (`/metrics`).
  * Checks are named functions; a failing check answers 500 with the failing names, like controller-runtime's
- * healthz handler (`?verbose` lists every check).
+ * healthz handler (`?verbose` lists every check). Metrics are served over HTTPS to authorized callers only
+ * (metrics-auth.ts) unless secure serving is turned off.
  */
 import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { parseBindAddress } from "./flags.ts";
+import type { RequestAuthorizer } from "./metrics-auth.ts";
+import type { ServingCertificate } from "./serving-cert.ts";
 
 export type Check = () => boolean | Promise<boolean>;
 
@@ -17,15 +21,42 @@ export interface RunningServer {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
-async function listen(address: string, handler: Handler): Promise<RunningServer | undefined> {
+/** HTTPS with `certificate()`, asked again every `reloadIntervalMs` so a rotated Secret is picked up. */
+interface TlsServing {
+  certificate: () => ServingCertificate;
+  /** controller-runtime's certwatcher polls every 10 s (the default). */
+  reloadIntervalMs?: number;
+  onReloadError: (err: unknown) => void;
+}
+
+async function listen(address: string, handler: Handler, tls?: TlsServing): Promise<RunningServer | undefined> {
   const bind = parseBindAddress(address);
   if (!bind) return undefined;
-  const server: Server = createServer((req, res) => {
+  const serve = (req: IncomingMessage, res: ServerResponse): void => {
     handler(req, res).catch((err: unknown) => {
       if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
       res.end(`internal error: ${String(err)}\n`);
     });
-  });
+  };
+  let reload: NodeJS.Timeout | undefined;
+  let server: Server;
+  if (tls) {
+    let current = tls.certificate();
+    const httpsServer = createHttpsServer({ ...current, minVersion: "TLSv1.2" }, serve);
+    reload = setInterval(() => {
+      try {
+        const next = tls.certificate();
+        if (next.cert === current.cert && next.key === current.key) return;
+        httpsServer.setSecureContext({ ...next, minVersion: "TLSv1.2" });
+        current = next;
+      } catch (err) {
+        tls.onReloadError(err); // mid-rotation or removed: keep serving the last good pair
+      }
+    }, tls.reloadIntervalMs ?? 10_000).unref();
+    server = httpsServer;
+  } else {
+    server = createServer(serve);
+  }
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(bind.port, bind.host, () => {
@@ -37,6 +68,7 @@ async function listen(address: string, handler: Handler): Promise<RunningServer 
     port: (server.address() as AddressInfo).port,
     close: () =>
       new Promise<void>((resolve) => {
+        clearInterval(reload);
         server.close(() => {
           resolve();
         });
@@ -80,17 +112,37 @@ export function startProbeServer(
   });
 }
 
-/** Serves `/metrics` in the Prometheus text format. */
+export interface SecureMetricsServing extends TlsServing {
+  authorizer: RequestAuthorizer;
+}
+
+/**
+ * Serves `/metrics` in the Prometheus text format; with `secure`, over HTTPS and only to callers the API server
+ * authenticates and authorizes (the verb is the HTTP method's, HEAD counting as get, as the API server maps it).
+ */
 export function startMetricsServer(
   address: string,
   registry: { metrics(): Promise<string>; contentType: string },
+  secure?: SecureMetricsServing,
 ): Promise<RunningServer | undefined> {
-  return listen(address, async (req, res) => {
-    if (new URL(req.url ?? "/", "http://metrics").pathname !== "/metrics") {
+  const handler: Handler = async (req, res) => {
+    const path = new URL(req.url ?? "/", "http://metrics").pathname;
+    // Other paths are answered before any review: a caller cannot make the API server review paths of its choice.
+    if (path !== "/metrics") {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
       return;
     }
+    if (secure) {
+      const method = (req.method ?? "GET").toLowerCase();
+      const decision = await secure.authorizer.authorize(req.headers.authorization, method === "head" ? "get" : method, path);
+      if (decision.code !== 200) {
+        const headers = decision.code === 401 ? { "www-authenticate": 'Bearer realm="metrics"' } : {};
+        res.writeHead(decision.code, { "content-type": "text/plain", ...headers }).end(`${decision.reason}\n`);
+        return;
+      }
+    }
     const text = await registry.metrics();
     res.writeHead(200, { "content-type": registry.contentType }).end(text);
-  });
+  };
+  return listen(address, handler, secure);
 }

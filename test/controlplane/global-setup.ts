@@ -23,6 +23,11 @@ export async function globalSetup(): Promise<void> {
     process.env.DITTOFS_TEST_ASSETS = await buildBinaries(true);
     say(`binaries ready in ${((performance.now() - begin) / 1000).toFixed(1)} s: ${process.env.DITTOFS_TEST_ASSETS}`);
   }
+  if (!process.env.DITTOFS_TEST_CRDS) {
+    const crdsBegin = performance.now();
+    process.env.DITTOFS_TEST_CRDS = await buildBinaries(true, "--crds");
+    say(`optional CRDs ready in ${((performance.now() - crdsBegin) / 1000).toFixed(1)} s: ${process.env.DITTOFS_TEST_CRDS}`);
+  }
   controlPlane = await startControlPlane({ audit: true, nodes: NODES, log: say });
   process.env.DITTOFS_TEST_KUBECONFIG = controlPlane.kubeconfigPath;
   process.env.DITTOFS_TEST_API_SERVER = controlPlane.apiServerUrl;

@@ -80,9 +80,13 @@ describe("install manifests", () => {
   });
 
   it("chart and kustomize ship the same ClusterRole rules and the same CRD", async () => {
-    const fromKustomize = find(parseDocs(await kustomizeBase()), "ClusterRole") as KubeObject & { rules: unknown };
-    const fromHelm = find(parseDocs(await helmTemplate(ns.name)), "ClusterRole") as KubeObject & { rules: unknown };
+    const fromKustomize = find(parseDocs(await kustomizeBase()), "ClusterRole", "dittofs-operator") as KubeObject & { rules: unknown };
+    const fromHelm = find(parseDocs(await helmTemplate(ns.name)), "ClusterRole", "dittofs-operator") as KubeObject & { rules: unknown };
     assert.deepEqual(fromHelm.rules, fromKustomize.rules);
+    const reader = (objects: KubeObject[], name: string): unknown => (find(objects, "ClusterRole", name) as KubeObject & { rules: unknown }).rules;
+    const readerRules = reader(parseDocs(await kustomizeBase()), "dittofs-operator-metrics-reader");
+    assert.deepEqual(readerRules, [{ nonResourceURLs: ["/metrics"], verbs: ["get"] }]);
+    assert.deepEqual(reader(parseDocs(await helmTemplate(ns.name)), "dittofs-operator-metrics-reader"), readerRules);
     const json = JSON.stringify(fromKustomize.rules);
     assert.ok(!json.includes('"*"'), "no wildcard in the ClusterRole");
     const inChart = readFileSync(join(CHART, "crds/dittofs.dittofs.com_dittoservers.yaml"), "utf8");
@@ -134,6 +138,9 @@ describe("install manifests", () => {
       // The same parsers as src/main.ts: a misspelt flag in the manifests fails here, not in a crash-looping pod.
       const flags = parseManagerFlags(parseOperatorFlags(container.args).rest, defaultFlags("dittofs-operator-lock"));
       assert.equal(flags.leaderElect, true, source);
+      // Secure metrics on the container's metrics port.
+      assert.equal(flags.metricsSecure, true, source);
+      assert.equal(flags.metricsBindAddress, `:${String(container.ports.find((p) => p.name === "metrics")?.containerPort)}`, source);
       const probePort = container.ports.find((p) => p.name === "probes")?.containerPort;
       assert.equal(flags.healthProbeBindAddress, `:${String(probePort)}`, source);
       assert.deepEqual([container.livenessProbe.httpGet, container.readinessProbe.httpGet], [{ path: "/healthz", port: "probes" }, { path: "/readyz", port: "probes" }], source);

@@ -37,11 +37,12 @@ export interface OperatorAsServiceAccount {
 /**
  * Applies the shipped RBAC into `namespace` (cluster-scoped names made unique so runs never collide), writes a
  * kubeconfig holding a bound token of the ServiceAccount, and starts the operator with it, watching `namespace`.
+ * `extraArgs` come last and so win over the defaults (metrics and probes are off unless they turn them on).
  */
-export async function startOperatorAsServiceAccount(namespace: string): Promise<OperatorAsServiceAccount> {
+export async function startOperatorAsServiceAccount(namespace: string, extraArgs: string[] = []): Promise<OperatorAsServiceAccount> {
   const objects = parseDocs(await kustomizeInto(namespace));
   const roleName = `dittofs-operator-${namespace}`;
-  const clusterRole = { ...find(objects, "ClusterRole"), metadata: { name: roleName } };
+  const clusterRole = { ...find(objects, "ClusterRole", "dittofs-operator"), metadata: { name: roleName } };
   const binding = find(objects, "ClusterRoleBinding") as KubeObject & { roleRef: { name: string } };
   const clusterBinding = { ...binding, metadata: { name: roleName }, roleRef: { ...binding.roleRef, name: roleName } };
   const rbac = [find(objects, "ServiceAccount", SA), clusterRole, clusterBinding, find(objects, "Role"), find(objects, "RoleBinding")];
@@ -64,6 +65,7 @@ export async function startOperatorAsServiceAccount(namespace: string): Promise<
       "--leader-elect", "--leader-election-namespace", namespace,
       "--metrics-bind-address=0", "--health-probe-bind-address=0",
       "--poll-period=2s", "--deletion-pod-warning=3s", "--deletion-pod-timeout=6s", "--log-level=debug",
+      ...extraArgs,
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );

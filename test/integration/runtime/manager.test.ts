@@ -59,6 +59,7 @@ before(async () => {
     namespace: ns.name,
     healthProbeBindAddress: "127.0.0.1:0",
     metricsBindAddress: "127.0.0.1:0",
+    metricsSecure: false,
   });
   manager.add(
     controller("widget-configmaps")

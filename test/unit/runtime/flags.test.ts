@@ -44,6 +44,13 @@ describe("parseManagerFlags", () => {
     assert.equal(parseManagerFlags(["--leader-elect=false"], defaults).leaderElect, false);
   });
 
+  it("serves metrics securely by default; --metrics-secure=false for plain HTTP; a certificate directory", () => {
+    const d = parseManagerFlags([], defaults);
+    assert.deepEqual([d.metricsSecure, d.metricsCertPath, d.metricsCertName, d.metricsCertKey], [true, "", "tls.crt", "tls.key"]);
+    const f = parseManagerFlags(["--metrics-secure=false", "--metrics-cert-path=/certs", "--metrics-cert-name=c.pem", "--metrics-cert-key", "k.pem"], defaults);
+    assert.deepEqual([f.metricsSecure, f.metricsCertPath, f.metricsCertName, f.metricsCertKey], [false, "/certs", "c.pem", "k.pem"]);
+  });
+
   it("rejects unknown flags, missing values and bad numbers with a clear message", () => {
     assert.throws(() => parseManagerFlags(["--nope"], defaults), (e) => e instanceof FlagError && /unknown flag --nope/.test(e.message));
     assert.throws(() => parseManagerFlags(["--namespace"], defaults), /needs a value/);
