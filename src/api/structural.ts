@@ -64,11 +64,13 @@ export function toStructural(node: JsonSchema, path = "#"): JsonSchema {
   const out: JsonSchema = {};
   if (node["x-kubernetes-int-or-string"] === true) {
     const members = Array.isArray(node.anyOf) ? (node.anyOf as JsonSchema[]) : [];
-    const pattern = members.find((m) => typeof m.pattern === "string")?.pattern;
+    const text = members.find((m) => m.type === "string");
     copy(node, out, ["description"]);
     out["x-kubernetes-int-or-string"] = true;
     out.anyOf = [{ type: "integer" }, { type: "string" }];
-    if (pattern !== undefined) out.pattern = pattern;
+    if (typeof text?.pattern === "string") out.pattern = text.pattern;
+    // Bounds the string form for CEL cost estimates (the API server applies it to strings only).
+    if (typeof text?.maxLength === "number") out.maxLength = text.maxLength;
     return out;
   }
   if (Array.isArray(node.anyOf)) {

@@ -1,7 +1,11 @@
 /**
  * events.k8s.io/v1 event recorder with client-go's series semantics (§10 of the runtime notes):
- * - events with the same isomorphic key (type, action, reason, reporting controller/instance, regarding, related —
- *   not the note) form one series: the 1st occurrence is POSTed, the 2nd PATCHes `series {count: 2, …}`;
+ * - events with the same key (type, action, reason, reporting controller/instance, regarding, related, and the
+ *   note) form one series: the 1st occurrence is POSTed, the 2nd PATCHes `series {count: 2, …}`. client-go's
+ *   isomorphic key leaves the note out, so a series keeps the note of its first occurrence ("ChildrenCreated x4"
+ *   listing the children of the first pass). The API server refuses any change of `note`, so one Event object can
+ *   only tell the truth about occurrences with the same note: a different note opens its own series (as core/v1's
+ *   dedup key includes the message), and the per-object spam bucket bounds how many a churning note can open;
  * - later repeats only bump the count in memory; a flush every 30 s PATCHes series whose count changed.
  *   client-go leaves the count stale until its 30 min heartbeat, kube-rs PATCHes every repeat (one API write per
  *   failed reconcile); a short flush keeps `kubectl describe` current while bounding writes to 1 per series per 30 s;
@@ -87,7 +91,7 @@ const SPAM_LRU_SIZE = 4096;
 
 interface Series {
   readonly key: string;
-  /** The event as first created: name, eventTime, note … never change afterwards. */
+  /** The event as first created: name, eventTime, note … never change afterwards (the note is part of the key). */
   readonly event: EventsV1Event;
   count: number;
   lastObservedMs: number;
@@ -200,9 +204,8 @@ export class EventRecorder {
     }
     const reason = truncateUtf8(e.reason, EVENT_LIMITS.reason);
     const action = truncateUtf8(e.action, EVENT_LIMITS.action);
-    const key = [e.type, action, reason, this.controller, this.instance, refKey(e.regarding), refKey(e.related)].join(
-      "\u0001",
-    );
+    const note = truncateUtf8(e.note, EVENT_LIMITS.note, "…");
+    const key = [e.type, action, reason, this.controller, this.instance, refKey(e.regarding), refKey(e.related), note].join("\u0001");
     const now = this.clock.now();
     const existing = this.cache.get(key);
     if (existing) {
@@ -226,7 +229,7 @@ export class EventRecorder {
     }
     const series: Series = {
       key,
-      event: this.newEvent(e, reason, action, now),
+      event: this.newEvent(e, reason, action, note, now),
       count: 1,
       lastObservedMs: now,
       persisted: false,
@@ -249,7 +252,7 @@ export class EventRecorder {
     return undefined;
   }
 
-  private newEvent(e: PublishedEvent, reason: string, action: string, now: number): EventsV1Event {
+  private newEvent(e: PublishedEvent, reason: string, action: string, note: string, now: number): EventsV1Event {
     const regarding = { ...e.regarding };
     const event: EventsV1Event = {
       apiVersion: "events.k8s.io/v1",
@@ -261,7 +264,7 @@ export class EventRecorder {
       action,
       reason,
       regarding,
-      note: truncateUtf8(e.note, EVENT_LIMITS.note, "…"),
+      note,
       type: e.type,
     };
     if (e.related) event.related = { ...e.related };

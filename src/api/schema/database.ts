@@ -1,7 +1,7 @@
 /** `spec.database` (control-plane database) and `spec.percona` (operator-managed PostgreSQL via Percona). */
 import { Type } from "@sinclair/typebox";
 import { DEFAULTS } from "../defaults.ts";
-import { cel, DataKey, growOnly, immutableOptional, ObjectName, SecretRef, Size, StringEnum } from "./helpers.ts";
+import { cel, DataKey, growOnly, immutableOptional, ObjectName, positiveSize, SecretRef, Size, StringEnum } from "./helpers.ts";
 
 const KEYS = DEFAULTS.database.postgresSecretRef.keys;
 const keyField = (field: keyof typeof KEYS, meaning: string) =>
@@ -122,7 +122,7 @@ export const PerconaSpecSchema = Type.Object(
     replicas: Type.Integer({ description: "PostgreSQL instances.", format: "int32", minimum: 1, maximum: 5, default: DEFAULTS.percona.replicas }),
     storageSize: Size("Volume size of each PostgreSQL instance; may grow, never shrink.", {
       default: DEFAULTS.percona.storageSize,
-      ...cel(growOnly("percona.storageSize")),
+      ...cel(positiveSize("percona.storageSize"), growOnly("percona.storageSize")),
     }),
     storageClassName: Type.Optional(ObjectName("StorageClass of the PostgreSQL volumes. Immutable.")),
     databaseName: Type.String({

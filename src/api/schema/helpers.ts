@@ -36,10 +36,6 @@ export function StringMap<T extends TSchema>(value: T, description: string, maxP
   return Type.Record(Type.String(), value, { description, maxProperties });
 }
 
-/** Label/annotation style map: string values, bounded size. */
-export function Labels(description: string, maxValueLength = 63, maxProperties = 64) {
-  return StringMap(Type.String({ maxLength: maxValueLength }), description, maxProperties);
-}
 
 /** Kubernetes resource quantity, number or string (`x-kubernetes-int-or-string`). */
 export const QUANTITY_PATTERN =
@@ -116,6 +112,11 @@ export function immutableOptional(field: string, what: string): CelRule {
     message: `${what} is immutable: it cannot be set, changed or removed after creation`,
     fieldPath: `.${field}`,
   };
+}
+
+/** Rule on a size field: a volume of zero bytes is refused by the API server (PVC requests must be greater than zero). */
+export function positiveSize(what: string): CelRule {
+  return { rule: "quantity(self).isGreaterThan(quantity('0'))", message: `${what} must be greater than zero` };
 }
 
 /** Rule on a size field: it may grow (the operator expands the PVC) but never shrink. */

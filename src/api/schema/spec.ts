@@ -1,10 +1,12 @@
 /** `spec` of a DittoServer: storage, control plane, services, metrics, logging, pod settings, and the root rules. */
 import { Type } from "@sinclair/typebox";
+import { GROUP } from "../constants.ts";
 import { CONTROL_PLANE_VOLUME_PATH, DEFAULTS, GRACE_SLACK_SECONDS, MIN_TERMINATION_GRACE_PERIOD_SECONDS, PRE_STOP_SECONDS, SERVER_PORTS } from "../defaults.ts";
 import { DatabaseSpecSchema, PerconaSpecSchema } from "./database.ts";
-import { cel, Duration, growOnly, immutableOptional, Labels, ObjectName, Port, SecretKeyRef, Size, StringEnum } from "./helpers.ts";
+import { cel, Duration, growOnly, immutableOptional, ObjectName, Port, positiveSize, SecretKeyRef, Size, StringEnum } from "./helpers.ts";
 import { IdentitySpecSchema } from "./identity.ts";
 import { AffinitySchema, PodSecurityContextSchema, ResourceRequirementsSchema, SecurityContextSchema, TolerationSchema } from "./kube.ts";
+import { AnnotationMap, LabelMap, NO_POD_SEMANTIC_ANNOTATIONS } from "./syntax.ts";
 
 /** Labels the operator puts on the pod (the first three form the StatefulSet selector); users may not override them. */
 const OPERATOR_LABEL_KEYS = ["name", "instance", "component", "managed-by", "part-of"].map((k) => `app.kubernetes.io/${k}`);
@@ -16,13 +18,16 @@ const notAdapterPort = {
 
 export const StorageSpecSchema = Type.Object(
   {
-    metadataSize: Size("Size of the metadata volume (PVC metadata). May grow, never shrink.", cel(growOnly("metadataSize"))),
+    metadataSize: Size("Size of the metadata volume (PVC metadata). May grow, never shrink.", cel(positiveSize("metadataSize"), growOnly("metadataSize"))),
     contentSize: Type.Optional(
-      Size("Size of the block-content volume (PVC content). Only created when set; cannot be added or removed later. May grow, never shrink.", cel(growOnly("contentSize"))),
+      Size(
+        "Size of the block-content volume (PVC content). Only created when set; cannot be added or removed later. May grow, never shrink.",
+        cel(positiveSize("contentSize"), growOnly("contentSize")),
+      ),
     ),
     controlPlaneSize: Size("Size of the control-plane volume (PVC controlplane, holds the SQLite database). May grow, never shrink.", {
       default: DEFAULTS.storage.controlPlaneSize,
-      ...cel(growOnly("controlPlaneSize")),
+      ...cel(positiveSize("controlPlaneSize"), growOnly("controlPlaneSize")),
     }),
     storageClassName: Type.Optional(ObjectName("StorageClass of all volumes; the cluster default when omitted. Immutable.")),
   },
@@ -73,12 +78,13 @@ export const ControlPlaneSpecSchema = Type.Object(
 );
 
 const SERVICE_TYPES = ["ClusterIP", "NodePort", "LoadBalancer"] as const;
-const Annotations = (what: string) => Labels(`Annotations of the ${what} Service, owned by the operator (removed keys are removed).`, 4096, 64);
+const Annotations = (field: string, what: string) =>
+  AnnotationMap(field, `Annotations of the ${what} Service, owned by the operator (removed keys are removed); keys under ${GROUP}/ are reserved.`, 64);
 
 export const ServiceSpecSchema = Type.Object(
   {
     type: StringEnum(SERVICE_TYPES, { description: "Type of the <name>-api Service.", default: DEFAULTS.service.type }),
-    annotations: Type.Optional(Annotations("API")),
+    annotations: Type.Optional(Annotations("service.annotations", "API")),
   },
   { description: "Service <name>-api exposing the control-plane API.", default: {} },
 );
@@ -86,7 +92,7 @@ export const ServiceSpecSchema = Type.Object(
 export const AdapterServicesSpecSchema = Type.Object(
   {
     type: StringEnum(SERVICE_TYPES, { description: "Type of the file Service (NFS, SMB).", default: DEFAULTS.adapterServices.type }),
-    annotations: Type.Optional(Annotations("file")),
+    annotations: Type.Optional(Annotations("adapterServices.annotations", "file")),
   },
   { description: "Service exposing the file adapters (NFS 12049, SMB 1445) to clients.", default: {} },
 );
@@ -95,9 +101,25 @@ export const ServiceMonitorSpecSchema = Type.Object(
   {
     enabled: Type.Boolean({ description: "Create a Prometheus-operator ServiceMonitor <name>-metrics.", default: DEFAULTS.metrics.serviceMonitor.enabled }),
     interval: Type.Optional(
-      Type.String({ description: "Scrape interval, e.g. 30s; Prometheus's default when omitted.", pattern: "^([0-9]+(ms|s|m|h))+$", maxLength: 32 }),
+      Type.String({
+        description: "Scrape interval, e.g. 30s or 1m30s (units h, m, s, ms, each at most once, in that order); Prometheus's default when omitted.",
+        maxLength: 32,
+        // The ServiceMonitor CRD's own pattern (prometheus-operator's Duration) refuses e.g. 5m5m or 30s1m.
+        ...cel({
+          rule: "self.matches('^([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$') && self != ''",
+          message: "metrics.serviceMonitor.interval must be a Prometheus duration such as 30s or 1m30s: units h, m, s, ms, each at most once and in that order",
+        }),
+      }),
     ),
-    labels: Type.Optional(Labels("Extra labels of the ServiceMonitor, e.g. to match a Prometheus selector.", 63, 32)),
+    labels: Type.Optional(
+      LabelMap(
+        "metrics.serviceMonitor.labels",
+        "Extra labels of the ServiceMonitor, e.g. to match a Prometheus selector; the operator's app.kubernetes.io labels and keys under " +
+          `${GROUP}/ are reserved.`,
+        32,
+        OPERATOR_LABEL_KEYS,
+      ),
+    ),
   },
   { description: "ServiceMonitor for the metrics endpoint (needs the monitoring.coreos.com CRDs)." },
 );
@@ -148,16 +170,33 @@ const POSTGRES_SECRET = (o: string) => `(has(${o}.database) && has(${o}.database
 const STRANDED = "the server would start on an empty database and the existing users, shares and adapters would be left behind; " +
   "to move, create a new DittoServer and migrate the data";
 
+/** The container runs as UID 0: its own runAsUser, else the pod's (the operator's default UID is not 0). */
+const RUNS_AS_ROOT =
+  "(has(self.securityContext) && has(self.securityContext.runAsUser) ? self.securityContext.runAsUser == 0 : " +
+  "has(self.podSecurityContext) && has(self.podSecurityContext.runAsUser) && self.podSecurityContext.runAsUser == 0)";
+/** runAsNonRoot of the container: its own, else the operator's default true (which wins over the pod's). */
+const EFFECTIVE_NON_ROOT = "(has(self.securityContext) && has(self.securityContext.runAsNonRoot) ? self.securityContext.runAsNonRoot : true)";
+
 const GRACE_BOUND = `(${PRE_STOP_SECONDS + GRACE_SLACK_SECONDS} + 3 * duration(self.shutdownTimeout).getSeconds())`;
 
 export const DittoServerSpecSchema = Type.Object(
   {
-    image: Type.String({ description: "DittoFS server image.", minLength: 1, maxLength: 512, default: DEFAULTS.image }),
+    image: Type.String({
+      description: "DittoFS server image.",
+      minLength: 1,
+      maxLength: 512,
+      default: DEFAULTS.image,
+      // Pod validation (not the StatefulSet's) refuses it: the StatefulSet would be stored and never create its pod.
+      ...cel({ rule: "self.trim() == self", message: "image must not have leading or trailing whitespace" }),
+    }),
     imagePullPolicy: Type.Optional(StringEnum(["Always", "IfNotPresent", "Never"], { description: "Pull policy of the server image." })),
     imagePullSecrets: Type.Optional(
       Type.Array(Type.Object({ name: ObjectName("Name of a docker-registry Secret.") }, { description: "Image pull Secret reference." }), {
-        description: "Secrets used to pull the server image.",
+        description: "Secrets used to pull the server image; each name once.",
         maxItems: 16,
+        // The pod's list is keyed by name: a name twice would make every apply of the StatefulSet fail.
+        "x-kubernetes-list-type": "map",
+        "x-kubernetes-list-map-keys": ["name"],
       }),
     ),
     replicas: Type.Integer({ description: "1 runs the file server, 0 stops it (volumes are kept).", format: "int32", minimum: 0, maximum: 1, default: DEFAULTS.replicas }),
@@ -185,19 +224,39 @@ export const DittoServerSpecSchema = Type.Object(
     resources: Type.Optional(ResourceRequirementsSchema),
     securityContext: Type.Optional(SecurityContextSchema),
     podSecurityContext: Type.Optional(PodSecurityContextSchema),
-    nodeSelector: Type.Optional(Labels("Node labels the pod must match.", 63, 32)),
+    nodeSelector: Type.Optional(LabelMap("nodeSelector", "Node labels the pod must match.", 32)),
     tolerations: Type.Optional(Type.Array(TolerationSchema, { description: "Tolerations of the pod.", maxItems: 32 })),
     affinity: Type.Optional(AffinitySchema),
     priorityClassName: Type.Optional(ObjectName("PriorityClass of the pod.")),
-    podLabels: Type.Optional({
-      ...Labels("Extra labels of the pod; the operator's app.kubernetes.io/{name,instance,component,managed-by,part-of} are reserved.", 63, 32),
-      ...cel({ rule: OPERATOR_LABEL_KEYS.map((k) => `!('${k}' in self)`).join(" && "), message: `podLabels cannot set the operator's labels ${OPERATOR_LABEL_KEYS.join(", ")}` }),
-    }),
-    podAnnotations: Type.Optional(Labels("Extra annotations of the pod.", 4096, 32)),
+    podLabels: Type.Optional(
+      LabelMap(
+        "podLabels",
+        `Extra labels of the pod; the operator's app.kubernetes.io/{name,instance,component,managed-by,part-of} and keys under ${GROUP}/ are reserved.`,
+        32,
+        OPERATOR_LABEL_KEYS,
+      ),
+    ),
+    podAnnotations: Type.Optional(
+      AnnotationMap(
+        "podAnnotations",
+        `Extra annotations of the pod; keys under ${GROUP}/ are reserved, and so are the annotation forms of tolerations, seccomp ` +
+          "and AppArmor (use the fields) and the mirror-pod and deletion-cost annotations.",
+        32,
+        NO_POD_SEMANTIC_ANNOTATIONS,
+      ),
+    ),
   },
   {
     description: "Desired state of a DittoFS file server.",
     ...cel(
+      {
+        // The kubelet refuses to start such a container (CreateContainerConfigError) after everything was created.
+        rule: `!${RUNS_AS_ROOT} || !${EFFECTIVE_NON_ROOT}`,
+        message:
+          "the container would run as root (runAsUser 0) while runAsNonRoot is true (the operator's default): set " +
+          "securityContext.runAsNonRoot: false to run as root, or another runAsUser",
+        fieldPath: ".securityContext",
+      },
       {
         rule: "!has(self.metrics) || !self.metrics.enabled || self.metrics.port != self.controlPlane.port",
         message: "metrics.port must differ from controlPlane.port",

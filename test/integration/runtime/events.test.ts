@@ -22,7 +22,7 @@ after(async () => {
 });
 
 describe("events.k8s.io recorder", () => {
-  it("records three identical events as one Event with series.count 3, and a different reason separately", async () => {
+  it("records three identical events as one Event with series.count 3, and a different reason or note separately", async () => {
     const cm = await client.create(CORE.configMaps, {
       apiVersion: "v1",
       kind: "ConfigMap",
@@ -42,9 +42,12 @@ describe("events.k8s.io recorder", () => {
     };
     try {
       for (let i = 0; i < 3; i++) {
-        recorder.publish({ regarding, type: "Warning", reason: "BackendDown", action: "Reconcile", note: `attempt ${i}` });
+        recorder.publish({ regarding, type: "Warning", reason: "BackendDown", action: "Reconcile", note: "backend unreachable" });
         await recorder.flush();
       }
+      // A different note is a different Event: the API server refuses a PATCH of `note` on the first one.
+      recorder.publish({ regarding, type: "Warning", reason: "BackendDown", action: "Reconcile", note: "backend refused the login" });
+      await recorder.flush();
       recorder.publish({ regarding, type: "Normal", reason: "Recovered", action: "Reconcile", note: "back" });
       await recorder.flush();
     } finally {
@@ -52,10 +55,13 @@ describe("events.k8s.io recorder", () => {
     }
     const events = (await client.list<EventsV1Event>(CORE.events, { namespace: ns.name })).items;
     const warnings = events.filter((e) => e.reason === "BackendDown");
-    assert.equal(warnings.length, 1, JSON.stringify(events, null, 2));
-    assert.equal(warnings[0]!.series?.count, 3);
-    assert.equal(warnings[0]!.regarding.uid, cm.metadata.uid);
-    assert.equal(warnings[0]!.reportingController, "example.com/runtime-test");
+    assert.deepEqual(
+      warnings.map((e) => [e.note, e.series?.count ?? 1]).sort(),
+      [["backend refused the login", 1], ["backend unreachable", 3]],
+      JSON.stringify(events, null, 2),
+    );
+    assert.ok(warnings.every((e) => e.regarding.uid === cm.metadata.uid));
+    assert.ok(warnings.every((e) => e.reportingController === "example.com/runtime-test"));
     assert.equal(events.filter((e) => e.reason === "Recovered").length, 1);
     assert.equal(events.find((e) => e.reason === "Recovered")!.series, undefined);
   });

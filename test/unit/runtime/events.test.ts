@@ -140,26 +140,55 @@ describe("EventRecorder series", () => {
     assert.equal(sink.calls[1]!.name, sink.calls[0]!.name);
   });
 
-  it("counts later repeats in memory and writes them on the periodic flush, whatever their note", async () => {
+  it("counts later repeats in memory and writes them on the periodic flush", async () => {
     const { clock, sink, rec } = setup();
-    rec.publish(warning({ note: "first" }));
+    rec.publish(warning());
     await rec.flush();
-    rec.publish(warning({ note: "second" }));
+    rec.publish(warning());
     await clock.advance(1);
     for (let i = 0; i < 5; i++) {
       await clock.advance(1000);
-      rec.publish(warning({ note: `attempt ${i}` }));
+      rec.publish(warning());
     }
     const lastSeen = clock.now();
     assert.deepEqual(sink.verbs(), ["create", "patch"], "repeats 3..7 cause no immediate write");
     await clock.advance(30_000);
     assert.deepEqual(sink.verbs(), ["create", "patch", "patch"]);
     assert.deepEqual(sink.calls[2]!.body, { series: { count: 7, lastObservedTime: microTime(lastSeen) } });
-    const stored = [...sink.stored.values()];
-    assert.equal(stored.length, 1, "one series, one Event object");
-    assert.equal(stored[0]!.note, "first", "the note of a series is the first one (the API refuses note updates)");
+    assert.equal(sink.stored.size, 1, "one series, one Event object");
     await clock.advance(30_000);
     assert.equal(sink.calls.length, 3, "no write when nothing changed");
+  });
+
+  it("opens a new series when the note differs, so every Event's note describes all of its occurrences", async () => {
+    const { clock, sink, rec } = setup();
+    const created = (children: string) => warning({ type: "Normal", reason: "ChildrenCreated", action: "Create", note: `created ${children}` });
+    rec.publish(created("ConfigMap/srv-config, StatefulSet/srv"));
+    await rec.flush();
+    await clock.advance(1000);
+    rec.publish(created("Service/srv-api"));
+    await rec.flush();
+    await clock.advance(1000);
+    rec.publish(created("Service/srv-api"));
+    await rec.flush();
+    assert.deepEqual(sink.verbs(), ["create", "create", "patch"], "the second note is its own Event; its repeat PATCHes that one");
+    const events = [...sink.stored.values()];
+    assert.deepEqual(
+      events.map((e) => [e.note, e.series?.count ?? 1]),
+      [["created ConfigMap/srv-config, StatefulSet/srv", 1], ["created Service/srv-api", 2]],
+    );
+    // The newest occurrence is the one with the latest lastObservedTime/eventTime, and it carries its own note.
+    const latest = events.reduce((a, b) => ((b.series?.lastObservedTime ?? b.eventTime) > (a.series?.lastObservedTime ?? a.eventTime) ? b : a));
+    assert.equal(latest.note, "created Service/srv-api");
+    assert.equal(sink.calls[2]!.name, sink.calls[1]!.name);
+  });
+
+  it("bounds the series a churning note can open with the per-object spam bucket", async () => {
+    const { sink, rec } = setup({ spamBurst: 3 });
+    for (let i = 0; i < 10; i++) rec.publish(warning({ note: `attempt ${i}` }));
+    await rec.flush();
+    assert.equal(sink.stored.size, 3);
+    assert.equal(rec.stats().droppedSpam, 7);
   });
 
   it("keeps different reasons, types, actions and objects in separate series", async () => {
