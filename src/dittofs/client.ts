@@ -18,8 +18,8 @@ import { isIP } from "node:net";
 import { checkServerIdentity } from "node:tls";
 import { header, readText, send } from "../runtime/http.ts";
 import { httpError, invalidResponse, transportError } from "./errors.ts";
-import { parseAdapters, parseNfsSettings, parseSession, parseSnapshotPolicies, parseSnapshotPolicy, parseUser, ShapeError } from "./wire.ts";
-import type { Adapter, NfsSettings, Role, Session, SnapshotPolicy, SnapshotPolicyBody, User } from "./wire.ts";
+import { parseAdapters, parseLiveness, parseNfsSettings, parseSession, parseSnapshotPolicies, parseSnapshotPolicy, parseUser, ShapeError } from "./wire.ts";
+import type { Adapter, Liveness, NfsSettings, Role, Session, SnapshotPolicy, SnapshotPolicyBody, User } from "./wire.ts";
 
 export interface EndpointTls {
   /** PEM CA bundle the server certificate must chain to. */
@@ -84,6 +84,8 @@ function segment(value: string): string {
 interface Request<T> {
   method: string;
   path: string;
+  /** The path is outside /api/v1 (health). */
+  root?: boolean;
   token?: string | undefined;
   body?: unknown;
   /** Credentials in the body, redacted from any error text. */
@@ -108,6 +110,11 @@ export class DittoFsClient {
   /** Closes the kept-alive sockets; the client must not be used afterwards. */
   close(): void {
     this.agent.destroy();
+  }
+
+  /** Unauthenticated liveness; says whether the server reaches its control-plane database. */
+  health(options: CallOptions = {}): Promise<Liveness> {
+    return this.call({ method: "GET", path: "/health", root: true, parse: parseLiveness, ...options });
   }
 
   login(username: string, password: string, options: CallOptions = {}): Promise<Session> {
@@ -191,7 +198,7 @@ export class DittoFsClient {
   }
 
   private async call<T>(req: Request<T>): Promise<T> {
-    const path = `${API_PREFIX}${req.path}`;
+    const path = req.root ? req.path : `${API_PREFIX}${req.path}`;
     const secrets = [...(req.secrets ?? []), ...(req.token ? [req.token] : [])];
     const deadline = AbortSignal.timeout(this.timeoutMs);
     const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;

@@ -36,6 +36,13 @@ export interface Adapter {
   health: AdapterHealth;
 }
 
+/** `GET /health`: always 200; `controlPlaneDb` is reachable, unreachable or unknown. */
+export interface Liveness {
+  /** healthy, or degraded when the control-plane database does not answer. */
+  status: string;
+  controlPlaneDb: string;
+}
+
 /** The NFS adapter settings the operator reads (`GET /adapters/nfs/settings`). */
 export interface NfsSettings {
   portmapperEnabled: boolean;
@@ -122,6 +129,12 @@ export function parseAdapters(value: unknown): Adapter[] {
       },
     };
   });
+}
+
+export function parseLiveness(value: unknown): Liveness {
+  const o = object(value, "health");
+  const data = o.data === undefined ? {} : object(o.data, "health.data");
+  return { status: field(o, "status", "string", "health"), controlPlaneDb: field(data, "control_plane_db", "string", "health.data", "unknown") };
 }
 
 export function parseNfsSettings(value: unknown): NfsSettings {

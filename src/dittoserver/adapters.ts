@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import type { DittoServer } from "../api/types.ts";
 import { DEFAULTS } from "../api/defaults.ts";
-import type { Adapter, NfsSettings } from "../dittofs/wire.ts";
+import type { Adapter, Liveness, NfsSettings } from "../dittofs/wire.ts";
 import type { KubeObject } from "../runtime/objects.ts";
 import { childMetadata, COMPONENTS, selectorLabels } from "./labels.ts";
 
@@ -124,14 +124,17 @@ export function adapterStatuses(adapters: readonly Adapter[]): AdapterStatus[] {
 
 export type Serving =
   | { serving: true; message: string }
-  | { serving: false; reason: "NoAdapterEnabled" | "AdapterNotRunning" | "AdapterUnhealthy"; adapter?: string; message: string };
+  | { serving: false; reason: "ControlPlaneDatabaseUnreachable" | "NoAdapterEnabled" | "AdapterNotRunning" | "AdapterUnhealthy"; adapter?: string; message: string };
 
 /**
  * Ready means serving: every enabled adapter is running and reports itself healthy. `/health/ready` is no
  * evidence (it counts an adapter that failed to bind, defect 28). The first failing adapter, by type, is named with
- * the server's own message.
+ * the server's own message. With `liveness`, a server that lost its control-plane database is not serving either.
  */
-export function serving(adapters: readonly Adapter[]): Serving {
+export function serving(adapters: readonly Adapter[], liveness?: Liveness): Serving {
+  if (liveness && liveness.controlPlaneDb === "unreachable") {
+    return { serving: false, reason: "ControlPlaneDatabaseUnreachable", message: "the server cannot reach its control-plane database (GET /health: degraded)" };
+  }
   const enabled = [...adapters].filter((a) => a.enabled).sort((a, b) => a.type.localeCompare(b.type));
   if (enabled.length === 0) return { serving: false, reason: "NoAdapterEnabled", message: "no file adapter is enabled, so the server serves no files" };
   for (const a of enabled) {

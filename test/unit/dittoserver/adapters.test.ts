@@ -80,3 +80,9 @@ test("serving: only when every enabled adapter runs and is healthy; the failing 
   const none = serving([adapter("nfs", 1, { enabled: false })]);
   assert.ok(!none.serving && none.reason === "NoAdapterEnabled");
 });
+
+test("serving: a server that lost its control-plane database is not serving, whatever the adapters say", () => {
+  const verdict = serving([adapter("nfs", 1)], { status: "degraded", controlPlaneDb: "unreachable" });
+  assert.ok(!verdict.serving && verdict.reason === "ControlPlaneDatabaseUnreachable");
+  assert.equal(serving([adapter("nfs", 1)], { status: "healthy", controlPlaneDb: "reachable" }).serving, true);
+});
