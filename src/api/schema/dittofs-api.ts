@@ -8,7 +8,8 @@ import { DEFAULTS } from "../defaults.ts";
 import { cel, Duration, ObjectName, StringEnum } from "./helpers.ts";
 
 /** A Go duration as `time.ParseDuration` reads it, without a sign (e.g. `24h`, `1h30m`, `1.5h`, `90s`). */
-const GO_DURATION = "([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(ns|us|µs|μs|ms|s|m|h)";
+// `[.]`, not `\.`: the pattern sits in a CEL string literal, where `\.` is not a valid escape.
+const GO_DURATION = "([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|μs|ms|s|m|h)";
 export const SNAPSHOT_INTERVAL_SHORTHANDS = ["@hourly", "@daily", "@weekly"] as const;
 const NAME_PREFIX_PATTERN = "^[A-Za-z0-9_-]{0,64}$";
 
