@@ -207,6 +207,19 @@ describe("the operator's DittoFS API client against dfs v0.29.0", () => {
       account = result.account;
     });
 
+    it("the reference's operator-role k8s-operator is taken over: raised to admin, with a new password", async () => {
+      assert.ok(account);
+      await s.client.updateUser(s.adminToken, OPERATOR_USERNAME, { role: "operator" });
+      const { api, calls } = counting(s.client);
+      const result = await ensureAccount(api, { account: { username: OPERATOR_USERNAME, password: account.password }, adminPassword: s.adminPassword, now: Date.now(), newPassword: () => "operator-password-3" });
+      assert.equal(result.kind, "authenticated", JSON.stringify(result));
+      assert.deepEqual(calls, ["login", "login", "createUser", "updateUser", "resetPassword", "login", "changeOwnPassword"]);
+      if (result.kind !== "authenticated") return;
+      assert.equal((await s.client.me(result.token)).role, "admin");
+      assert.equal((await s.client.nfsSettings(result.token)).portmapperEnabled, false, "admin-only calls work again");
+      account = result.account;
+    });
+
     it("a wrong admin password ends in AuthenticationFailed after one admin login, naming no secret", async () => {
       const { api, calls } = counting(s.client);
       const result = await ensureAccount(api, { account: undefined, adminPassword: "not-the-admin-password", now: Date.now(), newPassword: () => "unused-password" });
