@@ -49,6 +49,9 @@ export const DEFAULTS = {
   adapterServices: {
     type: "LoadBalancer",
   },
+  adapterDiscovery: {
+    pollingInterval: "30s",
+  },
   metrics: {
     enabled: false,
     port: 9090,

@@ -41,6 +41,7 @@ import type {
   StorageSpecSchema,
 } from "./schema/spec.ts";
 import type { ConditionSchema, DittoServerStatusSchema } from "./schema/status.ts";
+import type { AdapterDiscoverySpecSchema, AdapterStatusSchema, SnapshotPolicySpecSchema, SnapshotPolicyStatusSchema } from "./schema/dittofs-api.ts";
 
 export type DittoServer = Static<typeof DittoServerSchema>;
 export type DittoServerSpec = Static<typeof DittoServerSpecSchema>;
@@ -68,6 +69,10 @@ export type ServiceType = ServiceSpec["type"];
 export type MetricsSpec = Static<typeof MetricsSpecSchema>;
 export type ServiceMonitorSpec = Static<typeof ServiceMonitorSpecSchema>;
 export type LoggingSpec = Static<typeof LoggingSpecSchema>;
+export type AdapterDiscoverySpec = Static<typeof AdapterDiscoverySpecSchema>;
+export type SnapshotPolicySpec = Static<typeof SnapshotPolicySpecSchema>;
+export type AdapterStatusEntry = Static<typeof AdapterStatusSchema>;
+export type SnapshotPolicyStatus = Static<typeof SnapshotPolicyStatusSchema>;
 
 export type ResourceRequirements = Static<typeof ResourceRequirementsSchema>;
 export type SecurityContext = Static<typeof SecurityContextSchema>;

@@ -3,6 +3,7 @@ import { Type } from "@sinclair/typebox";
 import { GROUP } from "../constants.ts";
 import { CONTROL_PLANE_VOLUME_PATH, DEFAULTS, GRACE_SLACK_SECONDS, MIN_TERMINATION_GRACE_PERIOD_SECONDS, PRE_STOP_SECONDS, SERVER_PORTS } from "../defaults.ts";
 import { DatabaseSpecSchema, PerconaSpecSchema } from "./database.ts";
+import { AdapterDiscoverySpecSchema, OPERATOR_CLIENT_CERT_RULE, OperatorClientCertField, SnapshotPoliciesSchema } from "./dittofs-api.ts";
 import { cel, Duration, growOnly, immutableOptional, ObjectName, Port, positiveSize, SecretKeyRef, Size, StringEnum } from "./helpers.ts";
 import { IdentitySpecSchema } from "./identity.ts";
 import { AffinitySchema, PodSecurityContextSchema, ResourceRequirementsSchema, SecurityContextSchema, TolerationSchema } from "./kube.ts";
@@ -51,6 +52,7 @@ export const ControlPlaneSpecSchema = Type.Object(
     clientCASecretName: Type.Optional(
       ObjectName("Secret with ca.crt; clients must present a certificate signed by it (mTLS, health probes fall back to TCP). Needs certSecretName."),
     ),
+    ...OperatorClientCertField,
   },
   {
     description: "DittoFS control-plane API listener.",
@@ -73,6 +75,7 @@ export const ControlPlaneSpecSchema = Type.Object(
         message: "tls: false contradicts certSecretName, which turns HTTPS on",
         fieldPath: ".tls",
       },
+      OPERATOR_CLIENT_CERT_RULE,
     ),
   },
 );
@@ -218,6 +221,8 @@ export const DittoServerSpecSchema = Type.Object(
     identity: Type.Optional(IdentitySpecSchema),
     service: ServiceSpecSchema,
     adapterServices: AdapterServicesSpecSchema,
+    adapterDiscovery: AdapterDiscoverySpecSchema,
+    snapshotPolicies: Type.Optional(SnapshotPoliciesSchema),
     metrics: Type.Optional(MetricsSpecSchema),
     logging: Type.Optional(LoggingSpecSchema),
     percona: Type.Optional(PerconaSpecSchema),

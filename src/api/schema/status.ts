@@ -1,5 +1,6 @@
 /** `status` of a DittoServer, written only by the operator. */
 import { Type } from "@sinclair/typebox";
+import { DittoFsApiStatusFields } from "./dittofs-api.ts";
 import { StringEnum } from "./helpers.ts";
 
 const Count = (description: string) => Type.Optional(Type.Integer({ description, format: "int32", minimum: 0 }));
@@ -41,6 +42,7 @@ export const DittoServerStatusSchema = Type.Object(
     configHash: Type.Optional(Type.String({ description: "Hash of the rendered config and consumed Secret data the pod runs with.", maxLength: 128 })),
     perconaClusterName: Type.Optional(Type.String({ description: "Name of the PerconaPGCluster when percona is enabled.", maxLength: 253 })),
     nfsEndpoint: Type.Optional(Type.String({ description: "Address clients mount NFS from (host:port).", maxLength: 512 })),
+    ...DittoFsApiStatusFields,
     conditions: Type.Optional(
       Type.Array(ConditionSchema, {
         description: "Current conditions (Ready, Available, Progressing, Degraded, ConfigReady, DatabaseReady).",

@@ -11,7 +11,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { DittoServer } from "../../../src/api/types.ts";
-import { withAppliedHash } from "../../../src/dittoserver/drift.ts";
 import { ENTROPY_BYTES, planPass } from "../../../src/dittoserver/plan.ts";
 import type { Observed } from "../../../src/dittoserver/plan.ts";
 import { referencedSecrets } from "../../../src/dittoserver/secretrefs.ts";
@@ -20,7 +19,8 @@ import { CONTENT_TYPE, KubeClient, loadKubeConfig } from "../../../src/runtime/c
 import type { KubeObject } from "../../../src/runtime/objects.ts";
 import { CORE, resourcePath, withQuery } from "../../../src/runtime/resources.ts";
 import type { ResourceType } from "../../../src/runtime/resources.ts";
-import { DITTOSERVERS, PERCONA_CLUSTERS, PVCS, resourceOf, SERVICE_MONITORS } from "../../../src/dittoserver/kinds.ts";
+import { CHILD_KINDS } from "../../../src/dittoserver/children.ts";
+import { DITTOSERVERS, PERCONA_CLUSTERS, PVCS, SERVICE_MONITORS } from "../../../src/dittoserver/kinds.ts";
 import { createTestNamespace, kubectl, testKubeConfigPath } from "../../controlplane/testenv.ts";
 import { crdName, installStandIns, removeStandIns } from "../dittoserver/stand-ins.ts";
 import { hostileSpecs } from "./hostile-specs.ts";
@@ -68,6 +68,13 @@ after(async () => {
   cleanup = [];
 });
 
+/** The resource type of a rendered child, from the registry of child kinds. */
+function resourceOf(child: KubeObject): ResourceType {
+  const kind = CHILD_KINDS.find((k) => k.resource.kind === child.kind);
+  if (!kind) throw new Error(`${child.kind} is not a child kind`);
+  return kind.resource;
+}
+
 /** What the reconciler would have read: every Secret the spec refers to, with every key; Percona ready. */
 function observedFor(server: DittoServer): Observed {
   const secrets = new Map<string, KubeObject>();
@@ -79,7 +86,6 @@ function observedFor(server: DittoServer): Observed {
   }
   return {
     secrets,
-    serviceMonitorCrdInstalled: true,
     ...(server.spec.percona?.enabled ? { percona: { kind: "present" as const, cluster: { apiVersion: "pgv2.percona.com/v2", kind: "PerconaPGCluster", metadata: {}, status: { state: "ready" } } } } : {}),
   };
 }
@@ -128,22 +134,17 @@ async function runCase(c: HostileCase): Promise<{ admitted: boolean; rendered: b
   }
   const entropy = { jwt: new Uint8Array(ENTROPY_BYTES.jwt).fill(7), admin: new Uint8Array(ENTROPY_BYTES.admin).fill(9) };
   const plan = planPass(server, observedFor(server), entropy);
-  const children: KubeObject[] = [
-    ...plan.generatedSecrets.flatMap((a) => (a.action === "create" ? [a.object] : [])),
-    plan.configMap,
-    ...plan.services,
-    ...(plan.serviceMonitor ? [plan.serviceMonitor] : []),
-    ...(plan.percona ? [plan.percona] : []),
-    ...(plan.statefulSet ? [plan.statefulSet] : []),
-  ];
+  // Created Secrets as sent, then every child as the executor would apply it (already stamped with its hash).
+  const created = plan.writes.flatMap((w) => (w.op === "create" ? [{ res: w.resource, object: w.object }] : []));
+  const children = [...created, ...plan.desired.map((object) => ({ res: resourceOf(object), object }))];
+  const statefulSet = plan.desired.find((o) => o.kind === "StatefulSet");
   const refusals: Refusal[] = [];
-  const writes = children.map((child) => {
-    const body = withAppliedHash(child);
-    const path = withQuery(resourcePath(resourceOf(child.apiVersion, child.kind), namespace, child.metadata.name), { dryRun: "All", fieldManager: FIELD_MANAGER, force: true });
+  const writes = children.map(({ res, object: body }) => {
+    const path = withQuery(resourcePath(res, namespace, body.metadata.name), { dryRun: "All", fieldManager: FIELD_MANAGER, force: true });
     return { body, send: () => client.requestJson("PATCH", path, { body, contentType: CONTENT_TYPE.apply }) };
   });
-  if (plan.statefulSet) {
-    for (const g of grandchildren(plan.statefulSet)) {
+  if (statefulSet) {
+    for (const g of grandchildren(statefulSet)) {
       writes.push({ body: g.object, send: () => client.requestJson("POST", withQuery(resourcePath(g.res, namespace), { dryRun: "All" }), { body: g.object }) });
     }
   }
@@ -159,7 +160,7 @@ async function runCase(c: HostileCase): Promise<{ admitted: boolean; rendered: b
       refusals.push({ case: c, child: `${w.body.kind}/${w.body.metadata.name}`, message: errorText(err) });
     }
   }
-  return { admitted: true, rendered: plan.statefulSet !== undefined, children: sent, refusals };
+  return { admitted: true, rendered: statefulSet !== undefined, children: sent, refusals };
 }
 
 /**

@@ -43,8 +43,6 @@ export const CREATE_CASES: CreateCase[] = [
   { name: "name with a dot", objectName: "files.example", field: "metadata.name", message: "must start with a lowercase letter" },
   { name: "name starting with a digit", objectName: "1files", field: "metadata.name", message: "must start with a lowercase letter" },
   // --- fields dropped from the reference (strict field validation) ---
-  { name: "adapterDiscovery is gone", spec: { adapterDiscovery: { pollingInterval: "30s" } }, field: "spec.adapterDiscovery", message: "unknown field" },
-  { name: "snapshotPolicies are gone", spec: { snapshotPolicies: [] }, field: "spec.snapshotPolicies", message: "unknown field" },
   { name: "identity.type is gone", spec: { identity: { type: "memory" } }, field: "spec.identity.type", message: "unknown field" },
   { name: "admin.username is gone", spec: { identity: { admin: { username: "root" } } }, field: "spec.identity.admin.username", message: "unknown field" },
   { name: "postgresSecretRef.key is gone", spec: { database: { postgresSecretRef: { name: "pg", key: "uri" } } }, field: "spec.database.postgresSecretRef.key", message: "unknown field" },
