@@ -257,7 +257,9 @@ export function startPodRunner(opts: PodRunnerOptions): PodRunner {
   const probe = (run: PodRun, c: ContainerRun, proc: RunningContainer): AbortController => {
     const stop = new AbortController();
     const every = async (spec: ProbeSpec, onResult: (ok: boolean, detail: string) => Promise<boolean>): Promise<void> => {
-      await sleep((spec.initialDelaySeconds ?? 0) * 1000, undefined, { signal: stop.signal });
+      // initialDelaySeconds counts from the container's start, as in the kubelet, not from the end of start-up.
+      const delay = proc.startedAt.getTime() + (spec.initialDelaySeconds ?? 0) * 1000 - Date.now();
+      await sleep(Math.max(0, delay), undefined, { signal: stop.signal });
       for (;;) {
         const result = await probeOnce(c.spec, spec, run.podIP);
         if (stop.signal.aborted) return;
