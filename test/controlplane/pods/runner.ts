@@ -14,20 +14,20 @@
  * - on deletion runs the preStop hook, sends SIGTERM, SIGKILLs when terminationGracePeriodSeconds (or the
  *   deletion's own grace period) is spent, and only then removes the pod object.
  */
-import { chmodSync, chownSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { constants } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { runCommand } from "../run.ts";
 import type { Watchdog } from "../watchdog.ts";
-import { CONTAINER_PATH, startContainer } from "./container.ts";
-import type { BindMount, RunningContainer } from "./container.ts";
+import { startContainer } from "./container.ts";
+import type { RunningContainer } from "./container.ts";
 import type { ImageContent } from "./images.ts";
 import type { PodNetwork } from "./network.ts";
 import { listening, probeOnce } from "./probes.ts";
-import { serviceLinkEnv } from "./service-links.ts";
-import { projectVolume, referencedObjects, resolveContainerEnv } from "./spec.ts";
-import type { Container, ObjectSources, ProbeSpec, Volume } from "./spec.ts";
+import { prepareContainer } from "./launch.ts";
+import type { PreparedContainer, RunnerPod as Pod } from "./launch.ts";
+import type { Container, ProbeSpec } from "./spec.ts";
 import { ConditionClock, podStatusPatch, restartBackoffMs, terminatedState } from "./status.ts";
 import type { ContainerView } from "./status.ts";
 import type { KubeObject } from "../../../src/runtime/objects.ts";
@@ -54,21 +54,6 @@ export interface PodRunner {
   stop(): Promise<void>;
 }
 
-interface Pod extends KubeObject {
-  metadata: KubeObject["metadata"] & { uid: string; deletionTimestamp?: string; deletionGracePeriodSeconds?: number };
-  spec: {
-    nodeName?: string;
-    containers: Container[];
-    initContainers?: Container[];
-    volumes?: Volume[];
-    enableServiceLinks?: boolean;
-    terminationGracePeriodSeconds?: number;
-    serviceAccountName?: string;
-    securityContext?: { runAsUser?: number; runAsGroup?: number; fsGroup?: number };
-  };
-  status?: { podIP?: string; hostIP?: string };
-}
-
 interface ContainerRun {
   spec: Container;
   view: ContainerView;
@@ -78,6 +63,8 @@ interface ContainerRun {
 interface PodRun {
   pod: Pod;
   podIP: string;
+  /** When the runner first saw the pod bound to a node (before kwok gave it an IP): the start-up clock's zero. */
+  boundAt: number;
   netns?: string;
   dir: string;
   startTime: string;
@@ -116,72 +103,6 @@ export function startPodRunner(opts: PodRunnerOptions): PodRunner {
     if (res.status >= 300 && res.status !== 404) opts.log(`status of ${run.pod.metadata.namespace}/${run.pod.metadata.name}: HTTP ${res.status} ${res.body.slice(0, 200)}`);
   };
 
-  /** Reads the ConfigMaps and Secrets the container needs, then its env and its volume binds. */
-  const prepare = async (run: PodRun, c: ContainerRun, image: ImageContent): Promise<{ env: Record<string, string>; mounts: BindMount[] }> => {
-    const pod = run.pod;
-    const ns = pod.metadata.namespace!;
-    const volumes = pod.spec.volumes ?? [];
-    const wanted = referencedObjects(c.spec, volumes);
-    const read = async (kind: "configmaps" | "secrets", names: Set<string>): Promise<Map<string, KubeObject>> => {
-      const out = new Map<string, KubeObject>();
-      for (const name of names) {
-        const obj = await getJson(`/api/v1/namespaces/${ns}/${kind}/${name}`);
-        if (obj) out.set(name, obj);
-      }
-      return out;
-    };
-    const sources: ObjectSources = { configMaps: await read("configmaps", wanted.configMaps), secrets: await read("secrets", wanted.secrets) };
-    const field = (path: string): string => {
-      const label = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
-      if (label) return (pod.metadata[label[1] as "labels" | "annotations"] ?? {})[label[2]!] ?? "";
-      const known: Record<string, string | undefined> = {
-        "metadata.name": pod.metadata.name,
-        "metadata.namespace": ns,
-        "metadata.uid": pod.metadata.uid,
-        "spec.nodeName": pod.spec.nodeName,
-        "spec.serviceAccountName": pod.spec.serviceAccountName,
-        "status.podIP": run.podIP,
-        "status.hostIP": pod.status?.hostIP,
-      };
-      if (!(path in known)) throw new Error(`fieldRef ${path} is not supported by the pod runner`);
-      return known[path] ?? "";
-    };
-    let links: Record<string, string> = {};
-    if (pod.spec.enableServiceLinks !== false) {
-      const list = (await getJson(`/api/v1/namespaces/${ns}/services`)) as { items?: KubeObject[] } | undefined;
-      links = serviceLinkEnv(list?.items ?? [], true);
-    } else {
-      links = serviceLinkEnv([], false);
-    }
-    const env = { PATH: CONTAINER_PATH, HOSTNAME: pod.metadata.name!, HOME: image.home, ...links, ...resolveContainerEnv(c.spec, sources, field) };
-
-    const fsGroup = pod.spec.securityContext?.fsGroup;
-    const mounts: BindMount[] = Object.entries(image.files).map(([containerPath, hostPath]) => ({ containerPath, hostPath, readOnly: true, file: true }));
-    const byName = new Map(volumes.map((v) => [v.name, v]));
-    for (const m of c.spec.volumeMounts ?? []) {
-      if (m.subPath) throw new Error(`volumeMount ${m.name}: subPath is not supported by the pod runner`);
-      const volume = byName.get(m.name);
-      if (!volume) throw new Error(`volumeMount ${m.name} names no volume of the pod`);
-      let hostPath: string;
-      if (volume.configMap || volume.secret) {
-        hostPath = join(run.dir, "projected", c.spec.name, volume.name);
-        rmSync(hostPath, { recursive: true, force: true });
-        projectVolume(volume, hostPath, sources);
-        if (fsGroup !== undefined) await runCommand("chown", ["-R", `0:${fsGroup}`, hostPath]);
-      } else if (volume.persistentVolumeClaim) {
-        hostPath = join(opts.dir, "claims", ns, volume.persistentVolumeClaim.claimName);
-        writableDir(hostPath, fsGroup);
-      } else if (volume.emptyDir) {
-        hostPath = join(run.dir, "empty-dir", volume.name);
-        writableDir(hostPath, fsGroup);
-      } else {
-        throw new Error(`volume ${volume.name}: only configMap, secret, emptyDir and persistentVolumeClaim are supported by the pod runner`);
-      }
-      mounts.push({ containerPath: m.mountPath, hostPath, readOnly: m.readOnly === true });
-    }
-    return { env, mounts };
-  };
-
   /** Runs one container until the pod terminates: start, probe, restart with back-off. */
   const runContainer = async (run: PodRun, c: ContainerRun): Promise<void> => {
     const pod = run.pod;
@@ -193,9 +114,9 @@ export function startPodRunner(opts: PodRunnerOptions): PodRunner {
         await reportStatus(run);
         return;
       }
-      let prepared: { env: Record<string, string>; mounts: BindMount[] };
+      let prepared: PreparedContainer;
       try {
-        prepared = await prepare(run, c, image);
+        prepared = await prepareContainer({ pod: run.pod, podIP: run.podIP, container: c.spec, image, podDir: run.dir, claimsDir: join(opts.dir, "claims"), get: getJson });
       } catch (err) {
         c.view.state = { waiting: { reason: "CreateContainerConfigError", message: (err as Error).message } };
         await reportStatus(run);
@@ -245,8 +166,7 @@ export function startPodRunner(opts: PodRunnerOptions): PodRunner {
     if (port === undefined) return;
     while (c.process === proc) {
       if (await listening(run.podIP, port)) {
-        const bound = Date.parse(run.startTime);
-        opts.log(`${label} listening on ${run.podIP}:${port} ${Date.now() - bound} ms after the pod was bound, ${Date.now() - proc.startedAt.getTime()} ms after its start`);
+        opts.log(`${label} listening on ${run.podIP}:${port} ${Date.now() - run.boundAt} ms after the pod was bound, ${Date.now() - proc.startedAt.getTime()} ms after its start`);
         return;
       }
       await sleep(50);
@@ -344,10 +264,11 @@ export function startPodRunner(opts: PodRunnerOptions): PodRunner {
     rmSync(run.dir, { recursive: true, force: true });
   };
 
-  const startRun = (pod: Pod, podIP: string): PodRun => {
+  const startRun = (pod: Pod, podIP: string, boundAt: number): PodRun => {
     const run: PodRun = {
       pod,
       podIP,
+      boundAt,
       dir: join(opts.dir, "pods", pod.metadata.uid),
       startTime: new Date().toISOString(),
       clock: new ConditionClock(),
@@ -377,6 +298,7 @@ export function startPodRunner(opts: PodRunnerOptions): PodRunner {
   };
 
   const terminating = new Set<string>();
+  const boundAt = new Map<string, number>();
   const reconcile = async (): Promise<void> => {
     const list = (await getJson(`/api/v1/pods?labelSelector=${encodeURIComponent(`${RUNNER_LABEL}=true`)}`)) as { items: Pod[] } | undefined;
     const seen = new Set<string>();
@@ -401,8 +323,11 @@ export function startPodRunner(opts: PodRunnerOptions): PodRunner {
         })().catch((err: unknown) => { opts.log(`terminating ${pod.metadata.name}: ${(err as Error).message}`); });
         continue;
       }
-      if (!run && pod.spec.nodeName && pod.status?.podIP) runs.set(uid, startRun(pod, pod.status.podIP));
+      if (run || !pod.spec.nodeName) continue;
+      if (!boundAt.has(uid)) boundAt.set(uid, Date.now());
+      if (pod.status?.podIP) runs.set(uid, startRun(pod, pod.status.podIP, boundAt.get(uid)!));
     }
+    for (const uid of boundAt.keys()) if (!seen.has(uid)) boundAt.delete(uid);
     // Gone without a graceful deletion (force-deleted, namespace wiped): the containers go right away.
     for (const [uid, run] of runs) {
       if (seen.has(uid) || terminating.has(uid)) continue;
@@ -434,16 +359,4 @@ export function startPodRunner(opts: PodRunnerOptions): PodRunner {
       await opts.network.close();
     },
   };
-}
-
-/** A claim or emptyDir: writable by the pod's fsGroup (setgid, like the kubelet's ownership change), else by all. */
-function writableDir(path: string, fsGroup: number | undefined): void {
-  if (existsSync(path)) return;
-  mkdirSync(path, { recursive: true });
-  if (fsGroup === undefined) {
-    chmodSync(path, 0o777);
-  } else {
-    chownSync(path, 0, fsGroup);
-    chmodSync(path, 0o2775);
-  }
 }
