@@ -198,9 +198,15 @@ export function kwokStages(stagesYaml: string, runnerLabel: string): string {
         ],
       },
       next: {
+        // One allocation, used twice: every PodIPWith call takes a fresh address from kwok's pool.
         statusTemplate: [
+          '{{ $podIP := PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) }}',
           "hostIP: {{ NodeIPWith .spec.nodeName | Quote }}",
-          'podIP: {{ PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) | Quote }}',
+          "hostIPs:",
+          "- ip: {{ NodeIPWith .spec.nodeName | Quote }}",
+          "podIP: {{ $podIP | Quote }}",
+          "podIPs:",
+          "- ip: {{ $podIP | Quote }}",
           "",
         ].join("\n"),
       },

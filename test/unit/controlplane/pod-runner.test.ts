@@ -33,7 +33,8 @@ describe("pod runner", () => {
     assert.ok(address, "the address stage is added");
     assert.ok(address.spec.selector?.matchExpressions?.some((e) => e.key === skip.key && e.operator === "Exists"));
     const template = String(address.spec.next.statusTemplate);
-    assert.match(template, /podIP: \{\{ PodIPWith/);
+    assert.equal(template.match(/PodIPWith/g)?.length, 1, "one address per pod");
+    assert.match(template, /^podIP: \{\{ \$podIP \| Quote \}\}$/m);
     assert.doesNotMatch(template, /phase|conditions|containerStatuses/);
   });
 
