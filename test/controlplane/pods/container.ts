@@ -27,6 +27,8 @@ export interface ContainerLaunch {
   /** Empty host directory the private root is mounted on (inside the mount namespace only). */
   rootDir: string;
   mounts: BindMount[];
+  /** Directories of the image owned by its user (e.g. its home), made before the volumes are mounted. */
+  imageDirs: { path: string; uid: number; gid: number }[];
   readOnlyRoot: boolean;
   uid: number;
   gid: number;
@@ -59,6 +61,7 @@ export function mountScript(launch: ContainerLaunch): string {
     `mount -t proc proc ${at("/proc")}`,
     `mount --rbind /dev ${at("/dev")}`,
   ];
+  for (const d of launch.imageDirs) lines.push(`mkdir -p ${at(d.path)} && chown ${d.uid}:${d.gid} ${at(d.path)}`);
   // Parents before children, so a volume mounted inside another one is not hidden by it.
   for (const m of [...launch.mounts].sort((a, b) => a.containerPath.length - b.containerPath.length)) {
     const target = at(m.containerPath);

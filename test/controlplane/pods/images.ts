@@ -14,6 +14,8 @@ export interface ImageContent {
   uid: number;
   gid: number;
   home: string;
+  /** Directories the image user owns (its home); writable unless the root filesystem is read-only. */
+  ownedDirs: string[];
 }
 
 /** DittoFS images (`…/dittofs:<tag>`): `/app/dfs` is the entrypoint, `/app/dfsctl` the CLI beside it, user 65532, home /app. */
@@ -21,6 +23,6 @@ export function dittofsImages(binDir: string): (image: string) => ImageContent |
   return (image) => {
     const name = image.split("@")[0]!.replace(/:[^/:]*$/, "");
     if (!/(^|\/)dittofs$/.test(name)) return undefined;
-    return { entrypoint: ["/app/dfs"], files: { "/app/dfs": join(binDir, "dfs"), "/app/dfsctl": join(binDir, "dfsctl") }, uid: 65532, gid: 65532, home: "/app" };
+    return { entrypoint: ["/app/dfs"], files: { "/app/dfs": join(binDir, "dfs"), "/app/dfsctl": join(binDir, "dfsctl") }, uid: 65532, gid: 65532, home: "/app", ownedDirs: ["/app"] };
   };
 }

@@ -129,6 +129,7 @@ export function startPodRunner(opts: PodRunnerOptions): PodRunner {
           netns: run.netns!,
           rootDir: join(run.dir, "roots", c.spec.name),
           mounts: prepared.mounts,
+          imageDirs: image.ownedDirs.map((path) => ({ path, uid: image.uid, gid: image.gid })),
           readOnlyRoot: c.spec.securityContext?.readOnlyRootFilesystem === true,
           uid: sc.runAsUser ?? image.uid,
           gid: sc.runAsGroup ?? image.gid,

@@ -47,6 +47,7 @@ describe("pod runner", () => {
         { containerPath: "/app/dfs", hostPath: "/bin/dfs", readOnly: true, file: true },
         { containerPath: "/config", hostPath: "/h/config", readOnly: true },
       ],
+      imageDirs: [{ path: "/app", uid: 65532, gid: 65532 }],
       readOnlyRoot: true,
       uid: 65532,
       gid: 65532,
@@ -60,6 +61,7 @@ describe("pod runner", () => {
     assert.ok(lines.includes("mount -o remount,bind,ro '/run/root/config'"), script);
     assert.ok(!lines.includes("mount -o remount,bind,ro '/run/root/data/metadata'"), script);
     assert.ok(lines.includes("mkdir -p '/run/root/app' && touch '/run/root/app/dfs'"), script);
+    assert.ok(lines.includes("mkdir -p '/run/root/app' && chown 65532:65532 '/run/root/app'"), script);
     assert.ok(lines.indexOf("mount -o remount,ro '/run/root'") > lines.findIndex((l) => l.startsWith("mount --bind '/h/config'")));
     assert.equal(lines.at(-1), "exec chroot --userspec=65532:65532 --groups=65532,2000 '/run/root' '/app/dfs' 'start' '--config' '/config/config.yaml'");
   });
