@@ -1,7 +1,9 @@
 /**
  * The demo: a real local control plane, the CRD, the operator (`src/main.ts`) as a child process, and the minimal
  * sample DittoServer, with its conditions printed as they change until `kubectl get dittoservers` says READY 1/1,
- * Running. Then it keeps running (use the printed kubeconfig with kubectl) until Ctrl-C, and tears everything down.
+ * Running. Its pod is a real `dfs` (the control plane's pod runner, which needs root): beside the table the demo
+ * prints the server's own `/health/ready` answer, fetched at the pod IP. Then it keeps running (use the printed
+ * kubeconfig with kubectl) until Ctrl-C, and tears everything down.
  *
  *   npm run demo                       # until Ctrl-C
  *   npm run demo -- --exit-when-ready  # scripted: exit 0 once Ready, non-zero on failure or timeout
@@ -12,7 +14,8 @@ import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startControlPlane } from "../test/controlplane/index.ts";
+import { parse as parseYaml } from "yaml";
+import { RUNNER_LABEL, startControlPlane } from "../test/controlplane/index.ts";
 import { runCommand } from "../test/controlplane/run.ts";
 import type { ControlPlane } from "../test/controlplane/index.ts";
 import { conditionChanges, isReadyRow, parseArgs } from "./demo-status.ts";
@@ -64,7 +67,10 @@ async function main(): Promise<number> {
 
   try {
     say("building or reusing the control-plane binaries (hack/build-binaries.sh; the first build takes minutes)");
-    cp = await startControlPlane({ nodes: 1, log: (line) => { say(`control plane: ${line}`); } });
+    // The pod runner makes network namespaces and routes: root only. Without it the pod is kwok's, with nothing behind it.
+    const realServer = process.getuid?.() === 0;
+    if (!realServer) say("not root: the pod will be kwok's alone (the pod runner that runs a real dfs needs root)");
+    cp = await startControlPlane({ nodes: 1, podRunner: realServer, log: (line) => { say(`control plane: ${line}`); } });
     writeFileSync(kubeconfig, cp.kubeconfigYaml, { mode: 0o600 });
     say(`admin kubeconfig (valid while the demo runs): ${kubeconfig}`);
     const kubectl = join(cp.binDir, "kubectl");
@@ -90,8 +96,10 @@ async function main(): Promise<number> {
       if (!tornDown) throw new Error(`the operator exited with code ${child.exitCode ?? "?"}; its log:\n${tail(operatorLog)}`);
     });
 
-    say(`applying ${SAMPLE.slice(ROOT.length)}`);
-    const applied = await k(["apply", "-n", NAMESPACE, "-f", SAMPLE]);
+    say(`applying ${SAMPLE.slice(ROOT.length)}${realServer ? ` with pod label ${RUNNER_LABEL}=true (a real dfs behind the pod)` : ""}`);
+    const sample = parseYaml(readFileSync(SAMPLE, "utf8")) as { spec: { podLabels?: Record<string, string> } };
+    if (realServer) sample.spec.podLabels = { ...sample.spec.podLabels, [RUNNER_LABEL]: "true" };
+    const applied = await k(["apply", "-n", NAMESPACE, "-f", "-"], JSON.stringify(sample));
     if (applied.code !== 0) throw new Error(`applying the sample failed: ${applied.stderr}`);
 
     const ready = waitReady(k, args.timeoutMs);
@@ -99,6 +107,7 @@ async function main(): Promise<number> {
     if (outcome === "interrupted") return 130;
     const table = await k(["get", "dittoservers", "-n", NAMESPACE]);
     process.stdout.write(`\n$ kubectl get dittoservers\n${table.stdout}\n`);
+    if (realServer) process.stdout.write(`${await serverHealth(k)}\n`);
     say("the DittoServer is Ready.");
     say(`try: kubectl --kubeconfig ${kubeconfig} get ditto,statefulsets,pods,services -n ${NAMESPACE}`);
     if (args.exitWhenReady) return 0;
@@ -112,6 +121,15 @@ async function main(): Promise<number> {
   } finally {
     await teardown();
   }
+}
+
+/** The server's own readiness answer, fetched at the pod IP (no port-forward: the pod runner routes it). */
+async function serverHealth(k: (args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>): Promise<string> {
+  const ip = await k(["get", "pod", "minimal-0", "-n", NAMESPACE, "-o", "jsonpath={.status.podIP}"]);
+  if (ip.code !== 0 || ip.stdout.trim() === "") throw new Error(`the pod has no IP: ${ip.stderr}`);
+  const url = `http://${ip.stdout.trim()}:8080/health/ready`;
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  return `$ curl ${url}   # the dfs in pod minimal-0\nHTTP ${res.status} ${await res.text()}\n`;
 }
 
 function tail(path: string, lines = 30): string {

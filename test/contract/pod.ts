@@ -12,66 +12,16 @@
  *
  * Everything else (keys, values, env names) is passed through exactly as rendered.
  */
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join, posix } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, posix } from "node:path";
 import { parseDocument } from "yaml";
 import type { KubeObject } from "../../src/runtime/objects.ts";
-import { serviceLinkEnv } from "./service-links.ts";
+import { serviceLinkEnv } from "../controlplane/pods/service-links.ts";
+import { configMapData, projectVolume, resolveContainerEnv } from "../controlplane/pods/spec.ts";
+import type { Container, Volume } from "../controlplane/pods/spec.ts";
 
-export interface EnvVar {
-  name: string;
-  value?: string;
-  valueFrom?: {
-    secretKeyRef?: { name: string; key: string; optional?: boolean };
-    configMapKeyRef?: { name: string; key: string; optional?: boolean };
-    fieldRef?: { fieldPath: string };
-  };
-}
-
-export interface ContainerPort {
-  name?: string;
-  containerPort: number;
-  protocol?: string;
-}
-
-export interface ProbeSpec {
-  httpGet?: { path?: string; port: number | string; scheme?: string };
-  tcpSocket?: { port: number | string };
-  exec?: { command: string[] };
-  initialDelaySeconds?: number;
-  periodSeconds?: number;
-  timeoutSeconds?: number;
-  failureThreshold?: number;
-}
-
-export interface Container {
-  name: string;
-  image?: string;
-  command?: string[];
-  args?: string[];
-  env?: EnvVar[];
-  envFrom?: unknown[];
-  ports?: ContainerPort[];
-  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean; subPath?: string }[];
-  startupProbe?: ProbeSpec;
-  livenessProbe?: ProbeSpec;
-  readinessProbe?: ProbeSpec;
-  lifecycle?: { preStop?: { exec?: { command: string[] }; sleep?: { seconds: number } } };
-}
-
-interface KeyToPath {
-  key: string;
-  path: string;
-  mode?: number;
-}
-
-export interface Volume {
-  name: string;
-  configMap?: { name: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean };
-  secret?: { secretName: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean };
-  emptyDir?: object;
-  persistentVolumeClaim?: { claimName: string };
-}
+export type { Container, EnvVar, ProbeSpec } from "../controlplane/pods/spec.ts";
+export { resolveContainerEnv, resolvePort } from "../controlplane/pods/spec.ts";
 
 export interface PodTemplateSpec {
   terminationGracePeriodSeconds?: number;
@@ -141,91 +91,14 @@ export function containerOf(statefulSet: KubeObject, name: string): Container {
   return container;
 }
 
-/** A named or numeric probe/Service port → the container port number (as the kubelet resolves it). */
-export function resolvePort(container: Container, port: number | string): number {
-  if (typeof port === "number") return port;
-  const found = container.ports?.find((p) => p.name === port);
-  if (!found) throw new Error(`container "${container.name}" has no port named "${port}"`);
-  return found.containerPort;
-}
-
 function isUnder(path: string, mount: string): boolean {
   const m = mount.endsWith("/") ? mount.slice(0, -1) : mount;
   return path === m || path.startsWith(`${m}/`);
 }
 
-function decodeSecretData(secret: KubeObject): Record<string, Buffer> {
-  const data = (secret.data ?? {}) as Record<string, string>;
-  const stringData = (secret.stringData ?? {}) as Record<string, string>;
-  const out: Record<string, Buffer> = {};
-  for (const [k, v] of Object.entries(data)) out[k] = Buffer.from(v, "base64");
-  for (const [k, v] of Object.entries(stringData)) out[k] = Buffer.from(v, "utf8");
-  return out;
-}
-
-function configMapData(configMap: KubeObject): Record<string, Buffer> {
-  const data = (configMap.data ?? {}) as Record<string, string>;
-  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, "utf8")]));
-}
-
-/** Writes one ConfigMap/Secret volume like the kubelet: all keys, or only `items` (missing item key = error). */
-function writeProjected(target: string, what: string, data: Record<string, Buffer>, items: KeyToPath[] | undefined, defaultMode: number): void {
-  mkdirSync(target, { recursive: true });
-  const entries: KeyToPath[] = items ?? Object.keys(data).map((key) => ({ key, path: key }));
-  for (const item of entries) {
-    const value = data[item.key];
-    if (value === undefined) throw new Error(`${what} has no key "${item.key}" (the pod would not start)`);
-    const file = join(target, item.path);
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, value);
-    chmodSync(file, item.mode ?? defaultMode);
-  }
-}
-
 function materialiseVolume(volume: Volume, target: string, inputs: LaunchInputs): void {
-  if (volume.configMap) {
-    const cm = inputs.configMaps.get(volume.configMap.name);
-    if (!cm) {
-      if (volume.configMap.optional) return void mkdirSync(target, { recursive: true });
-      throw new Error(`volume "${volume.name}": ConfigMap "${volume.configMap.name}" not supplied`);
-    }
-    writeProjected(target, `ConfigMap "${volume.configMap.name}"`, configMapData(cm), volume.configMap.items, volume.configMap.defaultMode ?? 0o644);
-  } else if (volume.secret) {
-    const secret = inputs.secrets.get(volume.secret.secretName);
-    if (!secret) {
-      if (volume.secret.optional) return void mkdirSync(target, { recursive: true });
-      throw new Error(`volume "${volume.name}": Secret "${volume.secret.secretName}" not supplied`);
-    }
-    writeProjected(target, `Secret "${volume.secret.secretName}"`, decodeSecretData(secret), volume.secret.items, volume.secret.defaultMode ?? 0o644);
-  } else {
-    // emptyDir, a claim template, or a claim: an empty writable directory is what the container sees first.
-    mkdirSync(target, { recursive: true });
-  }
-}
-
-/** A container's env as the kubelet resolves it (Secret and ConfigMap references looked up in `inputs`). */
-export function resolveContainerEnv(container: Container, inputs: Pick<LaunchInputs, "configMaps" | "secrets">): Record<string, string> {
-  if (container.envFrom && container.envFrom.length > 0) throw new Error("envFrom is not supported by the contract harness");
-  const env: Record<string, string> = {};
-  for (const variable of container.env ?? []) {
-    const from = variable.valueFrom;
-    if (!from) {
-      env[variable.name] = variable.value ?? "";
-      continue;
-    }
-    const ref = from.secretKeyRef ?? from.configMapKeyRef;
-    if (!ref) throw new Error(`env ${variable.name}: only secretKeyRef and configMapKeyRef are supported here`);
-    const isSecret = from.secretKeyRef !== undefined;
-    const object = (isSecret ? inputs.secrets : inputs.configMaps).get(ref.name);
-    const data = object ? (isSecret ? decodeSecretData(object) : configMapData(object)) : undefined;
-    const value = data?.[ref.key];
-    if (value === undefined) {
-      if (ref.optional) continue;
-      throw new Error(`env ${variable.name}: ${isSecret ? "Secret" : "ConfigMap"} "${ref.name}" key "${ref.key}" missing (CreateContainerConfigError)`);
-    }
-    env[variable.name] = value.toString("utf8");
-  }
-  return env;
+  // emptyDir, a claim template, or a claim: an empty writable directory is what the container sees first.
+  if (!projectVolume(volume, target, inputs)) mkdirSync(target, { recursive: true });
 }
 
 /** Builds the launch; throws with the kubelet's reason when the pod could not start at all. */

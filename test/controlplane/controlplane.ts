@@ -2,6 +2,7 @@
  * Starts a real control plane as child processes: etcd → kube-apiserver → kube-controller-manager →
  * kube-scheduler → kwok, then the kwok StorageClass and fake Nodes, and waits until those Nodes are Ready.
  */
+import { appendFileSync } from "node:fs";
 import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -11,12 +12,14 @@ import { parse as parseYaml } from "yaml";
 import { resolveBinDir } from "./binaries.ts";
 import {
   AUDIT_POLICY_YAML,
+  DEFAULT_POD_CIDR,
   FIRST_SERVICE_IP,
   apiserverArgs,
   controllerManagerArgs,
   etcdArgs,
   fakeNode,
   kwokArgs,
+  kwokStages,
   schedulerArgs,
 } from "./flags.ts";
 import type { Layout, Ports } from "./flags.ts";
@@ -25,6 +28,11 @@ import type { HttpOptions } from "./http.ts";
 import { renderKubeconfig } from "./kubeconfig.ts";
 import { createPki } from "./pki.ts";
 import { allocatePorts } from "./ports.ts";
+import { dittofsImages } from "./pods/images.ts";
+import { leasePodNetwork } from "./pods/network.ts";
+import type { PodNetwork } from "./pods/network.ts";
+import { RUNNER_LABEL, startPodRunner } from "./pods/runner.ts";
+import type { PodRunner } from "./pods/runner.ts";
 import { startFailure, startProcess } from "./process.ts";
 import type { ManagedProcess } from "./process.ts";
 import { ALL_COMPONENTS } from "./types.ts";
@@ -106,11 +114,16 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const etcdUrl = `http://127.0.0.1:${ports.etcdClient}`;
 
   const procs: Partial<Record<Component, ManagedProcess>> = {};
+  let podNetwork: PodNetwork | undefined;
+  let podRunner: PodRunner | undefined;
   let stopped = false;
   /** Reverse start order. After a failed start the logs stay (the error names them); only etcd's data goes. */
   const stop = async (keepLogs = false): Promise<void> => {
     if (stopped) return;
     stopped = true;
+    // The runner's containers first (they are the pods), then its namespaces and routes.
+    if (podRunner) await podRunner.stop();
+    else await podNetwork?.close();
     for (const name of [...ALL_COMPONENTS].reverse()) await procs[name]?.stop(STOP_GRACE_MS);
     lease.release();
     if (ownsWorkDir && !keepLogs && !process.env.DITTOFS_TEST_KEEP_WORKDIR) {
@@ -123,6 +136,12 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   };
 
   try {
+    if (options.podRunner) {
+      if (!components.has("kwok")) throw new Error("podRunner needs kwok (it assigns the pod IPs)");
+      podNetwork = await leasePodNetwork(watchdog);
+      // Before anything can create a pod namespace: no pod address may ever follow the default route.
+      await podNetwork.guard();
+    }
     const pki = await createPki(join(workDir, "pki"), [
       "IP:127.0.0.1",
       "DNS:localhost",
@@ -138,9 +157,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       adminKubeconfigPath: join(workDir, "admin.kubeconfig"),
       auditPolicyPath: join(workDir, "audit-policy.yaml"),
       auditLogPath: options.audit ? join(workDir, "audit", "audit.log") : undefined,
-      kwokStagesPath: join(binDir, "kwok-stages.yaml"),
+      kwokStagesPath: join(workDir, "kwok-stages.yaml"),
+      podCidr: podNetwork?.cidr ?? DEFAULT_POD_CIDR,
       pki,
     };
+    await writeFile(layout.kwokStagesPath, kwokStages(await readFile(join(binDir, "kwok-stages.yaml"), "utf8"), RUNNER_LABEL));
     if (options.audit) {
       await mkdir(join(workDir, "audit"), { recursive: true });
       await writeFile(layout.auditPolicyPath, AUDIT_POLICY_YAML);
@@ -220,6 +241,21 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       });
       log(`kwok and ${nodeCount} Ready node(s) in ${((performance.now() - begin) / 1000).toFixed(1)} s`);
     }
+    if (podNetwork) {
+      const runnerLog = join(logDir, "pod-runner.log");
+      podRunner = startPodRunner({
+        api: (method, path, body, contentType) => fetchText(`${apiServerUrl}${path}`, { ...admin, method, body, contentType }),
+        network: podNetwork,
+        watchdog,
+        dir: join(workDir, "pod-runner"),
+        logDir,
+        images: dittofsImages(binDir),
+        log: (line) => {
+          appendFileSync(runnerLog, `${new Date().toISOString()} ${line}\n`);
+        },
+      });
+      log(`pod runner on ${podNetwork.cidr}: pods labelled ${RUNNER_LABEL} run for real (log ${runnerLog})`);
+    }
     log(`control plane up in ${((performance.now() - started) / 1000).toFixed(1)} s (work dir ${workDir})`);
 
     return {
@@ -230,6 +266,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       binDir,
       logDir,
       workDir,
+      podCidr: layout.podCidr,
       auditLogPath: layout.auditLogPath,
       caCertPath: pki.caCertPath,
       caKeyPath: pki.caKeyPath,

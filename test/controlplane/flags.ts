@@ -1,5 +1,7 @@
 /** Command lines of the control-plane components: pure functions of the paths and ports of one run. */
+import { parseAllDocuments, stringify } from "yaml";
 import type { Pki } from "./pki.ts";
+import { NODE_IP } from "./pods/network.ts";
 
 export interface Layout {
   workDir: string;
@@ -8,6 +10,8 @@ export interface Layout {
   auditPolicyPath: string;
   auditLogPath?: string;
   kwokStagesPath: string;
+  /** kwok's `--cidr`: the pod runner's leased CIDR when it runs, else DEFAULT_POD_CIDR. */
+  podCidr: string;
   pki: Pki;
 }
 
@@ -25,8 +29,7 @@ export const FIRST_SERVICE_IP = "10.96.0.1";
 // Published in the `kubernetes` Endpoints only, never bound. The apiserver refuses to derive an address on a host
 // without a default route and rejects loopback advertise addresses in Endpoints.
 const ADVERTISE_ADDRESS = "10.255.255.1";
-const POD_CIDR = "10.244.0.0/16";
-const NODE_IP = "10.240.0.1";
+export const DEFAULT_POD_CIDR = "10.244.0.0/16";
 const NODE_LEASE_SECONDS = 40;
 
 export const AUDIT_POLICY_YAML = `apiVersion: audit.k8s.io/v1
@@ -142,7 +145,7 @@ export function kwokArgs(l: Layout): string[] {
     // kwok v0.8 has no built-in stages; without them it exits.
     `--config=${l.kwokStagesPath}`,
     "--manage-all-nodes=true",
-    `--cidr=${POD_CIDR}`,
+    `--cidr=${l.podCidr}`,
     `--node-ip=${NODE_IP}`,
     `--node-lease-duration-seconds=${NODE_LEASE_SECONDS}`,
   ];
@@ -167,5 +170,61 @@ export function fakeNode(name: string): Record<string, unknown> {
       capacity: { cpu: "32", memory: "256Gi", pods: "110" },
       allocatable: { cpu: "32", memory: "256Gi", pods: "110" },
     },
+  };
+}
+
+/**
+ * kwok's stages with the pod runner's pods handed over: every Pod stage skips pods carrying `runnerLabel`, and one
+ * extra stage gives those pods only what kwok owns, their hostIP and podIP (from kwok's allocator, in `--cidr`).
+ * Phase, conditions, container statuses and the final removal of a deleted pod are the runner's, as a kubelet's.
+ */
+export function kwokStages(stagesYaml: string, runnerLabel: string): string {
+  const labelKey = `.metadata.labels[${JSON.stringify(runnerLabel)}]`;
+  const stages = parseAllDocuments(stagesYaml).map((doc) => doc.toJS() as KwokStage | null).filter((s): s is KwokStage => s !== null);
+  for (const stage of stages) {
+    if (stage.spec.resourceRef.kind !== "Pod") continue;
+    stage.spec.selector ??= {};
+    stage.spec.selector.matchExpressions = [...(stage.spec.selector.matchExpressions ?? []), { key: labelKey, operator: "DoesNotExist" }];
+  }
+  stages.push({
+    apiVersion: "kwok.x-k8s.io/v1alpha1",
+    kind: "Stage",
+    metadata: { name: "pod-runner-address" },
+    spec: {
+      resourceRef: { apiGroup: "v1", kind: "Pod" },
+      selector: {
+        matchExpressions: [
+          { key: labelKey, operator: "Exists" },
+          { key: ".metadata.deletionTimestamp", operator: "DoesNotExist" },
+          { key: ".spec.nodeName", operator: "Exists" },
+          { key: ".status.podIP", operator: "DoesNotExist" },
+        ],
+      },
+      next: {
+        // One allocation, used twice: every PodIPWith call takes a fresh address from kwok's pool.
+        statusTemplate: [
+          '{{ $podIP := PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) }}',
+          "hostIP: {{ NodeIPWith .spec.nodeName | Quote }}",
+          "hostIPs:",
+          "- ip: {{ NodeIPWith .spec.nodeName | Quote }}",
+          "podIP: {{ $podIP | Quote }}",
+          "podIPs:",
+          "- ip: {{ $podIP | Quote }}",
+          "",
+        ].join("\n"),
+      },
+    },
+  });
+  return stages.map((s) => `---\n${stringify(s, { lineWidth: 0 })}`).join("");
+}
+
+interface KwokStage {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+  spec: {
+    resourceRef: { apiGroup: string; kind: string };
+    selector?: { matchExpressions?: { key: string; operator: string; values?: string[] }[] };
+    [field: string]: unknown;
   };
 }

@@ -28,7 +28,8 @@ export async function globalSetup(): Promise<void> {
     process.env.DITTOFS_TEST_CRDS = await buildBinaries(true, "--crds");
     say(`optional CRDs ready in ${((performance.now() - crdsBegin) / 1000).toFixed(1)} s: ${process.env.DITTOFS_TEST_CRDS}`);
   }
-  controlPlane = await startControlPlane({ audit: true, nodes: NODES, log: say });
+  // The pod runner is opt-in per pod (its label); tests that want a real dfs behind a pod set it.
+  controlPlane = await startControlPlane({ audit: true, nodes: NODES, podRunner: true, log: say });
   process.env.DITTOFS_TEST_KUBECONFIG = controlPlane.kubeconfigPath;
   process.env.DITTOFS_TEST_API_SERVER = controlPlane.apiServerUrl;
   process.env.DITTOFS_TEST_AUDIT_LOG = controlPlane.auditLogPath ?? "";
@@ -36,6 +37,7 @@ export async function globalSetup(): Promise<void> {
   process.env.DITTOFS_TEST_CA_KEY = controlPlane.caKeyPath;
   process.env.DITTOFS_TEST_ETCD = controlPlane.etcdUrl;
   process.env.DITTOFS_TEST_LOG_DIR = controlPlane.logDir;
+  process.env.DITTOFS_TEST_POD_CIDR = controlPlane.podCidr;
 }
 
 export async function globalTeardown(): Promise<void> {

@@ -8,6 +8,8 @@ import { request as httpsRequest } from "node:https";
 export interface HttpOptions {
   method?: string;
   body?: unknown;
+  /** Of the JSON body; default application/json (patches name theirs). */
+  contentType?: string;
   ca?: Buffer;
   cert?: Buffer;
   key?: Buffer;
@@ -34,7 +36,8 @@ export function fetchText(url: string, opts: HttpOptions = {}): Promise<HttpResu
         cert: opts.cert,
         key: opts.key,
         rejectUnauthorized: !opts.insecure,
-        headers: payload === undefined ? {} : { "content-type": "application/json" },
+        // An explicit length: a chunked DELETE body leaves the apiserver answering 400 to what follows on the socket.
+        headers: payload === undefined ? {} : { "content-type": opts.contentType ?? "application/json", "content-length": Buffer.byteLength(payload) },
         timeout: opts.timeoutMs ?? 5000,
       },
       (res) => {

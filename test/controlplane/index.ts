@@ -6,3 +6,4 @@ export type { ClientCertificate } from "./pki.ts";
 export { renderKubeconfig } from "./kubeconfig.ts";
 export type { KubeconfigCredentials } from "./kubeconfig.ts";
 export { resolveBinDir } from "./binaries.ts";
+export { RUNNER_LABEL } from "./pods/runner.ts";

@@ -19,8 +19,9 @@ export interface PortLease {
   release(): void;
 }
 
-function lockDir(): string {
-  const dir = join(tmpdir(), "dittofs-operator-ports");
+/** A directory of lock files shared by all runs on this machine (ports here; pod CIDRs in ./pods/network.ts). */
+export function lockDir(name = "dittofs-operator-ports"): string {
+  const dir = join(tmpdir(), name);
   mkdirSync(dir, { recursive: true });
   return dir;
 }
@@ -36,7 +37,7 @@ function processAlive(pid: number): boolean {
 }
 
 /** Creates the lock file unless another live process holds it; stale locks of dead processes are taken over. */
-function tryLock(path: string): boolean {
+export function tryLock(path: string): boolean {
   try {
     writeFileSync(path, String(process.pid), { flag: "wx" });
     return true;

@@ -50,6 +50,16 @@ export function testCa(): { certPath: string; keyPath: string } {
   return { certPath: requiredEnv("DITTOFS_TEST_CA_CERT"), keyPath: requiredEnv("DITTOFS_TEST_CA_KEY") };
 }
 
+/** The pod runner's CIDR (a /16 of this run, guarded by an unreachable route); every runner pod IP is in it. */
+export function testPodCidr(): string {
+  return requiredEnv("DITTOFS_TEST_POD_CIDR");
+}
+
+/** Control-plane logs: pod-runner.log, and pods/<namespace>_<pod>_<container>.log for each runner container. */
+export function testLogDir(): string {
+  return requiredEnv("DITTOFS_TEST_LOG_DIR");
+}
+
 /** The apiserver audit log (JSON lines, Metadata level, no RequestReceived stage). */
 export function testAuditLogPath(): string {
   return requiredEnv("DITTOFS_TEST_AUDIT_LOG");

@@ -13,6 +13,11 @@ export interface ControlPlaneOptions {
   audit?: boolean;
   /** Directory for PKI, data, logs; default a fresh temp dir that stop() removes. A given dir is left in place. */
   workDir?: string;
+  /**
+   * Run the pod runner (root only): pods labelled `dittofs-operator.test/pod-runner` get real processes in network
+   * namespaces at their pod IPs (pods/runner.ts); every other pod stays kwok's. Default off.
+   */
+  podRunner?: boolean;
   /** Progress lines ("etcd ready in 0.4 s"); default silent. */
   log?: (line: string) => void;
 }
@@ -28,6 +33,8 @@ export interface ControlPlane {
   binDir: string;
   logDir: string;
   workDir: string;
+  /** kwok's pod CIDR; with the pod runner, a /16 leased for this run and guarded by an unreachable route. */
+  podCidr: string;
   auditLogPath?: string;
   /** The cluster CA; sign extra client certificates with it in tests (see signClientCertificate). */
   caCertPath: string;

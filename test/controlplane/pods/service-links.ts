@@ -4,7 +4,7 @@
  * It matters to DittoFS because the server reads every `DITTOFS_*` variable as configuration: a DittoServer named
  * `dittofs` gets a Service `dittofs-metrics`, whose link variable `DITTOFS_METRICS_PORT=tcp://…` is metrics.port.
  */
-import type { KubeObject } from "../../src/runtime/objects.ts";
+import type { KubeObject } from "../../../src/runtime/objects.ts";
 
 interface ServicePort {
   name?: string;
