@@ -1,6 +1,6 @@
 /**
  * The account walk against a scripted API: each call answers what the real server answered in the contract tests
- * (test/contract/dittofs-api.test.ts proves the same paths on dfs v0.29.0). The script records every call, so the
+ * (test/contract/dittofs-account.test.ts proves the same paths on dfs v0.29.0). The script records every call, so the
  * tests see how many calls a walk makes and that no refused credential is tried twice.
  */
 import { test } from "node:test";

@@ -1,7 +1,7 @@
 /**
  * The client's transport on a local HTTP server: deadlines, the caller's abort, Authorization and JSON bodies, and
  * that a body which is not what the API documents becomes a typed error. The real server is in
- * test/contract/dittofs-api.test.ts; this covers what a healthy dfs never does (hang, answer garbage).
+ * test/contract/dittofs-account.test.ts and dittofs-adapters.test.ts; this covers what a healthy dfs never does (hang, answer garbage).
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
