@@ -23,5 +23,7 @@ USER 65532:65532
 # Heap sized for the pod (docs/benchmarks.md): young generation capped at 2 MiB per semi-space (V8's default lets it
 # grow to 16: at N=1000 the peak RSS went from 263 to 205 MiB), old space at 60 % of the container's memory limit
 # (Node reads the cgroup; by default it would size the heap above a 256Mi limit and be OOM-killed instead of
-# collecting garbage). The scale bench runs the operator with these same flags.
-ENTRYPOINT ["node", "--max-semi-space-size=2", "--max-old-space-size-percentage=60", "dist/main.js"]
+# collecting garbage). Optimising tiers up to Maglev only (`--max-opt=2`): Turbofan's compiler pages and zones cost
+# 5–7 MiB of RSS and the operator's hot paths run as fast without it (docs/benchmarks.md, "Memory"). The scale bench
+# runs the operator with these same flags.
+ENTRYPOINT ["node", "--max-semi-space-size=2", "--max-old-space-size-percentage=60", "--max-opt=2", "dist/main.js"]
