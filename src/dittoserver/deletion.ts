@@ -23,7 +23,7 @@ import { LABEL_INSTANCE } from "./labels.ts";
 import { childNames } from "./names.ts";
 import { failureOf, observePercona, passFacts, perform, publishEvents, statusWrites } from "./reconciler.ts";
 import type { ReconcilerDeps } from "./reconciler.ts";
-import { computeStatus } from "./status.ts";
+import { COND, computeStatus, REASON } from "./status.ts";
 import type { DeletionProgress } from "./status.ts";
 
 /** Where the wait for the pods stands (pure). */
@@ -38,6 +38,12 @@ export function deletionProgress(pods: string[], elapsedMs: number, options: Pic
 /** The pass can go on to the database and the finalizer: the pods are gone, or we stopped waiting for them. */
 export function podsSettled(progress: DeletionProgress): boolean {
   return progress.step === "podsTerminated" || progress.step === "timedOut";
+}
+
+/** The status already records the pods settled (a previous pass reported it). */
+function settledIn(status: DittoServer["status"]): boolean {
+  const reason = status?.conditions?.find((c) => c.type === COND.Progressing)?.reason;
+  return reason === REASON.PodsTerminated || reason === REASON.CleanupTimeout;
 }
 
 /** How long to wait before looking again while the pods terminate: until the next mark, at most 5 s. */
@@ -72,7 +78,7 @@ export function deletionWrites(server: DittoServer, statefulSet: KubeObject | un
       { op: "test" as const, path: `/metadata/ownerReferences/${index}/uid`, value: server.metadata.uid },
       { op: "remove" as const, path: `/metadata/ownerReferences/${index}` },
     ];
-    writes.push({ op: "jsonPatch", resource: PERCONA_CLUSTERS, ref, ops, step: `orphan PerconaPGCluster ${ref.name}`, fact: { perconaOrphaned: ref.name } });
+    writes.push({ op: "jsonPatch", resource: PERCONA_CLUSTERS, ref, ops, step: `orphan PerconaPGCluster ${ref.name}` });
   }
   return writes;
 }
@@ -107,7 +113,11 @@ export async function cleanupServer(deps: ReconcilerDeps, ctx: ReconcileContext,
     ...(server.spec.percona?.enabled ? { percona: observePercona(cache, namespace, name) } : {}),
   });
   const status = await perform(deps, ctx, statusWrites(server, next));
-  if (!status.failure) publishEvents(deps, server, transitionEvents(server.status, next, passFacts(report)));
+  const facts = passFacts(report);
+  // Kept is not a write (a cluster made without deleteWithServer never had our ownerReference): it is reported
+  // with the pass that records the pods settled in the status, which no later pass repeats.
+  if (cluster && !server.spec.percona?.deleteWithServer && !report.failure && podsSettled(progress) && !settledIn(server.status)) facts.perconaOrphaned = names.perconaCluster;
+  if (!status.failure) publishEvents(deps, server, transitionEvents(server.status, next, facts));
   const failure = failureOf(report) ?? failureOf(status);
   if (failure) throw failure; // the finalizer stays; the queue retries with backoff
   return podsSettled(progress) ? { done: true } : { done: false, requeueAfter: deletionRequeueMs(elapsedMs, options) };

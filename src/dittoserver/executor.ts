@@ -17,8 +17,7 @@ export type WriteFact =
   | { created: string }
   | { deleted: string }
   | { expandedVolume: string }
-  | { perconaDeleted: string }
-  | { perconaOrphaned: string };
+  | { perconaDeleted: string };
 
 interface WriteBase {
   resource: ResourceType;

@@ -143,8 +143,7 @@ export function passFacts(report: WriteReport, configChanged?: boolean): PassFac
     if ("created" in f) created.push(f.created);
     else if ("deleted" in f) deleted.push(f.deleted);
     else if ("expandedVolume" in f) expanded.push(f.expandedVolume);
-    else if ("perconaDeleted" in f) facts.perconaDeleted = f.perconaDeleted;
-    else facts.perconaOrphaned = f.perconaOrphaned;
+    else facts.perconaDeleted = f.perconaDeleted;
   }
   if (created.length) facts.created = created;
   if (deleted.length) facts.deleted = deleted;
