@@ -20,7 +20,7 @@ import type { Watchdog } from "../watchdog.ts";
 /** The host end of every veth, and kwok's `--node-ip` (the pods' hostIP). */
 export const NODE_IP = "10.240.0.1";
 /** Slot n leases 10.(FIRST_OCTET + n).0.0/16. */
-const FIRST_OCTET = 128;
+export const FIRST_OCTET = 128;
 const SLOTS = 64;
 
 async function ip(args: string[]): Promise<string> {
