@@ -37,9 +37,15 @@ const octetString = (b: Buffer): Buffer => tlv(0x04, b);
 const bitString = (b: Buffer): Buffer => tlv(0x03, Buffer.from([0]), b);
 const explicit = (n: number, inner: Buffer): Buffer => tlv(0xa0 + n, inner);
 
-/** A non-negative INTEGER from big-endian bytes (a leading 0 keeps the sign bit clear). */
-function unsignedInteger(bytes: Buffer): Buffer {
-  return tlv(0x02, bytes[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
+/**
+ * A non-negative INTEGER from big-endian bytes, in DER's minimal form: leading zero octets dropped (OpenSSL refuses
+ * them as "illegal padding"), then one zero put back only where the sign bit would be set.
+ */
+export function unsignedInteger(bytes: Buffer): Buffer {
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start++;
+  const minimal = bytes.subarray(start);
+  return tlv(0x02, minimal[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), minimal]) : minimal);
 }
 
 function oid(dotted: string): Buffer {
