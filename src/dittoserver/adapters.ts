@@ -16,6 +16,16 @@ import type { Adapter, Liveness, NfsSettings } from "../dittofs/wire.ts";
 import type { KubeObject } from "../runtime/objects.ts";
 import { childMetadata, COMPONENTS, selectorLabels } from "./labels.ts";
 
+/**
+ * What the operator knows of a server's adapters in a pass: the last answer of `GET /adapters` (and the NFS
+ * settings, for the portmapper). Undefined while nothing is known (API not reached yet): children derived from it
+ * are then neither created nor pruned, and nothing that blocks traffic may depend on it.
+ */
+export interface AdapterView {
+  adapters: readonly Adapter[];
+  nfs?: NfsSettings;
+}
+
 /** Label telling adapter Services apart (value: the adapter type); lists and deletes of obsolete ones select on it. */
 export const ADAPTER_TYPE_LABEL = "dittofs.dittofs.com/adapter-type";
 

@@ -7,6 +7,7 @@
  * as inputs (referenced by name), like StorageClasses and Pods (see controller.ts).
  */
 import type { DittoServer } from "../api/types.ts";
+import type { AdapterView } from "./adapters.ts";
 import type { KubeObject } from "../runtime/objects.ts";
 import { CORE } from "../runtime/resources.ts";
 import type { ResourceType } from "../runtime/resources.ts";
@@ -22,6 +23,8 @@ export interface BuildContext {
   config: string;
   /** The StatefulSet to apply this pass; undefined while it is withheld (blocked, or waiting for the database). */
   statefulSet?: KubeObject;
+  /** The server's adapters as its API last reported them; undefined = not known yet (see `AdapterView`). */
+  adapters?: AdapterView;
 }
 
 export interface ChildKind {

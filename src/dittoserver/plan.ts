@@ -17,6 +17,7 @@ import { configDataChanged, renderConfig } from "./config.ts";
 import { firstDifference, needsApply, withAppliedHash } from "./drift.ts";
 import type { Write } from "./executor.ts";
 import { configHash } from "./hash.ts";
+import type { AdapterView } from "./adapters.ts";
 import { PVCS } from "./kinds.ts";
 import { childNames, nameProblems, pvcName } from "./names.ts";
 import { perconaReady } from "./percona.ts";
@@ -45,6 +46,8 @@ export interface Observed {
   expandableClasses?: ReadonlySet<string>;
   /** The PVCs `claimsToExpand` named, read from the API server (PVCs are not cached); undefined = absent. */
   claims?: ReadonlyMap<string, KubeObject | undefined>;
+  /** The server's adapters as its API last reported them; undefined = not known yet. */
+  adapters?: AdapterView;
 }
 
 export interface PassPlan {
@@ -181,7 +184,11 @@ export function planPass(server: DittoServer, observed: Observed, entropy: Entro
     database.source === "percona" &&
     !(observed.percona?.kind === "present" && perconaReady(observed.percona.cluster) && !missingSecrets.some((m) => m.source === "percona"));
 
-  const ctx: BuildContext = { config, ...(blocked || waitForDatabase ? {} : { statefulSet: desiredSts }) };
+  const ctx: BuildContext = {
+    config,
+    ...(blocked || waitForDatabase ? {} : { statefulSet: desiredSts }),
+    ...(observed.adapters ? { adapters: observed.adapters } : {}),
+  };
   const desired: KubeObject[] = [];
   const deletes: Write[] = [];
   for (const kind of CHILD_KINDS) {
