@@ -25,7 +25,9 @@ if (parsed.flags.help) {
   process.stdout.write(`dittofs-operator ${OPERATOR_VERSION}\n\n${flagsHelp()}\n${operatorFlagsHelp()}\n`);
   process.exit(0);
 }
-const { flags, options } = parsed;
+const { flags } = parsed;
+// Set by the Deployment (downward API); a namespace name only, so an empty value counts as unset.
+const options = process.env.POD_NAMESPACE ? { ...parsed.options, operatorNamespace: process.env.POD_NAMESPACE } : parsed.options;
 const logger = createLogger({ level: flags.logLevel, name: "dittofs-operator" });
 const { manager } = createOperator({ ...flags, kubeconfigPath: flags.kubeconfig, logger }, options);
 manager.handleSignals();

@@ -26,6 +26,12 @@ export interface AdapterView {
   nfs?: NfsSettings;
 }
 
+/**
+ * The adapter types DittoFS v0.29.0 has. Every name a child derived from the adapter list can have is built from
+ * these, so a child of an adapter that went away is still found (and pruned) by name.
+ */
+export const ADAPTER_TYPES = ["nfs", "smb"] as const;
+
 /** Label telling adapter Services apart (value: the adapter type); lists and deletes of obsolete ones select on it. */
 export const ADAPTER_TYPE_LABEL = "dittofs.dittofs.com/adapter-type";
 

@@ -25,6 +25,8 @@ export interface BuildContext {
   statefulSet?: KubeObject;
   /** The server's adapters as its API last reported them; undefined = not known yet (see `AdapterView`). */
   adapters?: AdapterView;
+  /** `OperatorOptions.operatorNamespace`: where the operator runs, when it runs in a pod. */
+  operatorNamespace?: string;
 }
 
 export interface ChildKind {
@@ -42,10 +44,20 @@ export interface ChildKind {
   build(server: DittoServer, ctx: BuildContext): KubeObject[];
   /** A child of this kind that `server` owns but no longer wants is deleted (never for kinds that hold data). */
   prune: boolean;
+  /**
+   * Built from the adapter list (`ctx.adapters`): while it is not known, children of this kind are left as they
+   * are, neither applied nor pruned (an unreachable API must not delete a Service that carries traffic).
+   */
+  needsAdapters?: true;
 }
 
 const some = (obj: KubeObject | undefined): KubeObject[] => (obj ? [obj] : []);
 const names = (server: DittoServer): ReturnType<typeof childNames> => childNames(server.metadata.name ?? "");
+
+/** Whether a pass knows enough to build (and prune) children of `kind`. */
+export function known(kind: ChildKind, ctx: BuildContext): boolean {
+  return !kind.needsAdapters || ctx.adapters !== undefined;
+}
 
 /** In apply order: the StatefulSet last, once everything its pod reads is in place. */
 export const CHILD_KINDS: readonly ChildKind[] = [
@@ -67,7 +79,7 @@ export const CHILD_KINDS: readonly ChildKind[] = [
 export function obsoleteChildren(server: DittoServer, ctx: BuildContext = { config: "" }): { resource: ResourceType; kind: string; name: string }[] {
   const out: { resource: ResourceType; kind: string; name: string }[] = [];
   for (const kind of CHILD_KINDS) {
-    if (!kind.prune) continue;
+    if (!kind.prune || !known(kind, ctx)) continue;
     const wanted = new Set(kind.build(server, ctx).map((o) => o.metadata.name));
     for (const name of kind.names(server)) if (!wanted.has(name)) out.push({ resource: kind.resource, kind: kind.resource.kind, name });
   }

@@ -32,6 +32,11 @@ export interface OperatorOptions {
   unschedulableGraceMs: number;
   /** …or this long when it waits only for its claims to bind (provisioning is progress, not a fault). */
   volumeBindingGraceMs: number;
+  /**
+   * The namespace the operator runs in (from `POD_NAMESPACE`), for rules that let the operator in, such as the
+   * NetworkPolicies' API port; undefined when run outside a pod (`npm start -- --kubeconfig`).
+   */
+  operatorNamespace?: string;
 }
 
 export const OPERATOR_DEFAULTS: OperatorOptions = {

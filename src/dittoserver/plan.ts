@@ -11,7 +11,7 @@ import type { DittoServer } from "../api/types.ts";
 import type { KubeObject } from "../runtime/objects.ts";
 import { CORE } from "../runtime/resources.ts";
 import type { ResourceType } from "../runtime/resources.ts";
-import { CHILD_KINDS } from "./children.ts";
+import { CHILD_KINDS, known } from "./children.ts";
 import type { BuildContext, ChildKind } from "./children.ts";
 import { configDataChanged, renderConfig } from "./config.ts";
 import { firstDifference, needsApply, withAppliedHash } from "./drift.ts";
@@ -48,6 +48,8 @@ export interface Observed {
   claims?: ReadonlyMap<string, KubeObject | undefined>;
   /** The server's adapters as its API last reported them; undefined = not known yet. */
   adapters?: AdapterView;
+  /** `OperatorOptions.operatorNamespace`. */
+  operatorNamespace?: string;
 }
 
 export interface PassPlan {
@@ -188,11 +190,12 @@ export function planPass(server: DittoServer, observed: Observed, entropy: Entro
     config,
     ...(blocked || waitForDatabase ? {} : { statefulSet: desiredSts }),
     ...(observed.adapters ? { adapters: observed.adapters } : {}),
+    ...(observed.operatorNamespace ? { operatorNamespace: observed.operatorNamespace } : {}),
   };
   const desired: KubeObject[] = [];
   const deletes: Write[] = [];
   for (const kind of CHILD_KINDS) {
-    if (!served(kind, observed)) continue;
+    if (!served(kind, observed) || !known(kind, ctx)) continue;
     const built = kind.build(server, ctx).map(withAppliedHash);
     for (const child of built) {
       desired.push(child);

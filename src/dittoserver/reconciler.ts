@@ -102,6 +102,7 @@ async function observe(deps: ReconcilerDeps, server: DittoServer): Promise<Obser
     ...(server.spec.percona?.enabled ? { percona: observePercona(cache, namespace, name) } : {}),
     missingStorageClasses: [...new Set(wanted.filter((c): c is string => !!c && !classNames.has(c)))],
     expandableClasses: expandable,
+    ...(deps.options.operatorNamespace ? { operatorNamespace: deps.options.operatorNamespace } : {}),
   };
   const claims = new Map<string, KubeObject | undefined>();
   for (const pvc of claimsToExpand(server, observed)) claims.set(pvc, await deps.writer.readLive(PVCS, { namespace, name: pvc }));
