@@ -14,6 +14,7 @@ import type { ResourceType } from "../runtime/resources.ts";
 import { desiredConfigMap } from "./config.ts";
 import { PERCONA_CLUSTERS, PERCONA_CRD, SERVICE_MONITOR_CRD, SERVICE_MONITORS } from "./kinds.ts";
 import { childNames } from "./names.ts";
+import { adapterServiceChildren, adapterServiceNames } from "./file-service.ts";
 import { desiredPerconaCluster } from "./percona.ts";
 import { desiredServiceMonitor, desiredServices } from "./services.ts";
 
@@ -27,6 +28,8 @@ export interface BuildContext {
   adapters?: AdapterView;
   /** `OperatorOptions.operatorNamespace`: where the operator runs, when it runs in a pod. */
   operatorNamespace?: string;
+  /** Whether the cache holds this server's child `name` of type `res` (for a handover between children). */
+  has?: (res: ResourceType, name: string) => boolean;
 }
 
 export interface ChildKind {
@@ -65,10 +68,12 @@ export const CHILD_KINDS: readonly ChildKind[] = [
   {
     resource: CORE.services,
     linkedBy: "owner",
-    names: (s) => [names(s).headlessService, names(s).apiService, names(s).metricsService, names(s).fileService],
+    names: (s) => [names(s).headlessService, names(s).apiService, names(s).metricsService],
     build: (s) => desiredServices(s),
     prune: true,
   },
+  // One Service per enabled adapter; it also retires `<name>-file` (file-service.ts).
+  { resource: CORE.services, linkedBy: "owner", needsAdapters: true, names: adapterServiceNames, build: adapterServiceChildren, prune: true },
   { resource: SERVICE_MONITORS, optionalCrd: SERVICE_MONITOR_CRD, linkedBy: "owner", names: (s) => [names(s).serviceMonitor], build: (s) => some(desiredServiceMonitor(s)), prune: true },
   // Found by label: with deleteWithServer false the cluster may already be orphaned. Never pruned: it holds the data.
   { resource: PERCONA_CLUSTERS, optionalCrd: PERCONA_CRD, linkedBy: "label", names: (s) => [names(s).perconaCluster], build: (s) => some(desiredPerconaCluster(s)), prune: false },

@@ -5,6 +5,7 @@
  */
 import type { DittoServerStatus } from "../api/types.ts";
 import type { Condition } from "../runtime/objects.ts";
+import type { FileServiceRetirement } from "./file-service.ts";
 import { COND, REASON } from "./reasons.ts";
 
 export const EVENT = {
@@ -34,6 +35,7 @@ export const EVENT = {
   PodsTerminatingSlowly: "PodsTerminatingSlowly",
   CleanupFailed: "CleanupFailed",
   CleanupTimeout: "CleanupTimeout",
+  FileServiceRetired: "FileServiceRetired",
 } as const;
 export type EventReason = (typeof EVENT)[keyof typeof EVENT];
 
@@ -59,6 +61,8 @@ export interface PassFacts {
   /** Deletion: the PerconaPGCluster this pass deleted (deleteWithServer) or orphaned. */
   perconaDeleted?: string;
   perconaOrphaned?: string;
+  /** `<name>-file` deleted in this pass because the adapter Services replace it (also in `deleted`). */
+  fileServiceRetired?: FileServiceRetirement;
 }
 
 function find(status: DittoServerStatus | undefined, type: string): Condition | undefined {
@@ -86,7 +90,13 @@ function fromFacts(facts: PassFacts): EventSpec[] {
   const out: EventSpec[] = [];
   if (facts.finalizerAdded) out.push({ type: "Normal", reason: EVENT.FinalizerAdded, action: "AddFinalizer", message: "finalizer added; deletion will drain the file server first" });
   if (facts.created?.length) out.push({ type: "Normal", reason: EVENT.ChildrenCreated, action: "Create", message: `created ${facts.created.join(", ")}` });
-  if (facts.deleted?.length) out.push({ type: "Normal", reason: EVENT.ChildrenDeleted, action: "Delete", message: `deleted ${facts.deleted.join(", ")} (no longer in the spec)` });
+  const retired = facts.fileServiceRetired;
+  const deleted = facts.deleted?.filter((d) => d !== `Service/${retired?.service}`);
+  if (deleted?.length) out.push({ type: "Normal", reason: EVENT.ChildrenDeleted, action: "Delete", message: `deleted ${deleted.join(", ")} (no longer in the spec)` });
+  if (retired) {
+    const by = retired.replacedBy.length ? `Service ${retired.replacedBy.join(", ")}` : "no Service (no adapter is enabled)";
+    out.push({ type: "Normal", reason: EVENT.FileServiceRetired, action: "Delete", message: `deleted Service ${retired.service}: replaced by ${by}` });
+  }
   if (facts.expandedVolumes?.length) {
     out.push({ type: "Normal", reason: EVENT.VolumeExpansionRequested, action: "ExpandVolume", message: `requested expansion of ${facts.expandedVolumes.join(", ")}` });
   }

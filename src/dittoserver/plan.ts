@@ -191,6 +191,7 @@ export function planPass(server: DittoServer, observed: Observed, entropy: Entro
     ...(blocked || waitForDatabase ? {} : { statefulSet: desiredSts }),
     ...(observed.adapters ? { adapters: observed.adapters } : {}),
     ...(observed.operatorNamespace ? { operatorNamespace: observed.operatorNamespace } : {}),
+    has: (res, childName) => observedChild(observed, res, childName) !== undefined,
   };
   const desired: KubeObject[] = [];
   const deletes: Write[] = [];

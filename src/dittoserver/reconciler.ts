@@ -13,7 +13,9 @@ import type { KubeObject } from "../runtime/objects.ts";
 import { CORE } from "../runtime/resources.ts";
 import type { ResourceType } from "../runtime/resources.ts";
 import type { Writer } from "../runtime/writer.ts";
+import { adapterServiceName } from "./adapters.ts";
 import { CHILD_KINDS } from "./children.ts";
+import { fileServiceRetirement } from "./file-service.ts";
 import type { EventSpec, PassFacts } from "./events.ts";
 import { transitionEvents } from "./events.ts";
 import { errorsOf, executeWrites, factsOf } from "./executor.ts";
@@ -169,7 +171,10 @@ export async function applyServer(deps: ReconcilerDeps, ctx: ReconcileContext, s
     statefulSet: appliedSts ?? observedChild(observed, CORE.statefulSets, names.statefulSet),
     pod: cache.get(CORE.pods, key(namespace, podName(name))),
     percona: observed.percona,
-    fileService: cache.get(CORE.services, key(namespace, names.fileService)),
+    nfsServices: {
+      adapter: cache.get(CORE.services, key(namespace, adapterServiceName(name, "nfs"))),
+      file: cache.get(CORE.services, key(namespace, names.fileService)),
+    },
     clusterDomain: options.clusterDomain,
     unschedulableGraceMs: options.unschedulableGraceMs,
     volumeBindingGraceMs: options.volumeBindingGraceMs,
@@ -184,7 +189,9 @@ export async function applyServer(deps: ReconcilerDeps, ctx: ReconcileContext, s
   const next = computeStatus(input);
   const status = await perform(deps, ctx, statusWrites(server, next));
   const failure = failureOf(report) ?? failureOf(status);
-  if (!status.failure) publishEvents(deps, server, transitionEvents(server.status, next, passFacts(report, plan.configChanged)));
+  const facts = passFacts(report, plan.configChanged);
+  const retired = fileServiceRetirement(server, facts.deleted ?? [], plan.desired);
+  if (!status.failure) publishEvents(deps, server, transitionEvents(server.status, next, retired ? { ...facts, fileServiceRetired: retired } : facts));
   if (failure) throw failure;
   const settled = next.phase === "Failed" || next.phase === "Stopped" || next.conditions?.some((c) => c.type === "Ready" && c.status === "True");
   return { requeueAfter: settled ? options.resyncMs : options.pollMs };

@@ -9,6 +9,7 @@ import { setCondition } from "../runtime/conditions.ts";
 import type { Condition, KubeObject } from "../runtime/objects.ts";
 import { childNames } from "./names.ts";
 import { nfsEndpoint, podFailure, podUnschedulable, viewStatefulSet } from "./observe.ts";
+import type { NfsServices } from "./observe.ts";
 import { perconaState } from "./percona.ts";
 import type { MissingSecret } from "./secretrefs.ts";
 import type { ForbiddenStorageChange } from "./statefulset.ts";
@@ -29,7 +30,8 @@ export interface StatusInput {
   pod?: KubeObject;
   /** Required when `spec.percona.enabled`; ignored otherwise. */
   percona?: PerconaObservation;
-  fileService?: KubeObject;
+  /** The Services clients mount NFS through (`nfsEndpoint`). */
+  nfsServices?: NfsServices;
   clusterDomain?: string;
   /** Problems found by code rather than by the CRD (e.g. the name is too long for derived names). */
   specProblems?: string[];
@@ -262,7 +264,7 @@ export function computeStatus(input: StatusInput): DittoServerStatus {
     phase: phaseOf(input, blockers, conds),
     configHash: sts?.templateHash ?? previous?.configHash,
     perconaClusterName: server.spec.percona?.enabled ? childNames(name).perconaCluster : undefined,
-    nfsEndpoint: nfsEndpoint(name, server.metadata.namespace ?? "", input.fileService, input.clusterDomain),
+    nfsEndpoint: nfsEndpoint(name, server.metadata.namespace ?? "", input.nfsServices ?? {}, input.clusterDomain),
     conditions,
   };
   return dropUndefined(status);
