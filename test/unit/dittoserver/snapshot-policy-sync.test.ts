@@ -12,6 +12,13 @@ import type { PolicyRetries } from "../../../src/dittoserver/snapshot-policies.t
 import { syncSnapshotPolicies } from "../../../src/dittoserver/snapshot-policy-sync.ts";
 import type { SnapshotPolicyApi } from "../../../src/dittoserver/snapshot-policy-sync.ts";
 
+/** The promise of an answer computed now; a throw becomes a rejection, as from the real client. */
+function answer<T>(fn: () => T): Promise<T> {
+  return new Promise((resolve) => {
+    resolve(fn());
+  });
+}
+
 /** A server with shares and policies, recording every call. */
 function fakeServer(shares: string[], policies: SnapshotPolicy[] = []) {
   const calls: string[] = [];
@@ -19,12 +26,12 @@ function fakeServer(shares: string[], policies: SnapshotPolicy[] = []) {
   let down = false;
   const fail = (method: string, path: string) => new DittoFsError("transient", 0, method, path, `DittoFS API ${method} ${path}: connect ECONNREFUSED`);
   const api: SnapshotPolicyApi = {
-    listSnapshotPolicies: async () => {
+    listSnapshotPolicies: () => answer(() => {
       calls.push("list");
       if (down) throw fail("GET", "/api/v1/snapshot-policies");
       return [...held.values()];
-    },
-    putSnapshotPolicy: async (token: string, share: string, body: SnapshotPolicyBody) => {
+    }),
+    putSnapshotPolicy: (token: string, share: string, body: SnapshotPolicyBody) => answer(() => {
       calls.push(`put ${share}`);
       assert.equal(token, "t0k");
       if (down) throw fail("PUT", share);
@@ -32,12 +39,12 @@ function fakeServer(shares: string[], policies: SnapshotPolicy[] = []) {
       const policy = { share, interval: body.interval, keepLast: body.keep_last ?? 0, ttl: body.ttl ?? "", enabled: body.enabled ?? true, namePrefix: body.name_prefix ?? "" };
       held.set(share, policy);
       return policy;
-    },
-    deleteSnapshotPolicy: async (_token: string, share: string) => {
+    }),
+    deleteSnapshotPolicy: (_token: string, share: string) => answer(() => {
       calls.push(`delete ${share}`);
       if (down) throw fail("DELETE", share);
       if (!held.delete(share)) throw new DittoFsError("notFound", 404, "DELETE", share, "no policy");
-    },
+    }),
   };
   return { api, calls, held, shares, setDown: (value: boolean) => (down = value) };
 }
@@ -114,7 +121,7 @@ test("the API down: the step stops at the first failure, returns it, and leaves 
   // Reachable for the list, then down: one PUT tried, nothing after it.
   s.setDown(false);
   const record: SnapshotPolicyStatus[] = applied.record;
-  const flaky = { ...s.api, putSnapshotPolicy: async () => { s.calls.push("put (refused)"); throw new DittoFsError("unauthorized", 401, "PUT", "x", "HTTP 401"); } };
+  const flaky = { ...s.api, putSnapshotPolicy: () => answer<SnapshotPolicy>(() => { s.calls.push("put (refused)"); throw new DittoFsError("unauthorized", 401, "PUT", "x", "HTTP 401"); }) };
   s.calls.length = 0;
   const stopped = await syncSnapshotPolicies(flaky, { token: "t0k", desired: [{ share: "/export", interval: "3h" }, { share: "/archive", interval: "3h" }], record, now: 2 });
   assert.deepEqual(s.calls, ["list", "put (refused)"]);
