@@ -31,10 +31,10 @@ export interface PolicySyncResult {
   /** The next `status.snapshotPolicies`. */
   record: SnapshotPolicyStatus[];
   retries: PolicyRetries;
-  /** PUT and DELETE calls made: writes to the DittoFS API (0 when in sync). */
-  writes: number;
-  /** The failure that stopped the step; the caller backs off. */
-  error?: unknown;
+  /** The PUTs and DELETEs made, as the server answered them (none when in sync): writes to the DittoFS API. */
+  answered: PolicyOutcome[];
+  /** The failure that stopped the step (a `DittoFsError` from the client); the caller backs off. */
+  error?: Error;
 }
 
 /** A failure that belongs to one policy (recorded), not to the API (which stops the step). */
@@ -44,20 +44,28 @@ function refusal(err: unknown): PolicyRetry["result"] | undefined {
   return undefined;
 }
 
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
 export async function syncSnapshotPolicies(client: SnapshotPolicyApi, input: PolicySyncInput): Promise<PolicySyncResult> {
   const { token, signal, now } = input;
   const previous = input.retries ?? {};
   let observed: Awaited<ReturnType<SnapshotPolicyApi["listSnapshotPolicies"]>>;
   try {
     observed = await client.listSnapshotPolicies(token, { signal });
-  } catch (error) {
-    return { record: [...input.record], retries: previous, writes: 0, error };
+  } catch (err) {
+    return { record: [...input.record], retries: previous, answered: [], error: asError(err) };
   }
   const plan = planSnapshotPolicies(input.desired, observed, input.record);
   const outcomes: PolicyOutcome[] = [];
+  const answered: PolicyOutcome[] = [];
   const retries: Record<string, PolicyRetry> = {};
-  let writes = 0;
-  let error: unknown;
+  let error: Error | undefined;
+  const outcome = (o: PolicyOutcome) => {
+    outcomes.push(o);
+    answered.push(o);
+  };
 
   for (const { share, body } of plan.put) {
     const pending = retryPending(previous, share, body, now);
@@ -67,33 +75,31 @@ export async function syncSnapshotPolicies(client: SnapshotPolicyApi, input: Pol
       outcomes.push({ share, op: "put", result: pending.result, message: pending.message });
       continue;
     }
-    writes++;
     try {
       await client.putSnapshotPolicy(token, share, body, { signal });
-      outcomes.push({ share, op: "put", result: "ok" });
+      outcome({ share, op: "put", result: "ok" });
     } catch (err) {
       const result = refusal(err);
       if (!result) {
-        error = err;
+        error = asError(err);
         break;
       }
-      const message = err instanceof Error ? err.message : String(err);
+      const { message } = asError(err);
       retries[share] = afterRefusal(previous[share], { result, message }, body, now);
-      outcomes.push({ share, op: "put", result, message });
+      outcome({ share, op: "put", result, message });
     }
   }
-  for (const share of error === undefined ? plan.remove : []) {
-    writes++;
+  for (const share of error ? [] : plan.remove) {
     try {
       await client.deleteSnapshotPolicy(token, share, { signal });
     } catch (err) {
       // Gone meanwhile (removed with dfsctl): what the DELETE was for.
       if (!isDittoFsError(err, "notFound")) {
-        error = err;
+        error = asError(err);
         break;
       }
     }
-    outcomes.push({ share, op: "remove", result: "ok" });
+    outcome({ share, op: "remove", result: "ok" });
   }
   // Shares a failure kept from their call keep their back-off.
   for (const { share } of plan.put) {
@@ -101,5 +107,5 @@ export async function syncSnapshotPolicies(client: SnapshotPolicyApi, input: Pol
     if (retry && !outcomes.some((o) => o.share === share)) retries[share] = retry;
   }
   const record = nextPolicyRecord(plan, outcomes, input.record);
-  return { record, retries, writes, ...(error === undefined ? {} : { error }) };
+  return { record, retries, answered, ...(error ? { error } : {}) };
 }
