@@ -170,7 +170,7 @@ describe("adapters and snapshot policies through the DittoFS API of dfs v0.29.0"
       assert.deepEqual(record, [{ share: "/export", state: "Applied" }]);
     });
 
-    it("a missing share answers 404 and is recorded as ShareNotFound, naming it", async () => {
+    it("a missing share answers 404, is recorded as ShareNotFound naming it, and is retried after a back-off or a spec change", async () => {
       const outcomes = await sync([...spec.slice(0, 1), { share: "/nowhere", interval: "1h" }]);
       assert.equal(outcomes.length, 1);
       assert.equal(outcomes[0]!.result, "shareNotFound");
