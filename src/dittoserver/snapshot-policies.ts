@@ -139,6 +139,30 @@ export function policyProblems(record: readonly SnapshotPolicyStatus[]): { reaso
   return undefined;
 }
 
+/** A condition's decision: `ok` is its status. */
+export interface PolicyCondition {
+  ok: boolean;
+  reason: "SnapshotPoliciesApplied" | "ShareNotFound" | "SnapshotPolicyRejected" | "SnapshotPolicyPending";
+  message: string;
+}
+
+/**
+ * `SnapshotPoliciesReady` from the spec and the record: absent when no policy is specified or recorded; True when
+ * every specified policy is on the server as specified and none the operator applied waits for removal.
+ */
+export function snapshotPolicyCondition(desired: readonly SnapshotPolicySpec[], record: readonly SnapshotPolicyStatus[]): PolicyCondition | undefined {
+  if (desired.length === 0 && record.length === 0) return undefined;
+  const problem = policyProblems(record);
+  if (problem) return { ok: false, ...problem };
+  const wanted = desired.map((p) => normalizeShare(p.share));
+  const recorded = new Set(record.map((e) => normalizeShare(e.share)));
+  const waiting = wanted.filter((share) => !recorded.has(share));
+  if (waiting.length > 0) return { ok: false, reason: "SnapshotPolicyPending", message: `snapshot policy for share ${waiting.join(", ")} not applied yet` };
+  const leaving = [...recorded].filter((share) => !wanted.includes(share));
+  if (leaving.length > 0) return { ok: false, reason: "SnapshotPolicyPending", message: `snapshot policy for share ${leaving.join(", ")} left the spec and is not removed from the server yet` };
+  return { ok: true, reason: "SnapshotPoliciesApplied", message: `snapshot policies applied for share ${wanted.join(", ")}` };
+}
+
 /**
  * A PUT the server refused for a reason a prompt retry cannot fix: a missing share (someone has to create it) or
  * values it rejects. It is tried again when its body changes (the spec changed), or after a back-off: 30 s doubling

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import type { SnapshotPolicySpec, SnapshotPolicyStatus } from "../../../src/api/types.ts";
 import { DittoFsError } from "../../../src/dittofs/errors.ts";
 import type { SnapshotPolicy, SnapshotPolicyBody } from "../../../src/dittofs/wire.ts";
-import { afterRefusal, POLICY_RETRY, retryPending } from "../../../src/dittoserver/snapshot-policies.ts";
+import { afterRefusal, POLICY_RETRY, retryPending, snapshotPolicyCondition } from "../../../src/dittoserver/snapshot-policies.ts";
 import type { PolicyRetries } from "../../../src/dittoserver/snapshot-policies.ts";
 import { syncSnapshotPolicies } from "../../../src/dittoserver/snapshot-policy-sync.ts";
 import type { SnapshotPolicyApi } from "../../../src/dittoserver/snapshot-policy-sync.ts";
@@ -142,4 +142,19 @@ test("retry state: due when absent, when the body changed, or when its time came
   assert.equal(retryPending({ "/a": second }, "/a", { interval: "2h" }, 31_000), undefined, "a changed spec is tried at once");
   const rejected = afterRefusal(undefined, { result: "rejected", message: "ttl" }, body, 0);
   assert.equal(rejected.backoff.retryAt, POLICY_RETRY.terminalRetryMs);
+});
+
+test("SnapshotPoliciesReady: absent without policies; True when all applied; False naming what is missing, refused, pending or leaving", () => {
+  assert.equal(snapshotPolicyCondition([], []), undefined);
+  const applied: SnapshotPolicyStatus[] = [{ share: "/archive", state: "Applied" }, { share: "/export", state: "Applied" }];
+  assert.deepEqual(snapshotPolicyCondition(spec, applied), { ok: true, reason: "SnapshotPoliciesApplied", message: "snapshot policies applied for share /export, /archive" });
+  const missing = snapshotPolicyCondition(spec, [applied[1]!, { share: "/archive", state: "ShareNotFound", message: "404" }]);
+  assert.deepEqual([missing?.ok, missing?.reason], [false, "ShareNotFound"]);
+  assert.match(missing?.message ?? "", /\/archive/);
+  assert.equal(snapshotPolicyCondition(spec, [applied[1]!, { share: "/archive", state: "Rejected", message: "ttl" }])?.reason, "SnapshotPolicyRejected");
+  const unsynced = snapshotPolicyCondition(spec, []);
+  assert.deepEqual([unsynced?.ok, unsynced?.reason, unsynced?.message], [false, "SnapshotPolicyPending", "snapshot policy for share /export, /archive not applied yet"]);
+  const leaving = snapshotPolicyCondition([], [{ share: "/old", state: "Applied" }]);
+  assert.deepEqual([leaving?.ok, leaving?.reason], [false, "SnapshotPolicyPending"]);
+  assert.match(leaving?.message ?? "", /\/old left the spec/);
 });
