@@ -36,6 +36,7 @@ export const EVENT = {
   CleanupFailed: "CleanupFailed",
   CleanupTimeout: "CleanupTimeout",
   FileServiceRetired: "FileServiceRetired",
+  SnapshotPolicyFailed: "SnapshotPolicyFailed",
 } as const;
 export type EventReason = (typeof EVENT)[keyof typeof EVENT];
 
@@ -157,6 +158,11 @@ export function transitionEvents(prev: DittoServerStatus | undefined, next: Ditt
     if (db.status === "True") out.push({ type: "Normal", reason: EVENT.PerconaReady, action: "ObserveDatabase", message: db.message });
     else if (db.reason === REASON.PerconaNotReady) out.push({ type: "Warning", reason: EVENT.PerconaNotReady, action: "ObserveDatabase", message: db.message });
     else if (db.reason === REASON.PerconaCRDMissing) out.push({ type: "Warning", reason: EVENT.PerconaCRDMissing, action: "ObserveDatabase", message: db.message });
+  }
+
+  const policies = find(next, COND.SnapshotPoliciesReady);
+  if (moved(find(prev, COND.SnapshotPoliciesReady), policies) && policies?.status === "False" && policies.reason !== REASON.SnapshotPolicyPending) {
+    out.push({ type: "Warning", reason: EVENT.SnapshotPolicyFailed, action: "SyncSnapshotPolicies", message: policies.message });
   }
 
   const prevAvail = find(prev, COND.Available);

@@ -10,6 +10,7 @@ export const COND = {
   Degraded: "Degraded",
   ConfigReady: "ConfigReady",
   DatabaseReady: "DatabaseReady",
+  SnapshotPoliciesReady: "SnapshotPoliciesReady",
 } as const;
 
 export const REASON = {
@@ -57,4 +58,9 @@ export const REASON = {
   // Degraded
   AsExpected: "AsExpected",
   ReconcileError: "ReconcileError",
+  // SnapshotPoliciesReady (snapshot-policies.ts `snapshotPolicyCondition`)
+  SnapshotPoliciesApplied: "SnapshotPoliciesApplied",
+  ShareNotFound: "ShareNotFound",
+  SnapshotPolicyRejected: "SnapshotPolicyRejected",
+  SnapshotPolicyPending: "SnapshotPolicyPending",
 } as const;

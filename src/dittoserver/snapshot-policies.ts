@@ -14,6 +14,7 @@ import { afterTerminal, afterTransient } from "../dittofs/backoff.ts";
 import type { ApiBackoff, BackoffPolicy } from "../dittofs/backoff.ts";
 import type { SnapshotPolicy, SnapshotPolicyBody } from "../dittofs/wire.ts";
 import { parseGoDuration } from "./duration.ts";
+import { REASON } from "./reasons.ts";
 
 const SHORTHAND_NANOS: Record<string, bigint> = {
   "@hourly": 3_600_000_000_000n,
@@ -129,20 +130,20 @@ export function nextPolicyRecord(plan: PolicyPlan, outcomes: readonly PolicyOutc
 }
 
 /** A summary for a condition when some policy is not applied, naming the shares; undefined when all are. */
-export function policyProblems(record: readonly SnapshotPolicyStatus[]): { reason: "ShareNotFound" | "SnapshotPolicyRejected" | "SnapshotPolicyPending"; message: string } | undefined {
+export function policyProblems(record: readonly SnapshotPolicyStatus[]): { reason: Exclude<PolicyCondition["reason"], typeof REASON.SnapshotPoliciesApplied>; message: string } | undefined {
   const missing = record.filter((e) => e.state === "ShareNotFound").map((e) => e.share);
-  if (missing.length > 0) return { reason: "ShareNotFound", message: `snapshot policy for share ${missing.join(", ")}: the share does not exist on the server` };
+  if (missing.length > 0) return { reason: REASON.ShareNotFound, message: `snapshot policy for share ${missing.join(", ")}: the share does not exist on the server` };
   const rejected = record.filter((e) => e.state === "Rejected");
-  if (rejected.length > 0) return { reason: "SnapshotPolicyRejected", message: rejected.map((e) => `snapshot policy for share ${e.share} rejected: ${e.message ?? ""}`).join("; ") };
+  if (rejected.length > 0) return { reason: REASON.SnapshotPolicyRejected, message: rejected.map((e) => `snapshot policy for share ${e.share} rejected: ${e.message ?? ""}`).join("; ") };
   const pending = record.filter((e) => e.state === "Pending").map((e) => e.share);
-  if (pending.length > 0) return { reason: "SnapshotPolicyPending", message: `snapshot policy for share ${pending.join(", ")} not applied yet` };
+  if (pending.length > 0) return { reason: REASON.SnapshotPolicyPending, message: `snapshot policy for share ${pending.join(", ")} not applied yet` };
   return undefined;
 }
 
 /** A condition's decision: `ok` is its status. */
 export interface PolicyCondition {
   ok: boolean;
-  reason: "SnapshotPoliciesApplied" | "ShareNotFound" | "SnapshotPolicyRejected" | "SnapshotPolicyPending";
+  reason: typeof REASON.SnapshotPoliciesApplied | typeof REASON.ShareNotFound | typeof REASON.SnapshotPolicyRejected | typeof REASON.SnapshotPolicyPending;
   message: string;
 }
 
@@ -157,10 +158,10 @@ export function snapshotPolicyCondition(desired: readonly SnapshotPolicySpec[], 
   const wanted = desired.map((p) => normalizeShare(p.share));
   const recorded = new Set(record.map((e) => normalizeShare(e.share)));
   const waiting = wanted.filter((share) => !recorded.has(share));
-  if (waiting.length > 0) return { ok: false, reason: "SnapshotPolicyPending", message: `snapshot policy for share ${waiting.join(", ")} not applied yet` };
+  if (waiting.length > 0) return { ok: false, reason: REASON.SnapshotPolicyPending, message: `snapshot policy for share ${waiting.join(", ")} not applied yet` };
   const leaving = [...recorded].filter((share) => !wanted.includes(share));
-  if (leaving.length > 0) return { ok: false, reason: "SnapshotPolicyPending", message: `snapshot policy for share ${leaving.join(", ")} left the spec and is not removed from the server yet` };
-  return { ok: true, reason: "SnapshotPoliciesApplied", message: `snapshot policies applied for share ${wanted.join(", ")}` };
+  if (leaving.length > 0) return { ok: false, reason: REASON.SnapshotPolicyPending, message: `snapshot policy for share ${leaving.join(", ")} left the spec and is not removed from the server yet` };
+  return { ok: true, reason: REASON.SnapshotPoliciesApplied, message: `snapshot policies applied for share ${wanted.join(", ")}` };
 }
 
 /**

@@ -4,13 +4,14 @@
  * Condition types, reasons and phases are documented in docs/conditions.md.
  */
 import { isDeepStrictEqual } from "node:util";
-import type { DittoServer, DittoServerPhase, DittoServerStatus } from "../api/types.ts";
+import type { DittoServer, DittoServerPhase, DittoServerStatus, SnapshotPolicyStatus } from "../api/types.ts";
 import { setCondition } from "../runtime/conditions.ts";
 import type { Condition, KubeObject } from "../runtime/objects.ts";
 import { childNames } from "./names.ts";
 import { nfsEndpoint, podFailure, podUnschedulable, viewStatefulSet } from "./observe.ts";
 import type { NfsServices } from "./observe.ts";
 import { perconaState } from "./percona.ts";
+import { snapshotPolicyCondition } from "./snapshot-policies.ts";
 import type { MissingSecret } from "./secretrefs.ts";
 import type { ForbiddenStorageChange } from "./statefulset.ts";
 import { COND, REASON } from "./reasons.ts";
@@ -32,6 +33,8 @@ export interface StatusInput {
   percona?: PerconaObservation;
   /** The Services clients mount NFS through (`nfsEndpoint`). */
   nfsServices?: NfsServices;
+  /** `status.snapshotPolicies` as this pass's sync left it; undefined = no sync this pass (the status's stands). */
+  snapshotPolicies?: SnapshotPolicyStatus[];
   clusterDomain?: string;
   /** Problems found by code rather than by the CRD (e.g. the name is too long for derived names). */
   specProblems?: string[];
@@ -206,7 +209,7 @@ function deletionCondition(progress: DeletionProgress): Conds["progressing"] {
 }
 
 /** Canonical condition order in the status list. */
-const ORDER: string[] = [COND.Ready, COND.Available, COND.Progressing, COND.Degraded, COND.ConfigReady, COND.DatabaseReady];
+const ORDER: string[] = [COND.Ready, COND.Available, COND.Progressing, COND.Degraded, COND.ConfigReady, COND.DatabaseReady, COND.SnapshotPoliciesReady];
 
 function phaseOf(input: StatusInput, blockers: Problem[], c: Conds): DittoServerPhase {
   if (input.server.metadata.deletionTimestamp) return "Deleting";
@@ -250,6 +253,9 @@ export function computeStatus(input: StatusInput): DittoServerStatus {
   conditions = set(conditions, COND.Available, conds.available.ok, conds.available);
   conditions = set(conditions, COND.Progressing, conds.progressing.active, conds.progressing);
   conditions = set(conditions, COND.Degraded, conds.degraded.active, conds.degraded);
+  const policyRecord = input.snapshotPolicies ?? previous?.snapshotPolicies ?? [];
+  const policies = snapshotPolicyCondition(server.spec.snapshotPolicies ?? [], policyRecord);
+  conditions = policies ? set(conditions, COND.SnapshotPoliciesReady, policies.ok, policies) : conditions.filter((c) => c.type !== COND.SnapshotPoliciesReady);
   conditions = set(conditions, COND.Ready, ready.ok, ready); // last: it summarises the others
   conditions = [...conditions].sort((a, b) => rank(a.type) - rank(b.type));
 
@@ -264,6 +270,7 @@ export function computeStatus(input: StatusInput): DittoServerStatus {
     phase: phaseOf(input, blockers, conds),
     configHash: sts?.templateHash ?? previous?.configHash,
     perconaClusterName: server.spec.percona?.enabled ? childNames(name).perconaCluster : undefined,
+    snapshotPolicies: policyRecord.length > 0 ? policyRecord : undefined,
     nfsEndpoint: nfsEndpoint(name, server.metadata.namespace ?? "", input.nfsServices ?? {}, input.clusterDomain),
     conditions,
   };
