@@ -25,6 +25,7 @@ import { serving } from "./adapters.ts";
 import type { AdapterView, Serving } from "./adapters.ts";
 import { apiEndpoint, authInputsFingerprint, desiredOperatorCredentialsSecret, operatorCredentialsSecretName } from "./api-access.ts";
 import { parseGoDuration } from "./duration.ts";
+import { podName } from "./names.ts";
 import type { Write } from "./executor.ts";
 import { REASON } from "./reasons.ts";
 import { referencedSecrets } from "./secretrefs.ts";
@@ -179,7 +180,8 @@ export async function observeApi(access: DittoFsAccess, input: ApiPassInput): Pr
   if (!podIP) {
     // Not ready: the next ready transition polls at once.
     Object.assign(state, { lastPollAt: undefined, backoff: undefined });
-    const message = pod ? `pod ${pod.metadata.name ?? ""} is not ready: the operator calls its API once it is` : "no file-server pod: the operator calls its API once one is ready";
+    // One message whether the pod is missing or starting: each change of it would cost a status write.
+    const message = `waiting for pod ${podName(server.metadata.name ?? "")} to be ready: the operator calls its API once it is`;
     return observation(state, { ok: false, reason: REASON.APIUnreachable, message }, server, input, false);
   }
   const tls = { serverCert: decoded(input.secret(server.spec.controlPlane.certSecretName ?? "")), operatorCert: decoded(input.secret(server.spec.controlPlane.operatorClientCertSecretName ?? "")) };

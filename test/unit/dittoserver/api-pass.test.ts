@@ -186,7 +186,7 @@ describe("observeApi", () => {
     await w.pass(NOW);
     const notReady = await w.pass(NOW + 1_000, readyPod("pod-1", false));
     assert.equal(notReady.auth.reason, "APIUnreachable");
-    assert.match(notReady.auth.message, /is not ready/);
+    assert.match(notReady.auth.message, /waiting for pod fs1-0 to be ready/);
     w.fake.calls = [];
     await w.pass(NOW + 2_000);
     assert.deepEqual(w.fake.calls, ["listAdapters", "nfsSettings", "health"], "the ready transition polls without waiting for the interval");
