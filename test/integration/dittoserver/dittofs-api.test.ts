@@ -126,7 +126,8 @@ describe("the DittoFS API pass against a real dfs", { concurrency: false }, () =
     await moveAdapter(podIP, "smb", API_PORT);
     const down = await waitForCondition(client, ns.name, NAME, "Ready", "False", undefined, 30_000);
     const ready = condition(down.status, "Ready");
-    assert.ok(["AdapterUnhealthy", "AdapterNotRunning"].includes(ready?.reason ?? ""), `${ready?.reason}: ${ready?.message}`);
+    // dfs v0.29.0 keeps an adapter that failed to bind "running"; only its health says it does not serve.
+    assert.equal(ready?.reason, "AdapterUnhealthy", ready?.message);
     assert.match(ready?.message ?? "", new RegExp(`adapter smb \\(port ${API_PORT}\\)`));
     assert.equal(condition(down.status, "Available")?.status, "True", "the pod stays available: only the adapter fails");
     const smb = down.status?.adapters?.find((a) => a.type === "smb");
