@@ -99,7 +99,10 @@ describe("the DittoFS API pass against a real dfs", { concurrency: false }, () =
       login.close();
     }
     const secretText = JSON.stringify(server.status);
-    for (const value of Object.values(account)) if (value.length > 8) assert.ok(!secretText.includes(value), "no credential in the status");
+    for (const key of ["password", "access-token", "refresh-token"]) {
+      assert.ok(account[key], `the Secret holds ${key}`);
+      assert.ok(!secretText.includes(account[key] ?? ""), `no ${key} in the status`);
+    }
 
     const ready = await waitForCondition(client, ns.name, NAME, "Ready", "True", "ServerReady", 60_000);
     const reported = await asAdmin(podIP, (api, token) => api.listAdapters(token));
