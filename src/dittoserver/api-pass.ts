@@ -3,8 +3,9 @@
  * adapters on a schedule, and hand what it saw to the planner (`Observed.adapters`) and to the status
  * (`Authenticated`, `status.adapters`, Ready means serving).
  *
- * The API is called only when the pod is Ready and has an IP: before that the server is starting and every call
- * would fail, and a ready transition polls at once. Between polls a pass reuses what the last poll saw, so a pass
+ * The API is called only when the pod is Ready, has an IP and the StatefulSet counts it available: before that the
+ * server is starting and every call would fail. That is the moment `Available` turns True, so the first answer (or
+ * failure) lands in the same status write instead of one more; the transition polls at once. Between polls a pass reuses what the last poll saw, so a pass
  * triggered by an unrelated event calls nothing and writes nothing. Failures back off (../dittofs/backoff.ts) in
  * state kept per DittoServer across passes, never in a hot loop.
  */
@@ -139,6 +140,8 @@ export interface ApiObservation {
 export interface ApiPassInput {
   server: DittoServer;
   pod: KubeObject | undefined;
+  /** The StatefulSet counts a pod available (the pod's readiness alone runs ahead of it). */
+  available: boolean;
   /** A Secret of the server's namespace, from the cache. */
   secret: (name: string) => KubeObject | undefined;
   now: number;
@@ -175,7 +178,7 @@ export async function observeApi(access: DittoFsAccess, input: ApiPassInput): Pr
   const { server, pod, now } = input;
   const key = `${server.metadata.namespace ?? ""}/${server.metadata.name ?? ""}`;
   const state = access.state(key, server.metadata.uid ?? "");
-  const podIP = podReadyIP(pod);
+  const podIP = input.available ? podReadyIP(pod) : undefined;
   if (pod?.metadata.uid !== state.podUid) Object.assign(state, { podUid: pod?.metadata.uid, view: undefined, liveness: undefined, lastPollAt: undefined, backoff: undefined });
   if (!podIP) {
     // Not ready: the next ready transition polls at once.

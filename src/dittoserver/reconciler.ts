@@ -23,6 +23,7 @@ import type { Write, WriteReport } from "./executor.ts";
 import { DITTOSERVERS, PERCONA_CLUSTERS, PVCS, STORAGE_CLASSES } from "./kinds.ts";
 import type { OperatorOptions } from "./kinds.ts";
 import { childNames, podName } from "./names.ts";
+import { viewStatefulSet } from "./observe.ts";
 import { claimsToExpand, ENTROPY_BYTES, observedChild, planPass } from "./plan.ts";
 import type { Entropy, Observed } from "./plan.ts";
 import { referencedSecretNames } from "./secretrefs.ts";
@@ -156,6 +157,11 @@ export function passFacts(report: WriteReport, configChanged?: boolean): PassFac
   return facts;
 }
 
+function podAvailable(observed: Observed, statefulSet: string): boolean {
+  const sts = observedChild(observed, CORE.statefulSets, statefulSet);
+  return sts !== undefined && viewStatefulSet(sts).available >= 1;
+}
+
 /** One apply pass of a live DittoServer that carries our finalizer. */
 export async function applyServer(deps: ReconcilerDeps, ctx: ReconcileContext, server: DittoServer): Promise<{ requeueAfter: number }> {
   const { cache, options } = deps;
@@ -165,7 +171,7 @@ export async function applyServer(deps: ReconcilerDeps, ctx: ReconcileContext, s
   const seen = await observe(deps, server);
   const pod = cache.get(CORE.pods, key(namespace, podName(name)));
   const api = deps.external.dittofs
-    ? await observeApi(deps.external.dittofs, { server, pod, secret: (n) => cache.get(CORE.secrets, key(namespace, n)), now: deps.clock.now(), signal: ctx.signal })
+    ? await observeApi(deps.external.dittofs, { server, pod, available: podAvailable(seen, names.statefulSet), secret: (n) => cache.get(CORE.secrets, key(namespace, n)), now: deps.clock.now(), signal: ctx.signal })
     : undefined;
   const observed: Observed = api?.view ? { ...seen, adapters: api.view } : seen;
   const plan = planPass(server, observed, deps.entropy());

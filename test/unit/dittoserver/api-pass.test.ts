@@ -95,7 +95,7 @@ function world() {
   const secrets = new Map<string, KubeObject>([[`${NAME}-admin-bootstrap-credentials`, secret(`${NAME}-admin-bootstrap-credentials`, { username: "admin", password: ADMIN_PASSWORD })]]);
   const ds = server();
   const pass = async (now: number, pod: KubeObject | undefined = readyPod()) => {
-    const out = await observeApi(access, { server: ds, pod, secret: (n) => secrets.get(n), now });
+    const out = await observeApi(access, { server: ds, pod, available: true, secret: (n) => secrets.get(n), now });
     for (const w of out.writes) if (w.op === "apply") secrets.set(w.object.metadata.name ?? "", w.object);
     return out;
   };
@@ -192,6 +192,13 @@ describe("observeApi", () => {
     assert.deepEqual(w.fake.calls, ["listAdapters", "nfsSettings", "health"], "the ready transition polls without waiting for the interval");
   });
 
+  it("does not call a ready pod the StatefulSet does not count available yet", async () => {
+    const w = world();
+    const out = await observeApi(w.access, { server: server(), pod: readyPod(), available: false, secret: (n) => w.secrets.get(n), now: NOW });
+    assert.equal(out.auth.reason, "APIUnreachable");
+    assert.deepEqual(w.fake.calls, []);
+  });
+
   it("a new pod forgets the old pod's adapters", async () => {
     const w = world();
     await w.pass(NOW);
@@ -219,7 +226,7 @@ describe("observeApi", () => {
   it("TLS material the spec names but the Secret lacks is AuthenticationFailed without a call", async () => {
     const w = world();
     const ds = server({ controlPlane: { certSecretName: "api-tls" } });
-    const out = await observeApi(w.access, { server: ds, pod: readyPod(), secret: (n) => w.secrets.get(n), now: NOW });
+    const out = await observeApi(w.access, { server: ds, pod: readyPod(), available: true, secret: (n) => w.secrets.get(n), now: NOW });
     assert.equal(out.auth.reason, "AuthenticationFailed");
     assert.match(out.auth.message, /api-tls has no ca\.crt/);
     assert.deepEqual(w.fake.calls, []);
