@@ -13,6 +13,8 @@ import type { KubeObject } from "../runtime/objects.ts";
 import { CORE } from "../runtime/resources.ts";
 import type { ResourceType } from "../runtime/resources.ts";
 import type { Writer } from "../runtime/writer.ts";
+import { observeApi } from "./api-pass.ts";
+import type { ApiObservation, DittoFsAccess } from "./api-pass.ts";
 import { adapterServiceName } from "./adapters.ts";
 import { CHILD_KINDS } from "./children.ts";
 import { fileServiceRetirement } from "./file-service.ts";
@@ -23,6 +25,7 @@ import type { Write, WriteReport } from "./executor.ts";
 import { DITTOSERVERS, PERCONA_CLUSTERS, PVCS, STORAGE_CLASSES } from "./kinds.ts";
 import type { OperatorOptions } from "./kinds.ts";
 import { childNames, podName } from "./names.ts";
+import { viewStatefulSet } from "./observe.ts";
 import { claimsToExpand, ENTROPY_BYTES, observedChild, planPass } from "./plan.ts";
 import type { Entropy, Observed } from "./plan.ts";
 import { referencedSecretNames } from "./secretrefs.ts";
@@ -37,8 +40,10 @@ export interface CacheReader {
   watched(res: ResourceType): boolean;
 }
 
-/** Clients of systems other than the Kubernetes API that a pass may call (the DittoFS REST API client goes here). */
-export type ExternalClients = Readonly<Record<string, unknown>>;
+/** Systems other than the Kubernetes API that a pass may call; without `dittofs` a pass makes no DittoFS call. */
+export interface ExternalClients {
+  dittofs?: DittoFsAccess;
+}
 
 /** Everything a pass may touch; nothing else (no manager, no module state). */
 export interface ReconcilerDeps {
@@ -154,22 +159,32 @@ export function passFacts(report: WriteReport, configChanged?: boolean): PassFac
   return facts;
 }
 
+function podAvailable(observed: Observed, statefulSet: string): boolean {
+  const sts = observedChild(observed, CORE.statefulSets, statefulSet);
+  return sts !== undefined && viewStatefulSet(sts).available >= 1;
+}
+
 /** One apply pass of a live DittoServer that carries our finalizer. */
 export async function applyServer(deps: ReconcilerDeps, ctx: ReconcileContext, server: DittoServer): Promise<{ requeueAfter: number }> {
   const { cache, options } = deps;
   const namespace = server.metadata.namespace ?? "";
   const name = server.metadata.name ?? "";
   const names = childNames(name);
-  const observed = await observe(deps, server);
+  const seen = await observe(deps, server);
+  const pod = cache.get(CORE.pods, key(namespace, podName(name)));
+  const api = deps.external.dittofs
+    ? await observeApi(deps.external.dittofs, { server, pod, available: podAvailable(seen, names.statefulSet), secret: (n) => cache.get(CORE.secrets, key(namespace, n)), now: deps.clock.now(), signal: ctx.signal })
+    : undefined;
+  const observed: Observed = api?.view ? { ...seen, adapters: api.view } : seen;
   const plan = planPass(server, observed, deps.entropy());
-  const report = await perform(deps, ctx, plan.writes);
+  const report = await perform(deps, ctx, [...plan.writes, ...(api?.writes ?? [])]);
   const appliedSts = report.results.find((r) => r.write.resource === CORE.statefulSets && r.write.op === "apply")?.object;
 
   const input: StatusInput = {
     server,
     now: deps.clock.now(),
     statefulSet: appliedSts ?? observedChild(observed, CORE.statefulSets, names.statefulSet),
-    pod: cache.get(CORE.pods, key(namespace, podName(name))),
+    pod,
     percona: observed.percona,
     nfsServices: {
       adapter: cache.get(CORE.services, key(namespace, adapterServiceName(name, "nfs"))),
@@ -185,14 +200,20 @@ export async function applyServer(deps: ReconcilerDeps, ctx: ReconcileContext, s
     immutableChanges: plan.immutableChanges,
     expandingVolumes: plan.expandingVolumes,
     errors: errorsOf(report, errorMessage),
+    ...(api ? { api: { authenticated: api.auth, adapters: api.view?.adapters, serving: api.serving } } : {}),
   };
   const next = computeStatus(input);
   const status = await perform(deps, ctx, statusWrites(server, next));
   const failure = failureOf(report) ?? failureOf(status);
-  const facts = passFacts(report, plan.configChanged);
+  const facts = { ...passFacts(report, plan.configChanged), ...apiFacts(api) };
   const retired = fileServiceRetirement(server, facts.deleted ?? [], plan.desired);
   if (!status.failure) publishEvents(deps, server, transitionEvents(server.status, next, retired ? { ...facts, fileServiceRetired: retired } : facts));
   if (failure) throw failure;
   const settled = next.phase === "Failed" || next.phase === "Stopped" || next.conditions?.some((c) => c.type === "Ready" && c.status === "True");
-  return { requeueAfter: settled ? options.resyncMs : options.pollMs };
+  const requeueAfter = settled ? options.resyncMs : options.pollMs;
+  return { requeueAfter: api?.requeueAfterMs === undefined ? requeueAfter : Math.min(requeueAfter, api.requeueAfterMs) };
+}
+
+function apiFacts(api: ApiObservation | undefined): PassFacts {
+  return api?.provisioned ? { accountProvisioned: true } : {};
 }

@@ -7,6 +7,9 @@ import { isDeepStrictEqual } from "node:util";
 import type { DittoServer, DittoServerPhase, DittoServerStatus, SnapshotPolicyStatus } from "../api/types.ts";
 import { setCondition } from "../runtime/conditions.ts";
 import type { Condition, KubeObject } from "../runtime/objects.ts";
+import type { Adapter } from "../dittofs/wire.ts";
+import { adapterStatuses } from "./adapters.ts";
+import type { Serving } from "./adapters.ts";
 import { childNames } from "./names.ts";
 import { nfsEndpoint, podFailure, podUnschedulable, viewStatefulSet } from "./observe.ts";
 import type { NfsServices } from "./observe.ts";
@@ -47,6 +50,8 @@ export interface StatusInput {
   expandingVolumes?: string[];
   /** Transient failures of this pass (`step`: what was being done). */
   errors?: { step: string; message: string }[];
+  /** What the DittoFS API pass established; absent when the operator runs without one (nothing of it changes). */
+  api?: ApiStatus;
   /** Where deletion stands (only while the DittoServer is being deleted). */
   deletion?: DeletionProgress;
   /** How long the scheduler must have refused the pod before the status says so (default 30 s)… */
@@ -61,6 +66,15 @@ export type DeletionProgress =
   | { step: "terminatingSlowly"; pods: string[]; afterSeconds: number; timeoutSeconds: number }
   | { step: "timedOut"; pods: string[]; afterSeconds: number }
   | { step: "podsTerminated" };
+
+/** The API pass's findings (api-pass.ts): the `Authenticated` condition, `status.adapters`, Ready means serving. */
+export interface ApiStatus {
+  authenticated: { ok: boolean; reason: string; message: string };
+  /** The current pod's adapters as last polled; undefined while its API has never answered. */
+  adapters?: readonly Adapter[] | undefined;
+  /** Undefined while the adapters are unknown: Ready then follows the pod's readiness alone. */
+  serving?: Serving | undefined;
+}
 
 export const DEFAULT_UNSCHEDULABLE_GRACE_MS = 30_000;
 /**
@@ -209,7 +223,7 @@ function deletionCondition(progress: DeletionProgress): Conds["progressing"] {
 }
 
 /** Canonical condition order in the status list. */
-const ORDER: string[] = [COND.Ready, COND.Available, COND.Progressing, COND.Degraded, COND.ConfigReady, COND.DatabaseReady, COND.SnapshotPoliciesReady];
+const ORDER: string[] = [COND.Ready, COND.Available, COND.Progressing, COND.Degraded, COND.ConfigReady, COND.DatabaseReady, COND.Authenticated, COND.SnapshotPoliciesReady];
 
 function phaseOf(input: StatusInput, blockers: Problem[], c: Conds): DittoServerPhase {
   if (input.server.metadata.deletionTimestamp) return "Deleting";
@@ -239,11 +253,14 @@ export function computeStatus(input: StatusInput): DittoServerStatus {
   if (conds.degraded.active) failing.push(`${COND.Degraded}=True (${conds.degraded.reason})`);
   const deleting = server.metadata.deletionTimestamp !== undefined;
   const terminating = input.deletion?.step === "terminating" || input.deletion?.step === "terminatingSlowly" ? input.deletion.pods : [];
+  const serving = input.api?.serving;
   const ready: Problem & { ok: boolean } = deleting
     ? { ok: false, reason: REASON.Deleting, message: terminating.length ? `deleting: waiting for ${list(terminating)} to terminate` : "deleting" }
-    : failing.length === 0
-      ? { ok: true, reason: REASON.ServerReady, message: `DittoServer ${name} is serving` }
-      : { ok: false, reason: readyReason(conds), message: `not ready: ${failing.join("; ")}` };
+    : failing.length > 0
+      ? { ok: false, reason: readyReason(conds), message: `not ready: ${failing.join("; ")}` }
+      : serving && !serving.serving
+        ? { ok: false, reason: serving.reason, message: `not serving: ${serving.message}` }
+        : { ok: true, reason: REASON.ServerReady, message: serving ? `DittoServer ${name} is ${serving.message}` : `DittoServer ${name} is serving` };
 
   const set = (list: Condition[], type: string, status: boolean, p: Problem): Condition[] =>
     setCondition(list, { type, status: status ? "True" : "False", reason: p.reason, message: p.message, ...(generation !== undefined ? { observedGeneration: generation } : {}) }, input.now);
@@ -253,6 +270,7 @@ export function computeStatus(input: StatusInput): DittoServerStatus {
   conditions = set(conditions, COND.Available, conds.available.ok, conds.available);
   conditions = set(conditions, COND.Progressing, conds.progressing.active, conds.progressing);
   conditions = set(conditions, COND.Degraded, conds.degraded.active, conds.degraded);
+  if (input.api) conditions = set(conditions, COND.Authenticated, input.api.authenticated.ok, input.api.authenticated);
   const policyRecord = input.snapshotPolicies ?? previous?.snapshotPolicies ?? [];
   const policies = snapshotPolicyCondition(server.spec.snapshotPolicies ?? [], policyRecord);
   conditions = policies ? set(conditions, COND.SnapshotPoliciesReady, policies.ok, policies) : conditions.filter((c) => c.type !== COND.SnapshotPoliciesReady);
@@ -273,6 +291,7 @@ export function computeStatus(input: StatusInput): DittoServerStatus {
     snapshotPolicies: policyRecord.length > 0 ? policyRecord : undefined,
     nfsEndpoint: nfsEndpoint(name, server.metadata.namespace ?? "", input.nfsServices ?? {}, input.clusterDomain),
     conditions,
+    adapters: input.api ? (input.api.adapters ? adapterStatuses(input.api.adapters) : undefined) : previous?.adapters,
   };
   return dropUndefined(status);
 }
