@@ -201,6 +201,7 @@ export async function applyServer(deps: ReconcilerDeps, ctx: ReconcileContext, s
     expandingVolumes: plan.expandingVolumes,
     errors: errorsOf(report, errorMessage),
     ...(api ? { api: { authenticated: api.auth, adapters: api.view?.adapters, serving: api.serving } } : {}),
+    ...(api?.snapshotPolicies ? { snapshotPolicies: api.snapshotPolicies } : {}),
   };
   const next = computeStatus(input);
   const status = await perform(deps, ctx, statusWrites(server, next));
