@@ -36,6 +36,8 @@ export interface StatusInput {
   missingSecrets?: MissingSecret[];
   missingStorageClasses?: string[];
   forbiddenStorageChanges?: ForbiddenStorageChange[];
+  /** Set while the reference operator's StatefulSet is being replaced by ours (takeover.ts): why ours is withheld. */
+  replacingStatefulSet?: string;
   /** Immutable StatefulSet fields the desired object would change (e.g. a selector left by another operator). */
   immutableChanges?: string[];
   /** PVCs whose expansion was requested and has not completed. */
@@ -147,7 +149,9 @@ function workloadConditions(input: StatusInput, blockers: Problem[], database: C
   if (!sts) {
     const why = blockers[0]
       ? { reason: REASON.Blocked, message: `StatefulSet ${name} not created: ${blockers[0].message}` }
-      : database && !database.ok
+      : input.replacingStatefulSet
+        ? { reason: REASON.ReplacingStatefulSet, message: input.replacingStatefulSet }
+        : database && !database.ok
         ? { reason: REASON.WaitingForDatabase, message: `StatefulSet ${name} waits for the database: ${database.message}` }
         : { reason: REASON.Creating, message: `StatefulSet ${name} is being created` };
     const available = desired === 0
