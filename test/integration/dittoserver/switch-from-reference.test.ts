@@ -153,12 +153,21 @@ after(async () => {
 });
 
 describe("switching from the reference operator", { concurrency: false }, () => {
-  const before: { pvcs: Record<string, string>; jwt: Record<string, string>; admin: Record<string, string>; token: string; podUid: string } = { pvcs: {}, jwt: {}, admin: {}, token: "", podUid: "" };
+  const before: { pvcs: Record<string, string>; jwt: Record<string, string>; admin: Record<string, string>; token: string; podUid: string; snapshot: string } = {
+    pvcs: {},
+    jwt: {},
+    admin: {},
+    token: "",
+    podUid: "",
+    snapshot: "",
+  };
   let password = "";
 
   it("starts from the reference's objects, with a real dfs behind its pod, and writes through that server", async () => {
     const { server, children } = await referenceObjects();
-    const fixtureStatus = server.status;
+    // The dump's timestamps are placeholders; a condition needs a real one.
+    const fixtureStatus = structuredClone(server.status) as { conditions: { lastTransitionTime: string }[] };
+    for (const c of fixtureStatus.conditions) c.lastTransitionTime = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace(".000", "");
     const spec = server.spec as Json;
     spec.podLabels = { [RUNNER_LABEL]: "true" };
     const created = await reference.create(DITTOSERVERS, forCreate(server, ""));
@@ -171,10 +180,14 @@ describe("switching from the reference operator", { concurrency: false }, () => 
     password = Buffer.from((await secretData(`${NAME}-admin-bootstrap-credentials`)).password!, "base64").toString("utf8");
     const url = `http://${pod.status.podIP}:8080`;
     await dfsctl(["login", "--server", url, "--username", "admin", "--password", password]);
-    await dfsctl(["store", "metadata", "add", "--name", "meta", "--type", "badger", "--path", "/data/store/metadata/meta"]);
+    await dfsctl(["store", "metadata", "add", "--name", "meta", "--type", "badger", "--db-path", "/data/store/metadata/meta"]);
     await dfsctl(["store", "block", "local", "add", "--name", "blocks", "--type", "fs", "--path", "/data/store/block/blocks"]);
     await dfsctl(["share", "create", "--name", "/export", "--metadata", "meta", "--local", "blocks"]);
     await dfsctl(["user", "create", "--username", "alice", "--password", "alice-password-1", "--role", "user"]);
+    // A snapshot: its artifacts (metadata dump, hashes) are files in the block store, on the content volume.
+    const snapshot = /Snapshot ([0-9a-f-]{36}) -> ready/.exec(await dfsctl(["share", "snapshot", "create", "/export", "--name", "before-switch"]));
+    assert.ok(snapshot, "the snapshot was taken");
+    before.snapshot = snapshot[1]!;
     const served = await readiness(pod.status.podIP);
     assert.deepEqual([served.shares, served.metadata_stores], [1, 1], "the reference's server loaded the share and its store");
     const login = await http("POST", `${url}/api/v1/auth/login`, { username: "alice", password: "alice-password-1" });
@@ -212,6 +225,11 @@ describe("switching from the reference operator", { concurrency: false }, () => 
     assert.match(await dfsctl(["store", "metadata", "list"]), /meta/);
     assert.match(await dfsctl(["share", "list"]), /\/export/);
     assert.match(await dfsctl(["user", "list"]), /alice/);
+    // Restoring reads the snapshot's artifacts back from the block store: they are where the reference's server
+    // wrote them (dfs answers "snapshot artifacts missing" when the block store's directory lacks them).
+    await dfsctl(["share", "disable", "/export"]);
+    assert.match(await dfsctl(["share", "snapshot", "restore", "/export", before.snapshot, "--yes", "--force"]), new RegExp(`Restored snapshot ${before.snapshot}`));
+    await dfsctl(["share", "enable", "/export"]);
     const ready = await readiness(pod.status.podIP);
     assert.equal(ready.shares, 1, "the share is loaded: its badger store opened from the claim at /data/store/metadata");
     assert.equal(ready.metadata_stores, 1);
