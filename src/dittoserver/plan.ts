@@ -24,14 +24,14 @@ import { perconaReady } from "./percona.ts";
 import { desiredAdminSecret, desiredJwtSecret, generatedSecretAction, ADMIN_PASSWORD_BYTES, JWT_SECRET_BYTES } from "./secrets.ts";
 import type { GeneratedSecretAction } from "./secrets.ts";
 import { consumedSecrets, referencedSecrets } from "./secretrefs.ts";
-import { planTakeover } from "./takeover.ts";
-import type { TakeoverObservation } from "./takeover.ts";
-import { volumeLayoutProblems } from "./volume-layout.ts";
 import type { MissingSecret } from "./secretrefs.ts";
 import { desiredStatefulSet, immutableFieldChanges, pvcExpansionPatch, storageChanges, withExistingClaimTemplates } from "./statefulset.ts";
 import type { ClaimExpansion, ForbiddenStorageChange } from "./statefulset.ts";
 import type { PerconaObservation, StatusInput } from "./status.ts";
 import { blockingProblems } from "./status.ts";
+import { planTakeover } from "./takeover.ts";
+import type { TakeoverObservation } from "./takeover.ts";
+import { volumeLayoutProblems } from "./volume-layout.ts";
 
 /** What the reconciler read before writing anything. */
 export interface Observed {
