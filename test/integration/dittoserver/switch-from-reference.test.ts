@@ -5,7 +5,8 @@
  * Stores on the reference's volume paths, a share and a user are created through the server; then our operator
  * starts on the same objects. Afterwards the same server answers: same stores, share and user, a token signed before
  * the switch still accepted (the JWT Secret was kept), the admin password unchanged, every PVC UID unchanged, and
- * the DittoServer Ready.
+ * the DittoServer Ready. The operator is the binary running as its own ServiceAccount with the shipped ClusterRole,
+ * so the test also shows that the role allows every request of the switch.
  */
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -23,8 +24,11 @@ import type { ResourceType } from "../../../src/runtime/resources.ts";
 import { RUNNER_LABEL } from "../../controlplane/index.ts";
 import { runCommand } from "../../controlplane/run.ts";
 import { createTestNamespace, testBinDir, testKubeConfigPath, waitFor } from "../../controlplane/testenv.ts";
-import type { RunningOperator } from "./support.ts";
-import { adminClient, deleteAllServers, eventsFor, installCrd, startOperator, TEST_OPTIONS, waitForCondition } from "./support.ts";
+import type { OperatorAsServiceAccount } from "../deploy/rbac-support.ts";
+import { assertNothingRefused, assertRequested, auditEventsOf, startOperatorAsServiceAccount, withOperatorLog } from "../deploy/rbac-support.ts";
+import { recordReasons } from "./reasons-seen.ts";
+import type { ReasonRecorder } from "./reasons-seen.ts";
+import { adminClient, deleteAllServers, eventsFor, installCrd, waitForCondition } from "./support.ts";
 
 const NAME = "full";
 const POD = `${NAME}-0`;
@@ -32,7 +36,8 @@ const client = adminClient();
 /** The reference's objects were written by controller-runtime's default field manager; SSA must cope with that. */
 const reference = new KubeClient(loadKubeConfig(testKubeConfigPath()), { fieldManager: "manager" });
 let ns: { name: string; delete(): Promise<void> };
-let operator: RunningOperator | undefined;
+let operator: OperatorAsServiceAccount | undefined;
+let reasons: ReasonRecorder | undefined;
 let dfsctlHome: string;
 
 type Json = Record<string, unknown>;
@@ -147,6 +152,7 @@ after(async () => {
     await deleteAllServers(client, ns.name).catch(() => undefined);
     await operator.stop();
   }
+  await reasons?.stop();
   await ns.delete();
   await Promise.all([client.close(), reference.close()]);
   await rm(dfsctlHome, { recursive: true, force: true });
@@ -200,14 +206,17 @@ describe("switching from the reference operator", { concurrency: false }, () => 
   });
 
   it("our operator replaces the StatefulSet (orphan delete, same claims) and the server comes back Ready", async () => {
-    operator = await startOperator(ns.name, { ...TEST_OPTIONS, deletionPodTimeoutMs: 120_000 });
-    const fresh = await readyPod(before.podUid);
+    reasons = await recordReasons(client, ns.name);
+    // The drain of the finalizer must outlast the real server's (preStop 5 s plus its own shutdown).
+    const running = await startOperatorAsServiceAccount(ns.name, ["--deletion-pod-timeout=120s"]);
+    operator = running;
+    const fresh = await withOperatorLog(running, readyPod(before.podUid));
     const sts = await client.get(CORE.statefulSets, { namespace: ns.name, name: NAME });
     const owner = await client.get(DITTOSERVERS, { namespace: ns.name, name: NAME });
     assert.deepEqual((sts.spec as { selector: { matchLabels: Json } }).selector.matchLabels, selectorLabels(owner));
     assert.equal(owner.metadata.annotations?.["dittofs.dittofs.com/volume-layout"], "reference");
     assert.equal(owner.metadata.annotations?.["dittofs.dittofs.com/auth-retry-count"], undefined, "the reference's auth counter is dropped");
-    await waitForCondition(client, ns.name, NAME, "Ready", "True", undefined, 120_000);
+    await withOperatorLog(running, waitForCondition(client, ns.name, NAME, "Ready", "True", undefined, 120_000));
     const events = await eventsFor(client, ns.name, NAME);
     assert.deepEqual(events.filter((e) => e.reason === "StatefulSetReplaced").map((e) => e.type), ["Normal"]);
     assert.ok(fresh.metadata.labels?.["app.kubernetes.io/managed-by"] === "dittofs-operator", "the new pod is ours");
@@ -244,5 +253,14 @@ describe("switching from the reference operator", { concurrency: false }, () => 
     }
     const policy = await client.getOrUndefined(NETWORK_POLICIES, { namespace: ns.name, name: `${NAME}-baseline` });
     assert.ok(!policy || policy.metadata.labels?.["dittofs.io/baseline-networkpolicy"] === undefined, "the reference's baseline NetworkPolicy is gone");
+  });
+
+  it("needs nothing the shipped ClusterRole does not grant", () => {
+    assert.ok(operator);
+    const events = auditEventsOf(operator.username);
+    assertNothingRefused(events, operator.log());
+    for (const [verb, resource] of [["patch", "dittoservers"], ["get", "pods"], ["delete", "pods"], ["delete", "statefulsets"], ["get", "networkpolicies"], ["delete", "networkpolicies"], ["patch", "services"]] as const) {
+      assertRequested(events, verb, resource);
+    }
   });
 });
