@@ -156,7 +156,7 @@ function workloadConditions(input: StatusInput, blockers: Problem[], database: C
         : { reason: REASON.Creating, message: `StatefulSet ${name} is being created` };
     const available = desired === 0
       ? { ok: true, reason: REASON.ScaledToZero, message: "replicas is 0: the server is stopped on purpose" }
-      : { ok: false, reason: REASON.StatefulSetNotFound, message: `StatefulSet ${name} does not exist` };
+      : { ok: false, reason: REASON.StatefulSetNotFound, message: `StatefulSet ${name} ${input.replacingStatefulSet ? "is being replaced" : "does not exist"}` };
     const progressing = { active: !blockers[0], ...why };
     return { available, progressing, degraded };
   }

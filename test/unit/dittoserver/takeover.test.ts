@@ -93,6 +93,7 @@ test("first pass over a reference server: layout recorded and NetworkPolicies de
 
   const status = computeStatus({ server: server(), now: 0, ...(plan.replacingStatefulSet ? { replacingStatefulSet: plan.replacingStatefulSet } : {}) });
   assert.equal(status.conditions?.find((c) => c.type === "Progressing")?.reason, "ReplacingStatefulSet");
+  assert.equal(status.conditions?.find((c) => c.type === "Available")?.message, "StatefulSet fs1 is being replaced");
   const facts = passFacts({ results: tail.map((write) => ({ write, outcome: "written" as const })) });
   assert.deepEqual(transitionEvents(undefined, status, facts).filter((e) => e.reason === "StatefulSetReplaced").map((e) => e.type), ["Normal"]);
 });
