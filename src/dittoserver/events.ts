@@ -37,6 +37,7 @@ export const EVENT = {
   NotServing: "NotServing",
   AuthenticationFailed: "AuthenticationFailed",
   AccountProvisioned: "AccountProvisioned",
+  StatefulSetReplaced: "StatefulSetReplaced",
 } as const;
 export type EventReason = (typeof EVENT)[keyof typeof EVENT];
 
@@ -64,6 +65,8 @@ export interface PassFacts {
   perconaOrphaned?: string;
   /** The operator's DittoFS account was created or taken over in this pass. */
   accountProvisioned?: boolean;
+  /** The reference operator's StatefulSet this pass orphan-deleted to put ours in its place (takeover.ts). */
+  replacedStatefulSet?: string;
 }
 
 function find(status: DittoServerStatus | undefined, type: string): Condition | undefined {
@@ -94,6 +97,14 @@ function fromFacts(facts: PassFacts): EventSpec[] {
   if (facts.deleted?.length) out.push({ type: "Normal", reason: EVENT.ChildrenDeleted, action: "Delete", message: `deleted ${facts.deleted.join(", ")} (no longer in the spec)` });
   if (facts.expandedVolumes?.length) {
     out.push({ type: "Normal", reason: EVENT.VolumeExpansionRequested, action: "ExpandVolume", message: `requested expansion of ${facts.expandedVolumes.join(", ")}` });
+  }
+  if (facts.replacedStatefulSet) {
+    out.push({
+      type: "Normal",
+      reason: EVENT.StatefulSetReplaced,
+      action: "Replace",
+      message: `StatefulSet ${facts.replacedStatefulSet} of the reference operator deleted with propagation Orphan and its pod deleted; ours re-uses the same claims, mounted at the reference's paths (volume layout "reference")`,
+    });
   }
   if (facts.perconaDeleted) out.push({ type: "Warning", reason: EVENT.PerconaDeleted, action: "Delete", message: `PerconaPGCluster ${facts.perconaDeleted} deleted with the server (deleteWithServer: true); its data is gone` });
   if (facts.perconaOrphaned) out.push({ type: "Normal", reason: EVENT.PerconaOrphaned, action: "Delete", message: `PerconaPGCluster ${facts.perconaOrphaned} kept (deleteWithServer: false); delete it yourself when its data is no longer needed` });
