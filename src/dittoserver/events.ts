@@ -38,6 +38,7 @@ export const EVENT = {
   NotServing: "NotServing",
   AuthenticationFailed: "AuthenticationFailed",
   AccountProvisioned: "AccountProvisioned",
+  StatefulSetReplaced: "StatefulSetReplaced",
   FileServiceRetired: "FileServiceRetired",
   SnapshotPolicyFailed: "SnapshotPolicyFailed",
 } as const;
@@ -67,6 +68,8 @@ export interface PassFacts {
   perconaOrphaned?: string;
   /** The operator's DittoFS account was created or taken over in this pass. */
   accountProvisioned?: boolean;
+  /** The reference operator's StatefulSet this pass orphan-deleted to put ours in its place (takeover.ts). */
+  replacedStatefulSet?: string;
   /** `<name>-file` deleted in this pass because the adapter Services replace it (also in `deleted`). */
   fileServiceRetired?: FileServiceRetirement;
 }
@@ -105,6 +108,14 @@ function fromFacts(facts: PassFacts): EventSpec[] {
   }
   if (facts.expandedVolumes?.length) {
     out.push({ type: "Normal", reason: EVENT.VolumeExpansionRequested, action: "ExpandVolume", message: `requested expansion of ${facts.expandedVolumes.join(", ")}` });
+  }
+  if (facts.replacedStatefulSet) {
+    out.push({
+      type: "Normal",
+      reason: EVENT.StatefulSetReplaced,
+      action: "Replace",
+      message: `StatefulSet ${facts.replacedStatefulSet} of the reference operator deleted with propagation Orphan and its pod deleted; ours re-uses the same claims, mounted at the reference's paths (volume layout "reference")`,
+    });
   }
   if (facts.perconaDeleted) out.push({ type: "Warning", reason: EVENT.PerconaDeleted, action: "Delete", message: `PerconaPGCluster ${facts.perconaDeleted} deleted with the server (deleteWithServer: true); its data is gone` });
   if (facts.perconaOrphaned) out.push({ type: "Normal", reason: EVENT.PerconaOrphaned, action: "Delete", message: `PerconaPGCluster ${facts.perconaOrphaned} kept (deleteWithServer: false); delete it yourself when its data is no longer needed` });

@@ -49,6 +49,7 @@ export const REASON = {
   PodFailing: "PodFailing",
   // Progressing
   Creating: "Creating",
+  ReplacingStatefulSet: "ReplacingStatefulSet",
   WaitingForDatabase: "WaitingForDatabase",
   RollingUpdate: "RollingUpdate",
   Scaling: "Scaling",

@@ -22,7 +22,7 @@ import type { EventSpec, PassFacts } from "./events.ts";
 import { transitionEvents } from "./events.ts";
 import { errorsOf, executeWrites, factsOf } from "./executor.ts";
 import type { Write, WriteReport } from "./executor.ts";
-import { DITTOSERVERS, PERCONA_CLUSTERS, PVCS, STORAGE_CLASSES } from "./kinds.ts";
+import { DITTOSERVERS, NETWORK_POLICIES, PERCONA_CLUSTERS, PVCS, STORAGE_CLASSES } from "./kinds.ts";
 import type { OperatorOptions } from "./kinds.ts";
 import { childNames, podName } from "./names.ts";
 import { viewStatefulSet } from "./observe.ts";
@@ -30,6 +30,8 @@ import { claimsToExpand, ENTROPY_BYTES, observedChild, planPass } from "./plan.t
 import type { Entropy, Observed } from "./plan.ts";
 import { referencedSecretNames } from "./secretrefs.ts";
 import { computeStatus, statusEqual } from "./status.ts";
+import { referenceNetworkPolicyNames, takeoverUnderway } from "./takeover.ts";
+import type { TakeoverObservation } from "./takeover.ts";
 import type { PerconaObservation, StatusInput } from "./status.ts";
 
 /** Reads of the shared cache. Kinds nobody watches are refused (an empty cache must not read as "absent"). */
@@ -74,6 +76,21 @@ export function observePercona(cache: CacheReader, namespace: string, name: stri
   return cluster ? { kind: "present", cluster } : { kind: "absent" };
 }
 
+/** The reference operator's pod and NetworkPolicies, read live: the cache watches neither (see takeover.ts). */
+async function observeTakeover(deps: ReconcilerDeps, server: DittoServer, sts: KubeObject | undefined): Promise<TakeoverObservation | undefined> {
+  const underway = takeoverUnderway(server, sts);
+  if (!underway.pod && !underway.networkPolicies) return undefined;
+  const namespace = server.metadata.namespace ?? "";
+  const name = server.metadata.name ?? "";
+  const pod = underway.pod ? await deps.writer.readLive(CORE.pods, { namespace, name: podName(name) }) : undefined;
+  const networkPolicies: KubeObject[] = [];
+  for (const policy of underway.networkPolicies ? referenceNetworkPolicyNames(name) : []) {
+    const found = await deps.writer.readLive(NETWORK_POLICIES, { namespace, name: policy });
+    if (found) networkPolicies.push(found);
+  }
+  return { ...(pod ? { pod } : {}), networkPolicies };
+}
+
 /** Everything `planPass` needs: the cache, plus the few PVCs an expansion needs read from the API. */
 async function observe(deps: ReconcilerDeps, server: DittoServer): Promise<Observed> {
   const { cache } = deps;
@@ -102,6 +119,7 @@ async function observe(deps: ReconcilerDeps, server: DittoServer): Promise<Obser
     expandable.add(c.metadata.name ?? "");
     if (c.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === "true") expandable.add("");
   }
+  const takeover = await observeTakeover(deps, server, children.find((c) => c.kind === "StatefulSet" && c.metadata.name === childNames(name).statefulSet));
   const observed: Observed = {
     secrets,
     children,
@@ -110,6 +128,7 @@ async function observe(deps: ReconcilerDeps, server: DittoServer): Promise<Obser
     missingStorageClasses: [...new Set(wanted.filter((c): c is string => !!c && !classNames.has(c)))],
     expandableClasses: expandable,
     ...(deps.options.operatorNamespace ? { operatorNamespace: deps.options.operatorNamespace } : {}),
+    ...(takeover ? { takeover } : {}),
   };
   const claims = new Map<string, KubeObject | undefined>();
   for (const pvc of claimsToExpand(server, observed)) claims.set(pvc, await deps.writer.readLive(PVCS, { namespace, name: pvc }));
@@ -151,6 +170,7 @@ export function passFacts(report: WriteReport, configChanged?: boolean): PassFac
     if ("created" in f) created.push(f.created);
     else if ("deleted" in f) deleted.push(f.deleted);
     else if ("expandedVolume" in f) expanded.push(f.expandedVolume);
+    else if ("replacedStatefulSet" in f) facts.replacedStatefulSet = f.replacedStatefulSet;
     else facts.perconaDeleted = f.perconaDeleted;
   }
   if (created.length) facts.created = created;
@@ -183,7 +203,8 @@ export async function applyServer(deps: ReconcilerDeps, ctx: ReconcileContext, s
   const input: StatusInput = {
     server,
     now: deps.clock.now(),
-    statefulSet: appliedSts ?? observedChild(observed, CORE.statefulSets, names.statefulSet),
+    statefulSet: plan.replacingStatefulSet ? undefined : (appliedSts ?? observedChild(observed, CORE.statefulSets, names.statefulSet)),
+    ...(plan.replacingStatefulSet ? { replacingStatefulSet: plan.replacingStatefulSet } : {}),
     pod,
     percona: observed.percona,
     nfsServices: {

@@ -44,6 +44,8 @@ export interface StatusInput {
   missingSecrets?: MissingSecret[];
   missingStorageClasses?: string[];
   forbiddenStorageChanges?: ForbiddenStorageChange[];
+  /** Set while the reference operator's StatefulSet is being replaced by ours (takeover.ts): why ours is withheld. */
+  replacingStatefulSet?: string;
   /** Immutable StatefulSet fields the desired object would change (e.g. a selector left by another operator). */
   immutableChanges?: string[];
   /** PVCs whose expansion was requested and has not completed. */
@@ -166,12 +168,14 @@ function workloadConditions(input: StatusInput, blockers: Problem[], database: C
   if (!sts) {
     const why = blockers[0]
       ? { reason: REASON.Blocked, message: `StatefulSet ${name} not created: ${blockers[0].message}` }
-      : database && !database.ok
+      : input.replacingStatefulSet
+        ? { reason: REASON.ReplacingStatefulSet, message: input.replacingStatefulSet }
+        : database && !database.ok
         ? { reason: REASON.WaitingForDatabase, message: `StatefulSet ${name} waits for the database: ${database.message}` }
         : { reason: REASON.Creating, message: `StatefulSet ${name} is being created` };
     const available = desired === 0
       ? { ok: true, reason: REASON.ScaledToZero, message: "replicas is 0: the server is stopped on purpose" }
-      : { ok: false, reason: REASON.StatefulSetNotFound, message: `StatefulSet ${name} does not exist` };
+      : { ok: false, reason: REASON.StatefulSetNotFound, message: `StatefulSet ${name} ${input.replacingStatefulSet ? "is being replaced" : "does not exist"}` };
     const progressing = { active: !blockers[0], ...why };
     return { available, progressing, degraded };
   }
