@@ -46,6 +46,7 @@ export function reconcilerDeps(manager: Manager, options: OperatorOptions, exter
     options,
     entropy: randomEntropy,
     external,
+    refusals: new Map(),
   };
 }
 
@@ -74,7 +75,10 @@ export function dittoServerController(manager: Manager, options: OperatorOptions
   }
   const spec = builder.reconcile(async (req, ctx): Promise<ReconcileResult | undefined> => {
     const server = deps.cache.get(DITTOSERVERS, req.key) as DittoServer | undefined;
-    if (!server) return undefined; // gone: garbage collection takes the owned children
+    if (!server) {
+      deps.refusals.delete(req.key);
+      return undefined; // gone: garbage collection takes the owned children
+    }
     const adding = finalizerAction(server, FINALIZER) === "add";
     const result = await finalizer(deps.writer, DITTOSERVERS, FINALIZER, server, {
       apply: (s) => applyServer(deps, ctx, s as DittoServer),

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { DittoServer } from "../api/types.ts";
-import type { ReconcileContext } from "../runtime/controller.ts";
+import type { ReconcileContext, ReconcileResult } from "../runtime/controller.ts";
 import { errorMessage } from "../runtime/errors.ts";
 import type { PublishedEvent } from "../runtime/events.ts";
 import type { KubeObject } from "../runtime/objects.ts";
@@ -23,6 +23,8 @@ import type { OperatorOptions } from "./kinds.ts";
 import { childNames, podName } from "./names.ts";
 import { claimsToExpand, ENTROPY_BYTES, observedChild, planPass } from "./plan.ts";
 import type { Entropy, Observed } from "./plan.ts";
+import { isPermanentRefusal, refusalOf, retryFloorMs, standingRefusal } from "./retries.ts";
+import type { Refusal, RefusalMemory } from "./retries.ts";
 import { referencedSecretNames } from "./secretrefs.ts";
 import { computeStatus, statusEqual } from "./status.ts";
 import type { PerconaObservation, StatusInput } from "./status.ts";
@@ -48,6 +50,8 @@ export interface ReconcilerDeps {
   /** Random bytes for generated Secrets (only used when one has to be created). */
   entropy: () => Entropy;
   external: ExternalClients;
+  /** Children the API server refused for good, so later passes of the same generation do not send them again. */
+  refusals: RefusalMemory;
 }
 
 export function randomEntropy(): Entropy {
@@ -152,15 +156,30 @@ export function passFacts(report: WriteReport, configChanged?: boolean): PassFac
   return facts;
 }
 
-/** One apply pass of a live DittoServer that carries our finalizer. */
-export async function applyServer(deps: ReconcilerDeps, ctx: ReconcileContext, server: DittoServer): Promise<{ requeueAfter: number }> {
+/** The report without its failure when that failure is a permanent refusal (a spec problem, not an error). */
+function splitRefusal(server: DittoServer, report: WriteReport): { refused?: Refusal; transient: WriteReport } {
+  const failure = report.failure;
+  if (!failure || !isPermanentRefusal(failure.write, failure.error)) return { transient: report };
+  return { refused: refusalOf(server, failure.write, failure.error), transient: { results: report.results } };
+}
+
+/**
+ * One apply pass of a live DittoServer that carries our finalizer. A failure is returned (not thrown) with the
+ * retry floor the status implies (retries.ts), so the back-off of a long failure survives a leader change.
+ */
+export async function applyServer(deps: ReconcilerDeps, ctx: ReconcileContext, server: DittoServer): Promise<ReconcileResult> {
   const { cache, options } = deps;
   const namespace = server.metadata.namespace ?? "";
   const name = server.metadata.name ?? "";
   const names = childNames(name);
   const observed = await observe(deps, server);
   const plan = planPass(server, observed, deps.entropy());
-  const report = await perform(deps, ctx, plan.writes);
+  // A write refused for good is not sent again for the same generation and object: the pass stops where it stopped.
+  const standing = standingRefusal(deps.refusals.get(key(namespace, name)), server, plan.writes);
+  const { refused, transient: report } = splitRefusal(server, await perform(deps, ctx, standing ? plan.writes.slice(0, standing.index) : plan.writes));
+  const refusal = refused ?? standing?.refusal;
+  if (refusal) deps.refusals.set(key(namespace, name), refusal);
+  else deps.refusals.delete(key(namespace, name));
   const appliedSts = report.results.find((r) => r.write.resource === CORE.statefulSets && r.write.op === "apply")?.object;
 
   const input: StatusInput = {
@@ -173,7 +192,7 @@ export async function applyServer(deps: ReconcilerDeps, ctx: ReconcileContext, s
     clusterDomain: options.clusterDomain,
     unschedulableGraceMs: options.unschedulableGraceMs,
     volumeBindingGraceMs: options.volumeBindingGraceMs,
-    specProblems: plan.specProblems,
+    specProblems: refusal ? [...plan.specProblems, refusal.message] : plan.specProblems,
     missingSecrets: plan.missingSecrets,
     missingStorageClasses: observed.missingStorageClasses,
     forbiddenStorageChanges: plan.forbiddenStorageChanges,
@@ -185,7 +204,7 @@ export async function applyServer(deps: ReconcilerDeps, ctx: ReconcileContext, s
   const status = await perform(deps, ctx, statusWrites(server, next));
   const failure = failureOf(report) ?? failureOf(status);
   if (!status.failure) publishEvents(deps, server, transitionEvents(server.status, next, passFacts(report, plan.configChanged)));
-  if (failure) throw failure;
+  if (failure) return { error: failure, retryFloorMs: retryFloorMs(next, deps.clock.now()) };
   const settled = next.phase === "Failed" || next.phase === "Stopped" || next.conditions?.some((c) => c.type === "Ready" && c.status === "True");
   return { requeueAfter: settled ? options.resyncMs : options.pollMs };
 }
