@@ -39,7 +39,7 @@ async function statusWrites(c: KubeClient, namespace: string, name: string): Pro
       }
     }
   })().catch(() => undefined);
-  return { count: () => count, stop: () => abort.abort() };
+  return { count: () => count, stop: () => { abort.abort(); } };
 }
 
 /** One more pass of `name`, brought by an edit of a child it owns (a foreign label: nothing to repair). */
