@@ -25,6 +25,7 @@ import { claimsToExpand, ENTROPY_BYTES, observedChild, planPass } from "./plan.t
 import type { Entropy, Observed } from "./plan.ts";
 import { isPermanentRefusal, refusalOf, retryFloorMs, standingRefusal } from "./retries.ts";
 import type { Refusal, RefusalMemory } from "./retries.ts";
+import { orphanedClaimDeletes, readExtraClaims } from "./orphans.ts";
 import { referencedSecretNames } from "./secretrefs.ts";
 import { computeStatus, statusEqual } from "./status.ts";
 import type { PerconaObservation, StatusInput } from "./status.ts";
@@ -174,9 +175,11 @@ export async function applyServer(deps: ReconcilerDeps, ctx: ReconcileContext, s
   const names = childNames(name);
   const observed = await observe(deps, server);
   const plan = planPass(server, observed, deps.entropy());
+  const extraClaims = await readExtraClaims(deps, server, observedChild(observed, CORE.statefulSets, names.statefulSet));
+  const writes = [...plan.writes, ...orphanedClaimDeletes(namespace, extraClaims)];
   // A write refused for good is not sent again for the same generation and object: the pass stops where it stopped.
-  const standing = standingRefusal(deps.refusals.get(key(namespace, name)), server, plan.writes);
-  const { refused, transient: report } = splitRefusal(server, await perform(deps, ctx, standing ? plan.writes.slice(0, standing.index) : plan.writes));
+  const standing = standingRefusal(deps.refusals.get(key(namespace, name)), server, writes);
+  const { refused, transient: report } = splitRefusal(server, await perform(deps, ctx, standing ? writes.slice(0, standing.index) : writes));
   const refusal = refused ?? standing?.refusal;
   if (refusal) deps.refusals.set(key(namespace, name), refusal);
   else deps.refusals.delete(key(namespace, name));
