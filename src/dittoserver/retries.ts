@@ -45,10 +45,13 @@ export function refusalMessage(err: ApiError): string {
   return message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 1)}…` : message;
 }
 
-/** Identity of a write's request: the same hash, the same request (and the same answer, if permanent). */
+/**
+ * Identity of a write's request: the same hash, the same request (and the same answer, if permanent). The data of a
+ * create is left out: only generated Secrets are created, and their values are fresh random bytes on every pass.
+ */
 export function writeHash(write: Write): string {
   const { op, resource, step } = write;
-  const body = "object" in write ? write.object : "patch" in write ? write.patch : "ops" in write ? write.ops : write.ref;
+  const body = write.op === "create" ? { ...write.object, data: undefined, stringData: undefined } : "object" in write ? write.object : "patch" in write ? write.patch : "ops" in write ? write.ops : write.ref;
   return stableHash({ op, group: resource.group, plural: resource.plural, step, body });
 }
 

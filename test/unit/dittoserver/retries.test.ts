@@ -62,6 +62,11 @@ describe("standingRefusal", () => {
     assert.equal(standingRefusal(refusal, server(3), writes)?.index, 1);
     assert.match(refusal.message, /^apply StatefulSet fs1: refused by the API server/);
   });
+  it("stands for a refused create of a generated Secret whose random values differ on every pass", () => {
+    const create = (value: string): Write => ({ op: "create", resource: CORE.secrets, object: { apiVersion: "v1", kind: "Secret", metadata: { name: "fs1-jwt-secret", namespace: "ns" }, data: { "jwt-secret": value } }, step: "create Secret fs1-jwt-secret" });
+    const refused = refusalOf(server(3), create("cmFuZG9tLTE="), apiErrorFromStatus({ code: 422, reason: "Invalid" }));
+    assert.equal(standingRefusal(refused, server(3), [create("cmFuZG9tLTI=")])?.index, 0);
+  });
   it("not for a new generation, another object with the same name, or a changed request", () => {
     assert.equal(standingRefusal(refusal, server(4), writes), undefined);
     assert.equal(standingRefusal(refusal, server(3, "uid-2"), writes), undefined);
