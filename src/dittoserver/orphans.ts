@@ -9,8 +9,8 @@
  * may have served clients (the file Service selects every pod of the server), and only a person can tell whether
  * what it wrote matters. Claims of ordinal 0 are never touched. The claims are looked at while a sign of extra
  * ordinals is visible (the StatefulSet's replicas above 1, or pod 1 in the cache): the StatefulSet controller
- * makes a pod's claims before the pod, so they exist by the time its pod shows. A claim the StatefulSet
- * controller is still using is held by Kubernetes' pvc-protection until its pod is gone.
+ * makes a pod's claims before the pod, so they exist by the time its pod shows. A deleted claim that a pod still
+ * names is held by Kubernetes' pvc-protection until that pod is gone.
  */
 import type { DittoServer } from "../api/types.ts";
 import type { KubeObject } from "../runtime/objects.ts";
