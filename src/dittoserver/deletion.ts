@@ -23,6 +23,7 @@ import { LABEL_INSTANCE } from "./labels.ts";
 import { childNames } from "./names.ts";
 import { failureOf, observePercona, passFacts, perform, publishEvents, statusWrites } from "./reconciler.ts";
 import type { ReconcilerDeps } from "./reconciler.ts";
+import { retryFloorMs } from "./retries.ts";
 import { COND, computeStatus, REASON } from "./status.ts";
 import type { DeletionProgress } from "./status.ts";
 
@@ -123,6 +124,6 @@ export async function cleanupServer(deps: ReconcilerDeps, ctx: ReconcileContext,
   if (cluster && !server.spec.percona?.deleteWithServer && !report.failure && podsSettled(progress) && !settledIn(server.status)) facts.perconaOrphaned = names.perconaCluster;
   if (!status.failure) publishEvents(deps, server, transitionEvents(server.status, next, facts));
   const failure = failureOf(report) ?? failureOf(status);
-  if (failure) throw failure; // the finalizer stays; the queue retries with backoff
+  if (failure) return { done: false, error: failure, retryFloorMs: retryFloorMs(next, now) }; // the finalizer stays
   return podsSettled(progress) ? { done: true } : { done: false, requeueAfter: deletionRequeueMs(elapsedMs, options) };
 }
