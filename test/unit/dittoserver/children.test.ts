@@ -12,6 +12,7 @@ import { dittoServerController } from "../../../src/dittoserver/controller.ts";
 import { PERCONA_CLUSTERS } from "../../../src/dittoserver/kinds.ts";
 import { KubeClient } from "../../../src/runtime/client.ts";
 import { Manager } from "../../../src/runtime/manager.ts";
+import { CORE } from "../../../src/runtime/resources.ts";
 import type { ResourceType } from "../../../src/runtime/resources.ts";
 
 interface Rule {
@@ -32,8 +33,14 @@ function needed(kind: (typeof CHILD_KINDS)[number]): string[] {
   return ["list", "watch", "create", "patch", ...(kind.prune ? ["delete"] : [])];
 }
 
-/** Deletion reads the Percona cluster from the API and deletes it (deleteWithServer): beyond the registry's verbs. */
-const EXTRA: Map<ResourceType, string[]> = new Map([[PERCONA_CLUSTERS, ["get", "delete"]]]);
+/**
+ * Deletion reads the Percona cluster from the API and deletes it (deleteWithServer); a switch from the reference
+ * operator deletes its StatefulSet (takeover.ts): beyond the registry's verbs.
+ */
+const EXTRA: Map<ResourceType, string[]> = new Map([
+  [PERCONA_CLUSTERS, ["get", "delete"]],
+  [CORE.statefulSets, ["delete"]],
+]);
 
 test("the shipped ClusterRole grants exactly what each child kind of the registry needs", () => {
   for (const kind of CHILD_KINDS) {
