@@ -120,8 +120,13 @@ describe("adapter Services and snapshot policies from a real dfs", { concurrency
     await waitFor("SMB Service deleted", async () => ((await service(`${NAME}-adapter-smb`)) ? undefined : true), { timeoutMs: ONE_POLL_MS, intervalMs: 200 });
     console.log(`SMB disabled → Service gone in ${((Date.now() - started) / 1000).toFixed(1)} s (poll interval ${POLL_MS / 1000} s)`);
     assert.ok(await service(`${NAME}-adapter-nfs`), "the NFS Service stays");
-    const server = await waitForCondition(client, ns.name, NAME, "Ready", "True", "ServerReady", ONE_POLL_MS);
+    // The pass deletes the Service before it writes the status: wait for that write, then read it.
+    const server = await waitFor("status.adapters with SMB disabled", async () => {
+      const s = await getServer(client, ns.name, NAME);
+      return s.status?.adapters?.some((a) => a.type === "smb" && !a.enabled) ? s : undefined;
+    }, { timeoutMs: ONE_POLL_MS, intervalMs: 200 });
     assert.deepEqual(server.status?.adapters?.map((a) => `${a.type}:${a.enabled}`), ["nfs:true", "smb:false"]);
+    assert.equal(condition(server.status, "Ready")?.reason, "ServerReady", "a disabled adapter does not make the server unready");
     assert.equal(await podIdentity(), identity, "an adapter change never rolls the pod");
   });
 
@@ -166,8 +171,13 @@ describe("adapter Services and snapshot policies from a real dfs", { concurrency
     assert.match(condition(missing.status, "SnapshotPoliciesReady")?.message ?? "", /share \/missing/);
     assert.equal(missing.status?.snapshotPolicies?.find((e) => e.share === "/missing")?.state, "ShareNotFound");
     assert.equal(condition(missing.status, "Ready")?.status, "True", "a missing share does not stop the server from serving");
-    const failures = (await eventsFor(client, ns.name, NAME)).filter((e) => e.reason === "SnapshotPolicyFailed");
+    // Events follow the status write: wait for the second one.
+    const failures = await waitFor("a second SnapshotPolicyFailed", async () => {
+      const found = (await eventsFor(client, ns.name, NAME)).filter((e) => e.reason === "SnapshotPolicyFailed");
+      return found.length >= 2 ? found : undefined;
+    }, { timeoutMs: 15_000, intervalMs: 250 });
     assert.equal(failures.length, 2, "one Warning per transition: /export missing at first, /missing now");
+    assert.match(failures.map((e) => e.note).join("\n"), /share \/missing/);
 
     await setPolicies(null);
     await waitFor("policy removed from the server", async () => ((await show().then(() => false, () => true)) ? true : undefined), { timeoutMs: ONE_POLL_MS, intervalMs: 500 });
