@@ -14,6 +14,7 @@ export const PERCONA_CRD = "perconapgclusters.pgv2.percona.com";
 export const SERVICE_MONITORS: ResourceType = { group: "monitoring.coreos.com", version: "v1", plural: "servicemonitors", kind: "ServiceMonitor", namespaced: true };
 export const SERVICE_MONITOR_CRD = "servicemonitors.monitoring.coreos.com";
 export const STORAGE_CLASSES: ResourceType = { group: "storage.k8s.io", version: "v1", plural: "storageclasses", kind: "StorageClass", namespaced: false };
+export const NETWORK_POLICIES: ResourceType = { group: "networking.k8s.io", version: "v1", plural: "networkpolicies", kind: "NetworkPolicy", namespaced: true };
 export const PVCS: ResourceType = { group: "", version: "v1", plural: "persistentvolumeclaims", kind: "PersistentVolumeClaim", namespaced: true };
 
 /** Tunables of the DittoServer controller; every duration in ms. */
