@@ -239,7 +239,7 @@ export const CREATE_CASES: CreateCase[] = [
   {
     name: "apiFrom selector with a bad label key",
     spec: { networkPolicy: { apiFrom: [{ podSelector: { matchExpressions: [{ key: "-bad", operator: "Exists" }] } }] } },
-    field: "spec.networkPolicy.apiFrom[0].podSelector.matchExpressions[0]",
+    field: "spec.networkPolicy.apiFrom[0].podSelector.matchExpressions[0].key",
     message: "key must be a label key",
   },
   { name: "monitoringNamespace not a namespace name", spec: { networkPolicy: { monitoringNamespace: "Monitoring" } }, field: "spec.networkPolicy.monitoringNamespace", message: "must be a namespace name" },
