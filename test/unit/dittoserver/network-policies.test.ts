@@ -5,6 +5,8 @@ import { CHILD_KINDS, known, obsoleteChildren } from "../../../src/dittoserver/c
 import type { BuildContext } from "../../../src/dittoserver/children.ts";
 import { selectorLabels } from "../../../src/dittoserver/labels.ts";
 import { adapterPolicyNames, desiredAdapterPolicies, desiredBaselinePolicy, seededFilePorts } from "../../../src/dittoserver/network-policies.ts";
+import { planPass } from "../../../src/dittoserver/plan.ts";
+import type { Observed } from "../../../src/dittoserver/plan.ts";
 import type { KubeObject } from "../../../src/runtime/objects.ts";
 import { allows } from "../../contract/network-policy-check.ts";
 import type { Source, Target } from "../../contract/network-policy-check.ts";
@@ -156,4 +158,21 @@ test("registry: adapter policies wait for the adapter list, unless policies are 
   assert.deepEqual(obsolete(server(), unknown), [], "nothing pruned while the list is unknown");
   assert.deepEqual(obsolete(server(), { config: "", adapters: { adapters: [adapter("nfs", 12049)] } }), ["fs1-adapter-smb"]);
   assert.deepEqual(obsolete(server({ networkPolicy: { enabled: false } }), unknown), ["fs1-baseline", "fs1-adapter-nfs", "fs1-adapter-smb"]);
+});
+
+test("planner: adapter policies follow the AdapterView of the pass; applied once, pruned when the adapter goes, untouched while unknown", () => {
+  const entropy = { jwt: new Uint8Array(32).fill(1), admin: new Uint8Array(18).fill(2) };
+  const s = server();
+  const steps = (observed: Observed) => planPass(s, observed, entropy).writes.filter((w) => w.resource.kind === "NetworkPolicy").map((w) => w.step);
+  const both: Observed = { secrets: new Map(), operatorNamespace: OPERATOR_NS, adapters: { adapters: [adapter("nfs", 12049), adapter("smb", 1445)] } };
+  const first = planPass(s, both, entropy);
+  assert.deepEqual(steps(both), ["apply NetworkPolicy fs1-baseline", "apply NetworkPolicy fs1-adapter-nfs", "apply NetworkPolicy fs1-adapter-smb"]);
+  const settled = (view: Observed["adapters"]): Observed => ({ ...both, adapters: view, children: first.desired });
+  assert.deepEqual(steps(settled(both.adapters)), [], "in sync: no write");
+  assert.deepEqual(steps(settled({ adapters: [adapter("nfs", 12049), adapter("smb", 1445, { enabled: false })] })), ["delete NetworkPolicy fs1-adapter-smb"]);
+  assert.deepEqual(steps(settled({ adapters: [adapter("nfs", 2049), adapter("smb", 1445)] })), ["apply NetworkPolicy fs1-adapter-nfs"], "a moved port rewrites its policy only");
+  assert.deepEqual(steps(settled(undefined)), [], "unknown: neither applied nor pruned");
+  const off = server({ networkPolicy: { enabled: false } });
+  const offSteps = planPass(off, { ...both, adapters: undefined, children: first.desired }, entropy).writes.filter((w) => w.resource.kind === "NetworkPolicy").map((w) => w.step);
+  assert.deepEqual(offSteps, ["delete NetworkPolicy fs1-baseline", "delete NetworkPolicy fs1-adapter-nfs", "delete NetworkPolicy fs1-adapter-smb"]);
 });
