@@ -74,7 +74,7 @@ export const CHILD_KINDS: readonly ChildKind[] = [
     prune: true,
   },
   // The baseline before the adapter policies: alone it allows everything the server opens with its seeded settings.
-  { resource: NETWORK_POLICIES, linkedBy: "owner", names: (s) => [names(s).networkPolicy], build: (s, ctx) => some(desiredBaselinePolicy(s, ctx.operatorNamespace)), prune: true },
+  { resource: NETWORK_POLICIES, linkedBy: "owner", names: (s) => [names(s).baselinePolicy], build: (s, ctx) => some(desiredBaselinePolicy(s, ctx.operatorNamespace)), prune: true },
   {
     resource: NETWORK_POLICIES,
     linkedBy: "owner",

@@ -71,7 +71,7 @@ export function dittoServerController(manager: Manager, options: OperatorOptions
     .watches(CORE.pods, byInstanceLabel, { selector: { labelSelector: MANAGED_SELECTOR }, transform: podView });
   const watched = new Set<ResourceType>();
   for (const kind of CHILD_KINDS) {
-    // Several kinds may share a resource (the NetworkPolicies): one source each, or every event enqueues twice.
+    // Kinds may share a resource (the NetworkPolicies): one source per resource, or each event would enqueue twice.
     if (watched.has(kind.resource)) continue;
     watched.add(kind.resource);
     const opts = kind.optionalCrd ? { optionalCrd: kind.optionalCrd } : {};

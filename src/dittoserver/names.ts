@@ -17,7 +17,7 @@ export interface ChildNames {
   fileService: string;
   serviceMonitor: string;
   /** Ingress NetworkPolicy of the pod built from the spec (the per-adapter ones are named like the adapter Services). */
-  networkPolicy: string;
+  baselinePolicy: string;
   perconaCluster: string;
   /** Secret the Percona operator writes for our database user; we only read it. */
   perconaUserSecret: string;
@@ -43,7 +43,7 @@ export function childNames(serverName: string): ChildNames {
     metricsService: `${serverName}-metrics`,
     fileService: `${serverName}-file`,
     serviceMonitor: `${serverName}-metrics`,
-    networkPolicy: `${serverName}-baseline`,
+    baselinePolicy: `${serverName}-baseline`,
     perconaCluster: percona,
     perconaUserSecret: `${percona}-pguser-${PERCONA_USER}`,
     jwtSecret: `${serverName}-jwt-secret`,

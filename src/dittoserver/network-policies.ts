@@ -1,6 +1,6 @@
 /**
  * Ingress NetworkPolicies of the file-server pod (`spec.networkPolicy`), with the reference operator's names so a
- * switched server's policies are taken over rather than duplicated:
+ * switched server never has two sets:
  *
  * - `<name>-baseline`, from the spec alone: the API port from the operator's namespace and `apiFrom`; the metrics
  *   port from `monitoringNamespace`; and every file port the server opens with its seeded adapter settings (NFS
@@ -96,7 +96,7 @@ function policy(server: DittoServer, name: string, ingress: IngressRule[], label
 /** `<name>-baseline`, or undefined when `spec.networkPolicy.enabled` is false (the pass then deletes it). */
 export function desiredBaselinePolicy(server: DittoServer, operatorNamespace: string | undefined): KubeObject | undefined {
   if (!server.spec.networkPolicy.enabled) return undefined;
-  return policy(server, childNames(server.metadata.name ?? "").networkPolicy, ingressRules(server, operatorNamespace));
+  return policy(server, childNames(server.metadata.name ?? "").baselinePolicy, ingressRules(server, operatorNamespace));
 }
 
 /** The pod ports one adapter uses, as its Service targets them, each once. */
