@@ -67,7 +67,7 @@ test("baseline: the file ports are exactly the seeded ones, whatever the spec sa
 });
 
 test("baseline: apiFrom peers are added to the operator's namespace, copied as written", () => {
-  const apiFrom = [{ podSelector: { matchLabels: { role: "dfsctl" } } }, { namespaceSelector: { matchLabels: { team: "storage" } } }, { ipBlock: { cidr: "10.20.0.0/16", except: ["10.20.99.0/24"] } }];
+  const apiFrom = [{ podSelector: { matchLabels: { role: "dfsctl" } } }, { namespaceSelector: { matchLabels: { team: "storage" } } }, { ipBlock: { cidr: "10.20.0.0/16", except: ["10.20.99.0/24"] } }, { ipBlock: { cidr: "fd00::/8" } }];
   const spec = { networkPolicy: { apiFrom } };
   const s = server(spec);
   const p = desiredBaselinePolicy(s, OPERATOR_NS)!;
