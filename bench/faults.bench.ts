@@ -58,7 +58,9 @@ async function run(): Promise<FaultRow[]> {
   log(`building dist/; control plane with ${nodes} kwok nodes`);
   await buildDist();
   const workDir = await mkdtemp(join(tmpdir(), "dittofs-faults-"));
-  const cp = await startControlPlane({ audit: true, nodes });
+  // The pod runner guards the pod CIDR with an unreachable route: the operator dials pod IPs (the DittoFS API),
+  // and kwok's pods have no process behind them, so those calls must fail fast and never leave the host.
+  const cp = await startControlPlane({ audit: true, nodes, podRunner: true });
   const rows: FaultRow[] = [];
   try {
     const admin = new KubeClient(loadKubeConfig(cp.kubeconfigPath), { fieldManager: "dittofs-bench" });

@@ -64,7 +64,9 @@ async function run(): Promise<ScenarioResult[]> {
   log(`${nodes} kwok nodes (${PODS_PER_NODE} pods each)`);
   log("building dist/ (npm run build): the operator runs as the image ships it");
   await buildDist();
-  const cp = await startControlPlane({ audit: true, nodes });
+  // The pod runner guards the pod CIDR with an unreachable route: the operator dials pod IPs (the DittoFS API),
+  // and kwok's pods have no process behind them, so those calls must fail fast and never leave the host.
+  const cp = await startControlPlane({ audit: true, nodes, podRunner: true });
   const results: ScenarioResult[] = [];
   try {
     if (!cp.auditLogPath) throw new Error("the control plane did not write an audit log");

@@ -15,6 +15,7 @@ import { specOrLifecycleChanged } from "../runtime/predicates.ts";
 import { CORE } from "../runtime/resources.ts";
 import type { ResourceType } from "../runtime/resources.ts";
 import { CacheWriter } from "../runtime/writer.ts";
+import { DittoFsAccess } from "./api-pass.ts";
 import { CHILD_KINDS } from "./children.ts";
 import { cleanupServer } from "./deletion.ts";
 import { EVENT } from "./events.ts";
@@ -59,7 +60,8 @@ export function dittoServerController(manager: Manager, options: OperatorOptions
   // The DittoServer informer exists once the controller is added (below); map functions run only after that.
   const indexed = (index: string, value: string): string[] =>
     servers.byIndex(index, value).map((s) => `${s.metadata.namespace ?? ""}/${s.metadata.name ?? ""}`);
-  const deps = reconcilerDeps(manager, options);
+  const dittofs = new DittoFsAccess();
+  const deps = reconcilerDeps(manager, options, { dittofs });
 
   let builder = controller(CONTROLLER_NAME)
     .for(DITTOSERVERS, { predicate: specOrLifecycleChanged })
@@ -79,7 +81,10 @@ export function dittoServerController(manager: Manager, options: OperatorOptions
   }
   const spec = builder.reconcile(async (req, ctx): Promise<ReconcileResult | undefined> => {
     const server = deps.cache.get(DITTOSERVERS, req.key) as DittoServer | undefined;
-    if (!server) return undefined; // gone: garbage collection takes the owned children
+    if (!server) {
+      dittofs.forget(req.key); // gone: garbage collection takes the owned children
+      return undefined;
+    }
     const adding = finalizerAction(server, FINALIZER) === "add";
     const result = await finalizer(deps.writer, DITTOSERVERS, FINALIZER, server, {
       apply: (s) => applyServer(deps, ctx, s as DittoServer),

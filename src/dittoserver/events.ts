@@ -34,6 +34,10 @@ export const EVENT = {
   PodsTerminatingSlowly: "PodsTerminatingSlowly",
   CleanupFailed: "CleanupFailed",
   CleanupTimeout: "CleanupTimeout",
+  NotServing: "NotServing",
+  AuthenticationFailed: "AuthenticationFailed",
+  AccountProvisioned: "AccountProvisioned",
+  StatefulSetReplaced: "StatefulSetReplaced",
 } as const;
 export type EventReason = (typeof EVENT)[keyof typeof EVENT];
 
@@ -59,6 +63,10 @@ export interface PassFacts {
   /** Deletion: the PerconaPGCluster this pass deleted (deleteWithServer) or orphaned. */
   perconaDeleted?: string;
   perconaOrphaned?: string;
+  /** The operator's DittoFS account was created or taken over in this pass. */
+  accountProvisioned?: boolean;
+  /** The reference operator's StatefulSet this pass orphan-deleted to put ours in its place (takeover.ts). */
+  replacedStatefulSet?: string;
 }
 
 function find(status: DittoServerStatus | undefined, type: string): Condition | undefined {
@@ -90,10 +98,22 @@ function fromFacts(facts: PassFacts): EventSpec[] {
   if (facts.expandedVolumes?.length) {
     out.push({ type: "Normal", reason: EVENT.VolumeExpansionRequested, action: "ExpandVolume", message: `requested expansion of ${facts.expandedVolumes.join(", ")}` });
   }
+  if (facts.replacedStatefulSet) {
+    out.push({
+      type: "Normal",
+      reason: EVENT.StatefulSetReplaced,
+      action: "Replace",
+      message: `StatefulSet ${facts.replacedStatefulSet} of the reference operator deleted with propagation Orphan and its pod deleted; ours re-uses the same claims, mounted at the reference's paths (volume layout "reference")`,
+    });
+  }
   if (facts.perconaDeleted) out.push({ type: "Warning", reason: EVENT.PerconaDeleted, action: "Delete", message: `PerconaPGCluster ${facts.perconaDeleted} deleted with the server (deleteWithServer: true); its data is gone` });
   if (facts.perconaOrphaned) out.push({ type: "Normal", reason: EVENT.PerconaOrphaned, action: "Delete", message: `PerconaPGCluster ${facts.perconaOrphaned} kept (deleteWithServer: false); delete it yourself when its data is no longer needed` });
+  if (facts.accountProvisioned) out.push({ type: "Normal", reason: EVENT.AccountProvisioned, action: "ProvisionAccount", message: "provisioned the operator's DittoFS account; its credentials are in the operator-credentials Secret" });
   return out;
 }
+
+/** Ready reasons that mean the server's API says it does not serve (adapters.ts `serving`). */
+const NOT_SERVING: ReadonlySet<string> = new Set([REASON.ControlPlaneDatabaseUnreachable, REASON.NoAdapterEnabled, REASON.AdapterNotRunning, REASON.AdapterUnhealthy]);
 
 const DELETION_STEPS: Record<string, EventSpec["type"]> = {
   [REASON.PodsTerminatingSlowly]: "Warning",
@@ -158,6 +178,15 @@ export function transitionEvents(prev: DittoServerStatus | undefined, next: Ditt
       const rolling = find(next, COND.Progressing)?.status === "True";
       out.push({ type: "Warning", reason: EVENT.Unavailable, action: "ObservePods", message: rolling ? `${avail.message} (expected while the pod is replaced)` : avail.message });
     }
+  }
+
+  const ready = find(next, COND.Ready);
+  if (ready?.status === "False" && NOT_SERVING.has(ready.reason) && moved(find(prev, COND.Ready), ready)) {
+    out.push({ type: "Warning", reason: EVENT.NotServing, action: "ObserveAdapters", message: ready.message });
+  }
+  const auth = find(next, COND.Authenticated);
+  if (auth?.status === "False" && auth.reason === REASON.AuthenticationFailed && moved(find(prev, COND.Authenticated), auth)) {
+    out.push({ type: "Warning", reason: EVENT.AuthenticationFailed, action: "Authenticate", message: auth.message });
   }
 
   const prevProg = find(prev, COND.Progressing);

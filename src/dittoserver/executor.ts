@@ -17,7 +17,8 @@ export type WriteFact =
   | { created: string }
   | { deleted: string }
   | { expandedVolume: string }
-  | { perconaDeleted: string };
+  | { perconaDeleted: string }
+  | { replacedStatefulSet: string };
 
 interface WriteBase {
   resource: ResourceType;
@@ -36,7 +37,7 @@ export type Write = WriteBase &
     | { op: "create"; object: KubeObject }
     | { op: "mergePatch"; ref: ObjectRef; patch: object }
     | { op: "jsonPatch"; ref: ObjectRef; ops: JsonPatchOp[] }
-    | { op: "delete"; ref: ObjectRef; preconditions?: { uid: string } }
+    | { op: "delete"; ref: ObjectRef; preconditions?: { uid: string }; propagationPolicy?: "Orphan" }
   );
 
 export interface WriteResult {
@@ -79,7 +80,9 @@ function send(writer: Writer, w: Write): Promise<KubeObject | undefined> {
     case "jsonPatch":
       return writer.jsonPatch(w.resource, w.ref, w.ops);
     case "delete":
-      return writer.delete(w.resource, w.ref, w.preconditions ? { preconditions: w.preconditions } : {}).then(() => undefined);
+      return writer
+        .delete(w.resource, w.ref, { ...(w.preconditions ? { preconditions: w.preconditions } : {}), ...(w.propagationPolicy ? { propagationPolicy: w.propagationPolicy } : {}) })
+        .then(() => undefined);
   }
 }
 

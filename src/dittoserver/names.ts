@@ -112,8 +112,6 @@ export const PATHS = {
   configDir: "/config",
   configFile: "/config/config.yaml",
   tmp: "/tmp",
-  metadata: "/data/metadata",
-  content: "/data/content",
   controlPlane: CONTROL_PLANE_VOLUME_PATH,
   /** XDG state/config homes on the control-plane volume: the root filesystem is read-only. */
   xdgState: "/data/controlplane/state",
@@ -134,6 +132,21 @@ export const PATHS = {
   ldapCADir: "/ldap-ca",
   ldapCA: "/ldap-ca/ca.crt",
 } as const;
+
+/**
+ * Where the metadata and content claims are mounted. Stores created over the REST API record absolute paths in the
+ * server's database, so a server keeps the layout it was created with: `reference` is the reference operator's
+ * (`/data/store/*`), recorded on servers taken over from it (see takeover.ts); a store under those paths would
+ * otherwise land on the container's root filesystem and be lost at the next restart.
+ */
+export const VOLUME_LAYOUTS = {
+  default: { metadata: "/data/metadata", content: "/data/content" },
+  reference: { metadata: "/data/store/metadata", content: "/data/store/block" },
+} as const;
+export type VolumeLayoutName = keyof typeof VOLUME_LAYOUTS;
+
+/** DittoServer annotation naming its `VOLUME_LAYOUTS` entry; absent = `default`. Never change it on a running server. */
+export const VOLUME_LAYOUT_ANNOTATION = "dittofs.dittofs.com/volume-layout";
 
 /** Key of the ConfigMap holding the rendered server configuration. */
 export const CONFIG_KEY = "config.yaml";

@@ -113,6 +113,8 @@ export function podView(pod: KubeObject): KubeObject {
   const status = obj(pod.status);
   const view: Json = {};
   if (Array.isArray(status.conditions)) view.conditions = status.conditions;
+  // The DittoFS API is reached at the pod's IP (api-pass.ts), never at an address from anywhere else.
+  if (typeof status.podIP === "string") view.podIP = status.podIP;
   const init = containerStates(status.initContainerStatuses);
   if (init) view.initContainerStatuses = init;
   const main = containerStates(status.containerStatuses);

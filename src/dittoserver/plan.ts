@@ -29,6 +29,9 @@ import { desiredStatefulSet, immutableFieldChanges, pvcExpansionPatch, storageCh
 import type { ClaimExpansion, ForbiddenStorageChange } from "./statefulset.ts";
 import type { PerconaObservation, StatusInput } from "./status.ts";
 import { blockingProblems } from "./status.ts";
+import { planTakeover } from "./takeover.ts";
+import type { TakeoverObservation } from "./takeover.ts";
+import { volumeLayoutProblems } from "./volume-layout.ts";
 
 /** What the reconciler read before writing anything. */
 export interface Observed {
@@ -50,6 +53,8 @@ export interface Observed {
   adapters?: AdapterView;
   /** `OperatorOptions.operatorNamespace`. */
   operatorNamespace?: string;
+  /** What was read live while a takeover from the reference operator is underway (`takeoverUnderway`). */
+  takeover?: TakeoverObservation;
 }
 
 export interface PassPlan {
@@ -68,6 +73,8 @@ export interface PassPlan {
   missingSecrets: MissingSecret[];
   forbiddenStorageChanges: ForbiddenStorageChange[];
   immutableChanges: string[];
+  /** Set while the reference operator's StatefulSet is being replaced: ours is withheld, this says why. */
+  replacingStatefulSet?: string;
 }
 
 /** Random bytes for generated Secrets; only read when a Secret has to be created. */
@@ -128,8 +135,11 @@ export function claimsToExpand(server: DittoServer, observed: Observed): string[
 
 export function planPass(server: DittoServer, observed: Observed, entropy: Entropy): PassPlan {
   const name = server.metadata.name ?? "";
-  const specProblems = nameProblems(name);
-  const writes: Write[] = [];
+  const specProblems = [...nameProblems(name), ...volumeLayoutProblems(server)];
+  const cachedSts = observedChild(observed, CORE.statefulSets, childNames(name).statefulSet);
+  const ownedServices = (observed.children ?? []).filter((o) => o.kind === "Service" && o.metadata.ownerReferences?.some((r) => r.uid === server.metadata.uid));
+  const takeover = planTakeover(server, cachedSts, ownedServices, observed.takeover);
+  const writes: Write[] = [...takeover.first];
 
   const generated: GeneratedSecret[] = [];
   for (const desired of [desiredJwtSecret(server, entropy.jwt), desiredAdminSecret(server, entropy.admin)]) {
@@ -147,7 +157,8 @@ export function planPass(server: DittoServer, observed: Observed, entropy: Entro
   const hash = configHash(config, consumed.hashValues);
 
   let desiredSts = desiredStatefulSet(server, hash);
-  const existing = observedChild(observed, CORE.statefulSets, childNames(name).statefulSet);
+  // While the reference's StatefulSet is replaced, ours is built as new: nothing of its immutable spec carries over.
+  const existing = takeover.hold ? undefined : cachedSts;
   const storage = existing ? storageChanges(desiredSts, existing) : { expansions: [], forbidden: [] };
   const immutableChanges = existing ? immutableFieldChanges(desiredSts, existing) : [];
   desiredSts = withExistingClaimTemplates(desiredSts, existing);
@@ -188,7 +199,7 @@ export function planPass(server: DittoServer, observed: Observed, entropy: Entro
 
   const ctx: BuildContext = {
     config,
-    ...(blocked || waitForDatabase ? {} : { statefulSet: desiredSts }),
+    ...(blocked || waitForDatabase || takeover.hold ? {} : { statefulSet: desiredSts }),
     ...(observed.adapters ? { adapters: observed.adapters } : {}),
     ...(observed.operatorNamespace ? { operatorNamespace: observed.operatorNamespace } : {}),
   };
@@ -231,7 +242,7 @@ export function planPass(server: DittoServer, observed: Observed, entropy: Entro
     }
     if (status?.capacity?.storage !== expansion.to) expandingVolumes.push(pvc);
   }
-  writes.push(...deletes);
+  writes.push(...takeover.last, ...deletes);
 
   return {
     writes,
@@ -245,5 +256,6 @@ export function planPass(server: DittoServer, observed: Observed, entropy: Entro
     missingSecrets,
     forbiddenStorageChanges: forbidden,
     immutableChanges,
+    ...(takeover.hold ? { replacingStatefulSet: takeover.hold } : {}),
   };
 }

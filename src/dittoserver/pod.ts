@@ -10,6 +10,7 @@ import type { ApiListenerMode } from "./probes.ts";
 import { referencedSecrets } from "./secretrefs.ts";
 import type { SecretUse } from "./secretrefs.ts";
 import { containerSecurityContext } from "./security.ts";
+import { volumeLayout } from "./volume-layout.ts";
 
 export type Json = Record<string, unknown>;
 
@@ -83,6 +84,7 @@ function secretVolume(plan: VolumePlan, volume: string, mountPath: string, secre
 export function volumePlan(server: DittoServer): VolumePlan {
   const spec = server.spec;
   const names = childNames(server.metadata.name ?? "");
+  const layout = volumeLayout(server);
   const plan: VolumePlan = {
     volumes: [
       { name: VOLUMES.config, configMap: { name: names.configMap, items: [{ key: CONFIG_KEY, path: CONFIG_KEY }] } },
@@ -92,10 +94,10 @@ export function volumePlan(server: DittoServer): VolumePlan {
     mounts: [
       { name: VOLUMES.config, mountPath: PATHS.configDir, readOnly: true },
       { name: VOLUMES.tmp, mountPath: PATHS.tmp },
-      { name: CLAIMS.metadata, mountPath: PATHS.metadata },
+      { name: CLAIMS.metadata, mountPath: layout.metadata },
     ],
   };
-  if (spec.storage.contentSize !== undefined) plan.mounts.push({ name: CLAIMS.content, mountPath: PATHS.content });
+  if (spec.storage.contentSize !== undefined) plan.mounts.push({ name: CLAIMS.content, mountPath: layout.content });
   plan.mounts.push({ name: CLAIMS.controlPlane, mountPath: PATHS.controlPlane });
 
   const cp = spec.controlPlane;

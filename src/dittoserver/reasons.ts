@@ -10,6 +10,7 @@ export const COND = {
   Degraded: "Degraded",
   ConfigReady: "ConfigReady",
   DatabaseReady: "DatabaseReady",
+  Authenticated: "Authenticated",
 } as const;
 
 export const REASON = {
@@ -21,6 +22,11 @@ export const REASON = {
   RolloutInProgress: "RolloutInProgress",
   Degraded: "Degraded",
   Deleting: "Deleting",
+  // Ready: the API says the server does not serve (adapters.ts `serving`)
+  ControlPlaneDatabaseUnreachable: "ControlPlaneDatabaseUnreachable",
+  NoAdapterEnabled: "NoAdapterEnabled",
+  AdapterNotRunning: "AdapterNotRunning",
+  AdapterUnhealthy: "AdapterUnhealthy",
   // ConfigReady
   ConfigApplied: "ConfigApplied",
   InvalidSpec: "InvalidSpec",
@@ -42,6 +48,7 @@ export const REASON = {
   PodFailing: "PodFailing",
   // Progressing
   Creating: "Creating",
+  ReplacingStatefulSet: "ReplacingStatefulSet",
   WaitingForDatabase: "WaitingForDatabase",
   RollingUpdate: "RollingUpdate",
   Scaling: "Scaling",
@@ -54,6 +61,10 @@ export const REASON = {
   PodsTerminatingSlowly: "PodsTerminatingSlowly",
   CleanupTimeout: "CleanupTimeout",
   PodsTerminated: "PodsTerminated",
+  // Authenticated (the reference's reasons)
+  AuthenticationSucceeded: "AuthenticationSucceeded",
+  APIUnreachable: "APIUnreachable",
+  AuthenticationFailed: "AuthenticationFailed",
   // Degraded
   AsExpected: "AsExpected",
   ReconcileError: "ReconcileError",

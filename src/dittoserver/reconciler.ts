@@ -13,18 +13,23 @@ import type { KubeObject } from "../runtime/objects.ts";
 import { CORE } from "../runtime/resources.ts";
 import type { ResourceType } from "../runtime/resources.ts";
 import type { Writer } from "../runtime/writer.ts";
+import { observeApi } from "./api-pass.ts";
+import type { ApiObservation, DittoFsAccess } from "./api-pass.ts";
 import { CHILD_KINDS } from "./children.ts";
 import type { EventSpec, PassFacts } from "./events.ts";
 import { transitionEvents } from "./events.ts";
 import { errorsOf, executeWrites, factsOf } from "./executor.ts";
 import type { Write, WriteReport } from "./executor.ts";
-import { DITTOSERVERS, PERCONA_CLUSTERS, PVCS, STORAGE_CLASSES } from "./kinds.ts";
+import { DITTOSERVERS, NETWORK_POLICIES, PERCONA_CLUSTERS, PVCS, STORAGE_CLASSES } from "./kinds.ts";
 import type { OperatorOptions } from "./kinds.ts";
 import { childNames, podName } from "./names.ts";
+import { viewStatefulSet } from "./observe.ts";
 import { claimsToExpand, ENTROPY_BYTES, observedChild, planPass } from "./plan.ts";
 import type { Entropy, Observed } from "./plan.ts";
 import { referencedSecretNames } from "./secretrefs.ts";
 import { computeStatus, statusEqual } from "./status.ts";
+import { referenceNetworkPolicyNames, takeoverUnderway } from "./takeover.ts";
+import type { TakeoverObservation } from "./takeover.ts";
 import type { PerconaObservation, StatusInput } from "./status.ts";
 
 /** Reads of the shared cache. Kinds nobody watches are refused (an empty cache must not read as "absent"). */
@@ -35,8 +40,10 @@ export interface CacheReader {
   watched(res: ResourceType): boolean;
 }
 
-/** Clients of systems other than the Kubernetes API that a pass may call (the DittoFS REST API client goes here). */
-export type ExternalClients = Readonly<Record<string, unknown>>;
+/** Systems other than the Kubernetes API that a pass may call; without `dittofs` a pass makes no DittoFS call. */
+export interface ExternalClients {
+  dittofs?: DittoFsAccess;
+}
 
 /** Everything a pass may touch; nothing else (no manager, no module state). */
 export interface ReconcilerDeps {
@@ -67,6 +74,21 @@ export function observePercona(cache: CacheReader, namespace: string, name: stri
   return cluster ? { kind: "present", cluster } : { kind: "absent" };
 }
 
+/** The reference operator's pod and NetworkPolicies, read live: the cache watches neither (see takeover.ts). */
+async function observeTakeover(deps: ReconcilerDeps, server: DittoServer, sts: KubeObject | undefined): Promise<TakeoverObservation | undefined> {
+  const underway = takeoverUnderway(server, sts);
+  if (!underway.pod && !underway.networkPolicies) return undefined;
+  const namespace = server.metadata.namespace ?? "";
+  const name = server.metadata.name ?? "";
+  const pod = underway.pod ? await deps.writer.readLive(CORE.pods, { namespace, name: podName(name) }) : undefined;
+  const networkPolicies: KubeObject[] = [];
+  for (const policy of underway.networkPolicies ? referenceNetworkPolicyNames(name) : []) {
+    const found = await deps.writer.readLive(NETWORK_POLICIES, { namespace, name: policy });
+    if (found) networkPolicies.push(found);
+  }
+  return { ...(pod ? { pod } : {}), networkPolicies };
+}
+
 /** Everything `planPass` needs: the cache, plus the few PVCs an expansion needs read from the API. */
 async function observe(deps: ReconcilerDeps, server: DittoServer): Promise<Observed> {
   const { cache } = deps;
@@ -95,6 +117,7 @@ async function observe(deps: ReconcilerDeps, server: DittoServer): Promise<Obser
     expandable.add(c.metadata.name ?? "");
     if (c.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === "true") expandable.add("");
   }
+  const takeover = await observeTakeover(deps, server, children.find((c) => c.kind === "StatefulSet" && c.metadata.name === childNames(name).statefulSet));
   const observed: Observed = {
     secrets,
     children,
@@ -103,6 +126,7 @@ async function observe(deps: ReconcilerDeps, server: DittoServer): Promise<Obser
     missingStorageClasses: [...new Set(wanted.filter((c): c is string => !!c && !classNames.has(c)))],
     expandableClasses: expandable,
     ...(deps.options.operatorNamespace ? { operatorNamespace: deps.options.operatorNamespace } : {}),
+    ...(takeover ? { takeover } : {}),
   };
   const claims = new Map<string, KubeObject | undefined>();
   for (const pvc of claimsToExpand(server, observed)) claims.set(pvc, await deps.writer.readLive(PVCS, { namespace, name: pvc }));
@@ -144,6 +168,7 @@ export function passFacts(report: WriteReport, configChanged?: boolean): PassFac
     if ("created" in f) created.push(f.created);
     else if ("deleted" in f) deleted.push(f.deleted);
     else if ("expandedVolume" in f) expanded.push(f.expandedVolume);
+    else if ("replacedStatefulSet" in f) facts.replacedStatefulSet = f.replacedStatefulSet;
     else facts.perconaDeleted = f.perconaDeleted;
   }
   if (created.length) facts.created = created;
@@ -152,22 +177,33 @@ export function passFacts(report: WriteReport, configChanged?: boolean): PassFac
   return facts;
 }
 
+function podAvailable(observed: Observed, statefulSet: string): boolean {
+  const sts = observedChild(observed, CORE.statefulSets, statefulSet);
+  return sts !== undefined && viewStatefulSet(sts).available >= 1;
+}
+
 /** One apply pass of a live DittoServer that carries our finalizer. */
 export async function applyServer(deps: ReconcilerDeps, ctx: ReconcileContext, server: DittoServer): Promise<{ requeueAfter: number }> {
   const { cache, options } = deps;
   const namespace = server.metadata.namespace ?? "";
   const name = server.metadata.name ?? "";
   const names = childNames(name);
-  const observed = await observe(deps, server);
+  const seen = await observe(deps, server);
+  const pod = cache.get(CORE.pods, key(namespace, podName(name)));
+  const api = deps.external.dittofs
+    ? await observeApi(deps.external.dittofs, { server, pod, available: podAvailable(seen, names.statefulSet), secret: (n) => cache.get(CORE.secrets, key(namespace, n)), now: deps.clock.now(), signal: ctx.signal })
+    : undefined;
+  const observed: Observed = api?.view ? { ...seen, adapters: api.view } : seen;
   const plan = planPass(server, observed, deps.entropy());
-  const report = await perform(deps, ctx, plan.writes);
+  const report = await perform(deps, ctx, [...plan.writes, ...(api?.writes ?? [])]);
   const appliedSts = report.results.find((r) => r.write.resource === CORE.statefulSets && r.write.op === "apply")?.object;
 
   const input: StatusInput = {
     server,
     now: deps.clock.now(),
-    statefulSet: appliedSts ?? observedChild(observed, CORE.statefulSets, names.statefulSet),
-    pod: cache.get(CORE.pods, key(namespace, podName(name))),
+    statefulSet: plan.replacingStatefulSet ? undefined : (appliedSts ?? observedChild(observed, CORE.statefulSets, names.statefulSet)),
+    ...(plan.replacingStatefulSet ? { replacingStatefulSet: plan.replacingStatefulSet } : {}),
+    pod,
     percona: observed.percona,
     fileService: cache.get(CORE.services, key(namespace, names.fileService)),
     clusterDomain: options.clusterDomain,
@@ -180,12 +216,18 @@ export async function applyServer(deps: ReconcilerDeps, ctx: ReconcileContext, s
     immutableChanges: plan.immutableChanges,
     expandingVolumes: plan.expandingVolumes,
     errors: errorsOf(report, errorMessage),
+    ...(api ? { api: { authenticated: api.auth, adapters: api.view?.adapters, serving: api.serving } } : {}),
   };
   const next = computeStatus(input);
   const status = await perform(deps, ctx, statusWrites(server, next));
   const failure = failureOf(report) ?? failureOf(status);
-  if (!status.failure) publishEvents(deps, server, transitionEvents(server.status, next, passFacts(report, plan.configChanged)));
+  if (!status.failure) publishEvents(deps, server, transitionEvents(server.status, next, { ...passFacts(report, plan.configChanged), ...apiFacts(api) }));
   if (failure) throw failure;
   const settled = next.phase === "Failed" || next.phase === "Stopped" || next.conditions?.some((c) => c.type === "Ready" && c.status === "True");
-  return { requeueAfter: settled ? options.resyncMs : options.pollMs };
+  const requeueAfter = settled ? options.resyncMs : options.pollMs;
+  return { requeueAfter: api?.requeueAfterMs === undefined ? requeueAfter : Math.min(requeueAfter, api.requeueAfterMs) };
+}
+
+function apiFacts(api: ApiObservation | undefined): PassFacts {
+  return api?.provisioned ? { accountProvisioned: true } : {};
 }

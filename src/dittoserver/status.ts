@@ -7,6 +7,9 @@ import { isDeepStrictEqual } from "node:util";
 import type { DittoServer, DittoServerPhase, DittoServerStatus } from "../api/types.ts";
 import { setCondition } from "../runtime/conditions.ts";
 import type { Condition, KubeObject } from "../runtime/objects.ts";
+import type { Adapter } from "../dittofs/wire.ts";
+import { adapterStatuses } from "./adapters.ts";
+import type { Serving } from "./adapters.ts";
 import { childNames } from "./names.ts";
 import { nfsEndpoint, podFailure, podUnschedulable, viewStatefulSet } from "./observe.ts";
 import { perconaState } from "./percona.ts";
@@ -36,12 +39,16 @@ export interface StatusInput {
   missingSecrets?: MissingSecret[];
   missingStorageClasses?: string[];
   forbiddenStorageChanges?: ForbiddenStorageChange[];
+  /** Set while the reference operator's StatefulSet is being replaced by ours (takeover.ts): why ours is withheld. */
+  replacingStatefulSet?: string;
   /** Immutable StatefulSet fields the desired object would change (e.g. a selector left by another operator). */
   immutableChanges?: string[];
   /** PVCs whose expansion was requested and has not completed. */
   expandingVolumes?: string[];
   /** Transient failures of this pass (`step`: what was being done). */
   errors?: { step: string; message: string }[];
+  /** What the DittoFS API pass established; absent when the operator runs without one (nothing of it changes). */
+  api?: ApiStatus;
   /** Where deletion stands (only while the DittoServer is being deleted). */
   deletion?: DeletionProgress;
   /** How long the scheduler must have refused the pod before the status says so (default 30 s)… */
@@ -56,6 +63,15 @@ export type DeletionProgress =
   | { step: "terminatingSlowly"; pods: string[]; afterSeconds: number; timeoutSeconds: number }
   | { step: "timedOut"; pods: string[]; afterSeconds: number }
   | { step: "podsTerminated" };
+
+/** The API pass's findings (api-pass.ts): the `Authenticated` condition, `status.adapters`, Ready means serving. */
+export interface ApiStatus {
+  authenticated: { ok: boolean; reason: string; message: string };
+  /** The current pod's adapters as last polled; undefined while its API has never answered. */
+  adapters?: readonly Adapter[] | undefined;
+  /** Undefined while the adapters are unknown: Ready then follows the pod's readiness alone. */
+  serving?: Serving | undefined;
+}
 
 export const DEFAULT_UNSCHEDULABLE_GRACE_MS = 30_000;
 /**
@@ -147,12 +163,14 @@ function workloadConditions(input: StatusInput, blockers: Problem[], database: C
   if (!sts) {
     const why = blockers[0]
       ? { reason: REASON.Blocked, message: `StatefulSet ${name} not created: ${blockers[0].message}` }
-      : database && !database.ok
+      : input.replacingStatefulSet
+        ? { reason: REASON.ReplacingStatefulSet, message: input.replacingStatefulSet }
+        : database && !database.ok
         ? { reason: REASON.WaitingForDatabase, message: `StatefulSet ${name} waits for the database: ${database.message}` }
         : { reason: REASON.Creating, message: `StatefulSet ${name} is being created` };
     const available = desired === 0
       ? { ok: true, reason: REASON.ScaledToZero, message: "replicas is 0: the server is stopped on purpose" }
-      : { ok: false, reason: REASON.StatefulSetNotFound, message: `StatefulSet ${name} does not exist` };
+      : { ok: false, reason: REASON.StatefulSetNotFound, message: `StatefulSet ${name} ${input.replacingStatefulSet ? "is being replaced" : "does not exist"}` };
     const progressing = { active: !blockers[0], ...why };
     return { available, progressing, degraded };
   }
@@ -204,7 +222,7 @@ function deletionCondition(progress: DeletionProgress): Conds["progressing"] {
 }
 
 /** Canonical condition order in the status list. */
-const ORDER: string[] = [COND.Ready, COND.Available, COND.Progressing, COND.Degraded, COND.ConfigReady, COND.DatabaseReady];
+const ORDER: string[] = [COND.Ready, COND.Available, COND.Progressing, COND.Degraded, COND.ConfigReady, COND.DatabaseReady, COND.Authenticated];
 
 function phaseOf(input: StatusInput, blockers: Problem[], c: Conds): DittoServerPhase {
   if (input.server.metadata.deletionTimestamp) return "Deleting";
@@ -234,11 +252,14 @@ export function computeStatus(input: StatusInput): DittoServerStatus {
   if (conds.degraded.active) failing.push(`${COND.Degraded}=True (${conds.degraded.reason})`);
   const deleting = server.metadata.deletionTimestamp !== undefined;
   const terminating = input.deletion?.step === "terminating" || input.deletion?.step === "terminatingSlowly" ? input.deletion.pods : [];
+  const serving = input.api?.serving;
   const ready: Problem & { ok: boolean } = deleting
     ? { ok: false, reason: REASON.Deleting, message: terminating.length ? `deleting: waiting for ${list(terminating)} to terminate` : "deleting" }
-    : failing.length === 0
-      ? { ok: true, reason: REASON.ServerReady, message: `DittoServer ${name} is serving` }
-      : { ok: false, reason: readyReason(conds), message: `not ready: ${failing.join("; ")}` };
+    : failing.length > 0
+      ? { ok: false, reason: readyReason(conds), message: `not ready: ${failing.join("; ")}` }
+      : serving && !serving.serving
+        ? { ok: false, reason: serving.reason, message: `not serving: ${serving.message}` }
+        : { ok: true, reason: REASON.ServerReady, message: serving ? `DittoServer ${name} is ${serving.message}` : `DittoServer ${name} is serving` };
 
   const set = (list: Condition[], type: string, status: boolean, p: Problem): Condition[] =>
     setCondition(list, { type, status: status ? "True" : "False", reason: p.reason, message: p.message, ...(generation !== undefined ? { observedGeneration: generation } : {}) }, input.now);
@@ -248,6 +269,7 @@ export function computeStatus(input: StatusInput): DittoServerStatus {
   conditions = set(conditions, COND.Available, conds.available.ok, conds.available);
   conditions = set(conditions, COND.Progressing, conds.progressing.active, conds.progressing);
   conditions = set(conditions, COND.Degraded, conds.degraded.active, conds.degraded);
+  if (input.api) conditions = set(conditions, COND.Authenticated, input.api.authenticated.ok, input.api.authenticated);
   conditions = set(conditions, COND.Ready, ready.ok, ready); // last: it summarises the others
   conditions = [...conditions].sort((a, b) => rank(a.type) - rank(b.type));
 
@@ -264,6 +286,7 @@ export function computeStatus(input: StatusInput): DittoServerStatus {
     perconaClusterName: server.spec.percona?.enabled ? childNames(name).perconaCluster : undefined,
     nfsEndpoint: nfsEndpoint(name, server.metadata.namespace ?? "", input.fileService, input.clusterDomain),
     conditions,
+    adapters: input.api ? (input.api.adapters ? adapterStatuses(input.api.adapters) : undefined) : previous?.adapters,
   };
   return dropUndefined(status);
 }

@@ -106,9 +106,11 @@ export class Store {
    */
   noteDelete(key: string): void {
     const stored = this.items.get(key)?.metadata.resourceVersion;
-    if (stored === undefined) return;
     const ourLast = this.ours.get(key);
-    const superseded = new Set([stored, ...(ourLast !== undefined ? [ourLast] : []), ...(this.unseen.get(key)?.superseded ?? [])]);
+    // Also when the store does not hold it yet: our own create may not have been delivered (its ADDED event must
+    // not bring back what we deleted since).
+    if (stored === undefined && ourLast === undefined) return;
+    const superseded = new Set([...(stored !== undefined ? [stored] : []), ...(ourLast !== undefined ? [ourLast] : []), ...(this.unseen.get(key)?.superseded ?? [])]);
     this.unseen.set(key, { object: undefined, superseded });
   }
 

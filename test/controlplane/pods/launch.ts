@@ -36,7 +36,10 @@ export interface LaunchInput {
   image: ImageContent;
   /** The pod's directory (projected files, emptyDirs). */
   podDir: string;
-  /** Where claims live, `<claimsDir>/<namespace>/<claim>`, beyond any one pod. */
+  /**
+   * Where claims live, `<claimsDir>/<namespace>/<claim>/<PVC uid>`, beyond any one pod: a recreated pod with the same
+   * claim finds its data, and a claim deleted and recreated under the same name is empty, like a new volume.
+   */
   claimsDir: string;
   /** GET of an API path; undefined for 404. */
   get: (path: string) => Promise<KubeObject | undefined>;
@@ -88,7 +91,10 @@ export async function prepareContainer(input: LaunchInput): Promise<PreparedCont
       projectVolume(volume, hostPath, sources);
       if (fsGroup !== undefined) await runCommand("chown", ["-R", `0:${fsGroup}`, hostPath]);
     } else if (volume.persistentVolumeClaim) {
-      hostPath = join(input.claimsDir, ns, volume.persistentVolumeClaim.claimName);
+      const claim = volume.persistentVolumeClaim.claimName;
+      const pvc = await input.get(`/api/v1/namespaces/${ns}/persistentvolumeclaims/${claim}`);
+      if (!pvc?.metadata.uid) throw new Error(`volume ${volume.name}: PersistentVolumeClaim "${claim}" not found`);
+      hostPath = join(input.claimsDir, ns, claim, pvc.metadata.uid);
       writableDir(hostPath, fsGroup);
     } else if (volume.emptyDir) {
       hostPath = join(input.podDir, "empty-dir", volume.name);

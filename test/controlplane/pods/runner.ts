@@ -4,8 +4,8 @@
  *
  * - makes its network namespace at that IP (./network.ts);
  * - materialises its volumes: ConfigMap/Secret files (items, modes) rewritten at every container start, emptyDirs
- *   that live as long as the pod, claims as directories that live as long as the runner (a recreated pod with the
- *   same claim finds its data);
+ *   that live as long as the pod, claims as directories keyed by PVC UID that live as long as the runner (a
+ *   recreated pod with the same claim finds its data; a recreated claim does not);
  * - starts every container from its own spec (command or the image's entrypoint, args, env with Secret/ConfigMap/
  *   field references) in a private root with the volumes at their mountPaths (./container.ts);
  * - runs the startup, readiness and liveness probes against the pod IP and reports them in the pod's status

@@ -107,3 +107,14 @@ test("every event has a CamelCase reason, an action and a message", () => {
     assert.ok(e.action.length > 0 && e.message.length > 0);
   }
 });
+
+test("the API pass: one NotServing warning when Ready turns False for an adapter, one AuthenticationFailed, AccountProvisioned as a fact", () => {
+  const notServing = st({}, c("Ready", "False", "AdapterNotRunning", "not serving: adapter smb (port 1445) is enabled but not running"), c("Available", "True", "MinimumReplicasAvailable"), c("Progressing", "False", "RolloutComplete"), c("ConfigReady", "True", "ConfigApplied"));
+  assert.deepEqual(reasons(running, notServing), ["Warning/NotServing"]);
+  assert.match(transitionEvents(running, notServing)[0]?.message ?? "", /adapter smb/);
+  assert.deepEqual(reasons(notServing, structuredClone(notServing)), [], "once per transition");
+  const failed = st({}, ...(running.conditions ?? []), c("Authenticated", "False", "AuthenticationFailed"));
+  assert.deepEqual(reasons(running, failed), ["Warning/AuthenticationFailed"]);
+  assert.deepEqual(reasons(failed, failed), []);
+  assert.deepEqual(reasons(running, running, { accountProvisioned: true }), ["Normal/AccountProvisioned"]);
+});

@@ -63,3 +63,12 @@ test("an aborted pass writes nothing more", async () => {
   assert.deepEqual(calls, []);
   assert.match(String(report.failure?.error), /timed out/);
 });
+
+test("a delete sends its UID precondition and propagation policy (the orphan delete of a switch)", async () => {
+  const seen: unknown[] = [];
+  const writer: Writer = { ...fakeWriter().writer, delete: (_r, _ref, opts) => { seen.push(opts); return Promise.resolve(); } };
+  const write: Write = { op: "delete", resource: CORE.statefulSets, ref: { namespace: "ns", name: "fs1" }, preconditions: { uid: "u1" }, propagationPolicy: "Orphan", step: "orphan-delete fs1" };
+  const plain: Write = { op: "delete", resource: CORE.pods, ref: { namespace: "ns", name: "fs1-0" }, step: "delete fs1-0" };
+  await executeWrites(writer, [write, plain]);
+  assert.deepEqual(seen, [{ preconditions: { uid: "u1" }, propagationPolicy: "Orphan" }, {}]);
+});

@@ -49,6 +49,9 @@ describe("podView (what the cache keeps of a pod)", () => {
   it("drops the spec and the status fields nothing reads", () => {
     const view = podView(pod({ containerStatuses: [waiting("CrashLoopBackOff")] }));
     assert.equal(view.spec, undefined);
-    assert.deepEqual(view.status, { containerStatuses: [{ name: "dittofs", state: { waiting: { reason: "CrashLoopBackOff", message: "CrashLoopBackOff message" } } }] });
+    assert.deepEqual(view.status, {
+      podIP: "10.0.0.1",
+      containerStatuses: [{ name: "dittofs", state: { waiting: { reason: "CrashLoopBackOff", message: "CrashLoopBackOff message" } } }],
+    }, "the pod IP stays: the DittoFS API is reached there");
   });
 });

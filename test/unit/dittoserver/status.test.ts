@@ -317,3 +317,28 @@ test("statusEqual ignores condition order and undefined fields, sees real differ
   assert.equal(statusEqual(undefined, undefined), true);
   assert.equal(statusEqual(a, undefined), false);
 });
+
+test("the API pass: Authenticated and status.adapters as reported; Ready needs serving once the adapters are known", () => {
+  const smbDown = { type: "smb", port: 1445, enabled: true, running: false, health: { status: "unhealthy", message: "bind: address already in use" } };
+  const nfs = { type: "nfs", port: 12049, enabled: true, running: true, health: { status: "healthy", message: "" } };
+  const authenticated = { ok: true, reason: "AuthenticationSucceeded", message: "authenticated" };
+  const notServing = run({ statefulSet: sts(), api: { authenticated, adapters: [smbDown, nfs], serving: { serving: false, reason: "AdapterNotRunning", adapter: "smb", message: "adapter smb (port 1445) is enabled but not running: bind: address already in use" } } });
+  assert.equal(summary(notServing).Ready, "False/AdapterNotRunning");
+  assert.match(cond(notServing, "Ready")?.message ?? "", /adapter smb \(port 1445\).*address already in use/);
+  assert.equal(summary(notServing).Authenticated, "True/AuthenticationSucceeded");
+  assert.deepEqual(notServing.adapters?.map((a) => `${a.type}:${a.running}:${a.status}`), ["nfs:true:healthy", "smb:false:unhealthy"], "sorted by type");
+  assert.equal(notServing.phase, "Running", "the pod is available; only Ready says it does not serve");
+
+  const serving = run({ statefulSet: sts(), api: { authenticated, adapters: [nfs], serving: { serving: true, message: "serving: nfs on 12049" } } });
+  assert.equal(summary(serving).Ready, "True/ServerReady");
+  assert.equal(cond(serving, "Ready")?.message, "DittoServer fs1 is serving: nfs on 12049");
+
+  const unknown = run({ statefulSet: sts(), api: { authenticated: { ok: false, reason: "APIUnreachable", message: "did not answer" } } });
+  assert.equal(summary(unknown).Ready, "True/ServerReady", "adapters never seen for this pod: Ready follows the pod");
+  assert.equal(summary(unknown).Authenticated, "False/APIUnreachable");
+  assert.equal(unknown.adapters, undefined);
+  assert.deepEqual((unknown.conditions ?? []).map((c) => c.type).at(-1), "Authenticated");
+
+  const withoutApi = run({ statefulSet: sts() });
+  assert.equal(cond(withoutApi, "Authenticated"), undefined, "no API pass: no Authenticated condition");
+});

@@ -136,6 +136,20 @@ describe("Store", () => {
     assert.equal(s.latest("ns/missing"), undefined);
   });
 
+  it("latest: our delete of our own create hides it before the watch delivered either (the create's ADDED comes first)", () => {
+    // A pass creates a child; the next pass (spec changed) deletes it before the watch delivered the ADDED event.
+    const s = new Store();
+    s.noteWrite(undefined, cm("a", "1"));
+    s.noteDelete("ns/a");
+    assert.equal(s.latest("ns/a"), undefined, "deleted right after our create");
+    s.apply({ type: "Apply", object: cm("a", "1") });
+    assert.equal(s.latest("ns/a"), undefined, "the ADDED event of our create is older than our delete");
+    s.apply({ type: "Delete", object: cm("a", "1") });
+    assert.equal(s.latest("ns/a"), undefined);
+    s.apply({ type: "Apply", object: cm("a", "2") });
+    assert.equal(s.latest("ns/a")?.metadata.resourceVersion, "2", "created again by someone after the deletion: visible");
+  });
+
   it("latest: keeps nothing for a write that changed nothing, one the store has passed, or across a relist", () => {
     const s = new Store();
     s.apply({ type: "Apply", object: cm("a", "5", { k: "v" }) });
