@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { DITTOSERVERS, NETWORK_POLICIES, OPERATOR_DEFAULTS, PVCS } from "../../src/dittoserver/kinds.ts";
-import { MANAGED_SELECTOR } from "../../src/dittoserver/labels.ts";
+import { LABEL_INSTANCE, MANAGED_SELECTOR } from "../../src/dittoserver/labels.ts";
 import type { KubeObject } from "../../src/runtime/objects.ts";
 import { CORE } from "../../src/runtime/resources.ts";
 import type { ResourceType } from "../../src/runtime/resources.ts";
@@ -127,17 +127,33 @@ export async function massDelete(ctx: FaultContext, count: number): Promise<Faul
     await ctx.admin.delete(DITTOSERVERS, { namespace, name: serverName(i) });
   });
   const timeoutMs = OPERATOR_DEFAULTS.deletionPodTimeoutMs;
+  // Where the time goes, per server, from its delete request: its StatefulSet scaled to 0 (the operator's first
+  // pass), its pod gone (the StatefulSet controller and kwok), its finalizer gone (the operator's last pass).
   const goneAfter = new Map<string, number>();
+  const scaledAfter = new Map<string, number>();
+  const podGoneAfter = new Map<string, number>();
   const deadline = Date.now() + timeoutMs + 120_000;
   while (goneAfter.size < count && Date.now() < deadline) {
-    const present = new Set((await ctx.admin.listAll(DITTOSERVERS, { namespace })).items.map((o) => o.metadata.name));
-    for (const [name, at] of deletedAt) if (!present.has(name) && !goneAfter.has(name)) goneAfter.set(name, Date.now() - at);
+    const [servers, sets, pods] = await Promise.all([DITTOSERVERS, CORE.statefulSets, CORE.pods].map((r) => ctx.admin.listAll(r, { namespace })));
+    const present = new Set(servers!.items.map((o) => o.metadata.name));
+    const scaled = new Set(sets!.items.filter((o) => (o.spec as { replicas?: number }).replicas === 0).map((o) => o.metadata.name));
+    const running = new Set(pods!.items.map((o) => o.metadata.labels?.[LABEL_INSTANCE]));
+    const now = Date.now();
+    for (const [name, at] of deletedAt) {
+      if (!present.has(name) && !goneAfter.has(name)) goneAfter.set(name, now - at);
+      if ((scaled.has(name) || !present.has(name)) && !scaledAfter.has(name)) scaledAfter.set(name, now - at);
+      if (!running.has(name) && !podGoneAfter.has(name)) podGoneAfter.set(name, now - at);
+    }
     await sleep(500);
   }
   const pvcsAfter = (await ctx.admin.listAll(PVCS, { namespace })).items.filter((p) => !p.metadata.deletionTimestamp).length;
   await replica.process.stop();
   const times = [...goneAfter.values()];
   const max = times.length ? Math.max(...times) : Number.NaN;
+  const spread = (m: Map<string, number>): string => {
+    const v = [...m.values()];
+    return v.length ? `${(percentile(v, 50) / 1000).toFixed(1)} / ${(Math.max(...v) / 1000).toFixed(1)}` : "-";
+  };
   return {
     scenario: `${count} DittoServers deleted at once`,
     figures: {
@@ -145,6 +161,8 @@ export async function massDelete(ctx: FaultContext, count: number): Promise<Faul
       "PVCs before → after": `${pvcsBefore} → ${pvcsAfter}`,
       "PVCs kept %": pvcsBefore ? Number(((100 * pvcsAfter) / pvcsBefore).toFixed(1)) : null,
       gone: `${goneAfter.size}/${count}`,
+      "StatefulSet scaled to 0 p50 / max s": spread(scaledAfter),
+      "pod gone p50 / max s": spread(podGoneAfter),
       "finalizer gone p50 / max s": `${(percentile(times, 50) / 1000).toFixed(1)} / ${(max / 1000).toFixed(1)}`,
       "deletion timeout s": timeoutMs / 1000,
     },

@@ -48,6 +48,7 @@ export function reconcilerDeps(manager: Manager, options: OperatorOptions, exter
     options,
     entropy: randomEntropy,
     external,
+    refusals: new Map(),
   };
 }
 
@@ -82,8 +83,9 @@ export function dittoServerController(manager: Manager, options: OperatorOptions
   const spec = builder.reconcile(async (req, ctx): Promise<ReconcileResult | undefined> => {
     const server = deps.cache.get(DITTOSERVERS, req.key) as DittoServer | undefined;
     if (!server) {
-      dittofs.forget(req.key); // gone: garbage collection takes the owned children
-      return undefined;
+      dittofs.forget(req.key);
+      deps.refusals.delete(req.key);
+      return undefined; // gone: garbage collection takes the owned children
     }
     const adding = finalizerAction(server, FINALIZER) === "add";
     const result = await finalizer(deps.writer, DITTOSERVERS, FINALIZER, server, {

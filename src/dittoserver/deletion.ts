@@ -23,6 +23,7 @@ import { LABEL_INSTANCE } from "./labels.ts";
 import { childNames } from "./names.ts";
 import { failureOf, observePercona, passFacts, perform, publishEvents, statusWrites } from "./reconciler.ts";
 import type { ReconcilerDeps } from "./reconciler.ts";
+import { retryFloorMs } from "./retries.ts";
 import { COND, computeStatus, REASON } from "./status.ts";
 import type { DeletionProgress } from "./status.ts";
 
@@ -46,10 +47,14 @@ function settledIn(status: DittoServer["status"]): boolean {
   return reason === REASON.PodsTerminated || reason === REASON.CleanupTimeout;
 }
 
-/** How long to wait before looking again while the pods terminate: until the next mark, at most 5 s. */
+/**
+ * How long to wait before looking again while the pods terminate: exactly until the next mark (the warning, then
+ * the timeout). Pods are watched, so their termination brings a pass by itself; polling in between only costs
+ * passes, and with many deletions at once those passes delay the ones that matter (issue 15, the delete row).
+ */
 export function deletionRequeueMs(elapsedMs: number, options: Pick<OperatorOptions, "deletionPodWarningMs" | "deletionPodTimeoutMs">): number {
   const nextMark = elapsedMs < options.deletionPodWarningMs ? options.deletionPodWarningMs : options.deletionPodTimeoutMs;
-  return Math.max(100, Math.min(5_000, nextMark - elapsedMs));
+  return Math.max(100, nextMark - elapsedMs);
 }
 
 /**
@@ -119,6 +124,6 @@ export async function cleanupServer(deps: ReconcilerDeps, ctx: ReconcileContext,
   if (cluster && !server.spec.percona?.deleteWithServer && !report.failure && podsSettled(progress) && !settledIn(server.status)) facts.perconaOrphaned = names.perconaCluster;
   if (!status.failure) publishEvents(deps, server, transitionEvents(server.status, next, facts));
   const failure = failureOf(report) ?? failureOf(status);
-  if (failure) throw failure; // the finalizer stays; the queue retries with backoff
+  if (failure) return { done: false, error: failure, retryFloorMs: retryFloorMs(next, now) }; // the finalizer stays
   return podsSettled(progress) ? { done: true } : { done: false, requeueAfter: deletionRequeueMs(elapsedMs, options) };
 }

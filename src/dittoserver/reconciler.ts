@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { DittoServer } from "../api/types.ts";
-import type { ReconcileContext } from "../runtime/controller.ts";
+import type { ReconcileContext, ReconcileResult } from "../runtime/controller.ts";
 import { errorMessage } from "../runtime/errors.ts";
 import type { PublishedEvent } from "../runtime/events.ts";
 import type { KubeObject } from "../runtime/objects.ts";
@@ -26,6 +26,9 @@ import { childNames, podName } from "./names.ts";
 import { viewStatefulSet } from "./observe.ts";
 import { claimsToExpand, ENTROPY_BYTES, observedChild, planPass } from "./plan.ts";
 import type { Entropy, Observed } from "./plan.ts";
+import { isPermanentRefusal, refusalOf, retryFloorMs, standingRefusal } from "./retries.ts";
+import type { Refusal, RefusalMemory } from "./retries.ts";
+import { orphanedClaimDeletes, readExtraClaims } from "./orphans.ts";
 import { referencedSecretNames } from "./secretrefs.ts";
 import { computeStatus, statusEqual } from "./status.ts";
 import { referenceNetworkPolicyNames, takeoverUnderway } from "./takeover.ts";
@@ -55,6 +58,8 @@ export interface ReconcilerDeps {
   /** Random bytes for generated Secrets (only used when one has to be created). */
   entropy: () => Entropy;
   external: ExternalClients;
+  /** Children the API server refused for good, so later passes of the same generation do not send them again. */
+  refusals: RefusalMemory;
 }
 
 export function randomEntropy(): Entropy {
@@ -177,13 +182,23 @@ export function passFacts(report: WriteReport, configChanged?: boolean): PassFac
   return facts;
 }
 
+/** The report without its failure when that failure is a permanent refusal (a spec problem, not an error). */
+function splitRefusal(server: DittoServer, report: WriteReport): { refused?: Refusal; transient: WriteReport } {
+  const failure = report.failure;
+  if (!failure || !isPermanentRefusal(failure.write, failure.error)) return { transient: report };
+  return { refused: refusalOf(server, failure.write, failure.error), transient: { results: report.results } };
+}
+
 function podAvailable(observed: Observed, statefulSet: string): boolean {
   const sts = observedChild(observed, CORE.statefulSets, statefulSet);
   return sts !== undefined && viewStatefulSet(sts).available >= 1;
 }
 
-/** One apply pass of a live DittoServer that carries our finalizer. */
-export async function applyServer(deps: ReconcilerDeps, ctx: ReconcileContext, server: DittoServer): Promise<{ requeueAfter: number }> {
+/**
+ * One apply pass of a live DittoServer that carries our finalizer. A failure is returned (not thrown) with the
+ * retry floor the status implies (retries.ts), so the back-off of a long failure survives a leader change.
+ */
+export async function applyServer(deps: ReconcilerDeps, ctx: ReconcileContext, server: DittoServer): Promise<ReconcileResult> {
   const { cache, options } = deps;
   const namespace = server.metadata.namespace ?? "";
   const name = server.metadata.name ?? "";
@@ -195,7 +210,14 @@ export async function applyServer(deps: ReconcilerDeps, ctx: ReconcileContext, s
     : undefined;
   const observed: Observed = api?.view ? { ...seen, adapters: api.view } : seen;
   const plan = planPass(server, observed, deps.entropy());
-  const report = await perform(deps, ctx, [...plan.writes, ...(api?.writes ?? [])]);
+  const extraClaims = await readExtraClaims(deps, server, observedChild(observed, CORE.statefulSets, names.statefulSet));
+  const writes = [...plan.writes, ...orphanedClaimDeletes(namespace, extraClaims), ...(api?.writes ?? [])];
+  // A write refused for good is not sent again for the same generation and object: the pass stops where it stopped.
+  const standing = standingRefusal(deps.refusals.get(key(namespace, name)), server, writes);
+  const { refused, transient: report } = splitRefusal(server, await perform(deps, ctx, standing ? writes.slice(0, standing.index) : writes));
+  const refusal = refused ?? standing?.refusal;
+  if (refusal) deps.refusals.set(key(namespace, name), refusal);
+  else deps.refusals.delete(key(namespace, name));
   const appliedSts = report.results.find((r) => r.write.resource === CORE.statefulSets && r.write.op === "apply")?.object;
 
   const input: StatusInput = {
@@ -209,7 +231,7 @@ export async function applyServer(deps: ReconcilerDeps, ctx: ReconcileContext, s
     clusterDomain: options.clusterDomain,
     unschedulableGraceMs: options.unschedulableGraceMs,
     volumeBindingGraceMs: options.volumeBindingGraceMs,
-    specProblems: plan.specProblems,
+    specProblems: refusal ? [...plan.specProblems, refusal.message] : plan.specProblems,
     missingSecrets: plan.missingSecrets,
     missingStorageClasses: observed.missingStorageClasses,
     forbiddenStorageChanges: plan.forbiddenStorageChanges,
@@ -222,7 +244,7 @@ export async function applyServer(deps: ReconcilerDeps, ctx: ReconcileContext, s
   const status = await perform(deps, ctx, statusWrites(server, next));
   const failure = failureOf(report) ?? failureOf(status);
   if (!status.failure) publishEvents(deps, server, transitionEvents(server.status, next, { ...passFacts(report, plan.configChanged), ...apiFacts(api) }));
-  if (failure) throw failure;
+  if (failure) return { error: failure, retryFloorMs: retryFloorMs(next, deps.clock.now()) };
   const settled = next.phase === "Failed" || next.phase === "Stopped" || next.conditions?.some((c) => c.type === "Ready" && c.status === "True");
   const requeueAfter = settled ? options.resyncMs : options.pollMs;
   return { requeueAfter: api?.requeueAfterMs === undefined ? requeueAfter : Math.min(requeueAfter, api.requeueAfterMs) };

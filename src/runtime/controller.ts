@@ -4,7 +4,7 @@
  *
  * Reconcile gets only a key and reads the current object from the cache: level-triggered, never acting on event
  * payloads. Outcomes: success → forget; `requeueAfter` → forget + addAfter; `requeue` → addRateLimited; throw (or
- * `error`) → addRateLimited, any `requeueAfter` ignored; TerminalError → no retry.
+ * `error`) → addRateLimited (no sooner than `retryFloorMs`), any `requeueAfter` ignored; TerminalError → no retry.
  */
 import { randomUUID } from "node:crypto";
 import type { Clock } from "./clock.ts";
@@ -39,6 +39,11 @@ export interface ReconcileResult {
   requeue?: boolean;
   /** A failure reported alongside a result: handled like a throw; `requeueAfter` is then ignored. */
   error?: unknown;
+  /**
+   * With `error`: retry no sooner than this many ms, even when the rate limiter's back-off is shorter (it restarts
+   * from its base after an operator restart; the reconciler may know from the object how long it has been failing).
+   */
+  retryFloorMs?: number;
 }
 
 export interface ReconcileContext {
@@ -354,6 +359,6 @@ export class Controller {
     } else {
       logger.error({ error: errorMessage(err) }, "Reconciler error");
     }
-    queue.addRateLimited(key);
+    queue.addRateLimited(key, result?.retryFloorMs);
   }
 }

@@ -8,8 +8,9 @@
  * | deleting, present                  | run `cleanup`; done → JSON-patch it out; not yet / failure → stays |
  * | deleting, absent                   | nothing (the API refuses new finalizers on a deleting object)      |
  *
- * Cleanup answers `{done: true}` (the finalizer goes) or `{done: false, requeueAfter}` (something is still going
- * away: look again then); a throw keeps the finalizer and goes back to the work queue with backoff.
+ * Cleanup answers `{done: true}` (the finalizer goes), `{done: false, requeueAfter}` (something is still going
+ * away: look again then) or `{done: false, error}`; a failure (or a throw) keeps the finalizer and goes back to the
+ * work queue with backoff.
  * Patches carry `test` ops, so an edit by someone else in between makes the API reject the patch (422) instead of
  * clobbering it; the error goes back to the work queue and the next pass re-reads. Other finalizers are never touched.
  * Given a cache-aware writer (`CacheWriter`), each patch goes through the cache: a pass that runs before the watch
@@ -17,6 +18,7 @@
  * needs the same patch.
  */
 import type { JsonPatchOp, ObjectRef } from "./client.ts";
+import type { ReconcileResult } from "./controller.ts";
 import { isNotFound } from "./errors.ts";
 import type { KubeObject } from "./objects.ts";
 import type { ResourceType } from "./resources.ts";
@@ -26,8 +28,11 @@ export interface FinalizerWriter {
   jsonPatch(res: ResourceType, ref: ObjectRef, ops: JsonPatchOp[]): Promise<KubeObject>;
 }
 
-/** Cleanup finished (the finalizer goes), or not yet: look again after `requeueAfter` ms. */
-export type CleanupResult = { done: true } | { done: false; requeueAfter: number };
+/**
+ * Cleanup finished (the finalizer goes), or not yet: look again after `requeueAfter` ms, or it failed: `error` goes
+ * back to the work queue as the reconcile's failure (with back-off, no sooner than `retryFloorMs`).
+ */
+export type CleanupResult = { done: true } | { done: false; requeueAfter: number } | { done: false; error: unknown; retryFloorMs?: number };
 
 export interface FinalizerHandlers<R> {
   /** The object is live and carries our finalizer. */
@@ -75,7 +80,8 @@ export function removeFinalizerPatch(obj: KubeObject, name: string): JsonPatchOp
 
 /**
  * Run one reconcile pass through the finalizer state machine. Returns the apply handler's result, `{requeueAfter}`
- * while cleanup is not done, or undefined when the pass added the finalizer, removed it, or had nothing to do.
+ * while cleanup is not done, `{error, retryFloorMs}` when it failed, or undefined when the pass added the
+ * finalizer, removed it, or had nothing to do.
  */
 export async function finalizer<R>(
   writer: FinalizerWriter,
@@ -83,7 +89,7 @@ export async function finalizer<R>(
   name: string,
   obj: KubeObject,
   handlers: FinalizerHandlers<R>,
-): Promise<R | { requeueAfter: number } | undefined> {
+): Promise<R | ReconcileResult | undefined> {
   const ref = { namespace: obj.metadata.namespace, name: obj.metadata.name ?? "" };
   switch (finalizerAction(obj, name)) {
     case "add":
@@ -94,7 +100,7 @@ export async function finalizer<R>(
     case "cleanup": {
       // A throw here propagates with the finalizer still in place: the queue retries with backoff.
       const result = await handlers.cleanup(obj);
-      if (!result.done) return { requeueAfter: result.requeueAfter };
+      if (!result.done) return "error" in result ? { error: result.error, retryFloorMs: result.retryFloorMs } : { requeueAfter: result.requeueAfter };
       const removal = removeFinalizerPatch(obj, name);
       if (removal) {
         try {

@@ -186,8 +186,9 @@ export class WorkQueue {
     if (readyAt < this.timerAt) this.armTimer(readyAt);
   }
 
-  addRateLimited(key: string): void {
-    this.addAfter(key, this.limiter.when(key));
+  /** Adds `key` after the rate limiter's delay, or after `floorMs` if that is longer (the failure count still grows). */
+  addRateLimited(key: string, floorMs = 0): void {
+    this.addAfter(key, Math.max(floorMs, this.limiter.when(key)));
   }
 
   forget(key: string): void {

@@ -31,6 +31,10 @@ export interface RunningOperator {
   controller: Controller;
   /** Write requests (POST, PUT, PATCH, DELETE) the operator has sent so far. */
   writes(): Promise<number>;
+  /** Requests of any method the API server answered with HTTP `code`. */
+  answered(code: number): Promise<number>;
+  /** Reconcile passes finished so far (any result). */
+  reconciles(): Promise<number>;
   /** Conditions and events the file observed in the namespace (appended to the run's reason record on stop). */
   reasons: ReasonRecorder;
   stop(): Promise<void>;
@@ -56,6 +60,7 @@ export async function startOperator(namespace: string, options: OperatorOptions 
     options,
   );
   await manager.start();
+  const values = async (metric: string) => (await registry.getSingleMetric(metric)?.get())?.values ?? [];
   return {
     manager,
     controller,
@@ -63,6 +68,8 @@ export async function startOperator(namespace: string, options: OperatorOptions 
       const metric = (await registry.getSingleMetric("rest_client_requests_total")?.get())?.values ?? [];
       return metric.filter((v) => WRITE_METHODS.has(String(v.labels.method))).reduce((sum, v) => sum + v.value, 0);
     },
+    answered: async (code) => (await values("rest_client_requests_total")).filter((v) => String(v.labels.code) === String(code)).reduce((sum, v) => sum + v.value, 0),
+    reconciles: async () => (await values("controller_runtime_reconcile_total")).reduce((sum, v) => sum + v.value, 0),
     reasons,
     stop: async () => {
       await manager.stop();

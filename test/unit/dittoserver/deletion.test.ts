@@ -12,13 +12,14 @@ const cluster = (owned: boolean): KubeObject => ({
   metadata: { name: "fs1-postgres", namespace: "team-a", uid: "pg-uid", ...(owned ? { ownerReferences: [{ apiVersion: "dittofs.dittofs.com/v1alpha1", kind: "DittoServer", name: "fs1", uid: server().metadata.uid ?? "", controller: true }] } : {}) },
 });
 
-test("the wait for the pods: terminating, slowly after the warning, given up after the timeout; next look at the next mark, at most 5 s", () => {
+test("the wait for the pods: terminating, slowly after the warning, given up after the timeout; next look exactly at the next mark", () => {
   assert.deepEqual(deletionProgress([], 0, options), { step: "podsTerminated" });
   assert.equal(deletionProgress(["fs1-0"], 10_000, options).step, "terminating");
   assert.deepEqual(deletionProgress(["fs1-0"], 30_000, options), { step: "terminatingSlowly", pods: ["fs1-0"], afterSeconds: 30, timeoutSeconds: 60 });
   assert.deepEqual(deletionProgress(["fs1-0"], 60_000, options), { step: "timedOut", pods: ["fs1-0"], afterSeconds: 60 });
   assert.equal(deletionRequeueMs(29_000, options), 1_000);
-  assert.equal(deletionRequeueMs(10_000, options), 5_000);
+  assert.equal(deletionRequeueMs(10_000, options), 20_000, "no polling before the warning: pod events bring the passes");
+  assert.equal(deletionRequeueMs(31_000, options), 29_000, "then exactly at the timeout");
   assert.equal(deletionRequeueMs(59_990, options), 100);
 });
 

@@ -146,6 +146,16 @@ describe("Controller outcomes", () => {
     assert.equal(s.calls.length, 2);
   });
 
+  it("retries an error no sooner than the retryFloorMs it came with", async () => {
+    const s = await setup((_r, n) => (n === 1 ? { error: new Error("still refused"), retryFloorMs: 30_000 } : undefined), {
+      things: [thing("a", "1")],
+    });
+    await s.clock.advance(29_999);
+    assert.equal(s.calls.length, 1, "the limiter's 5 ms is raised to the floor");
+    await s.clock.advance(1);
+    assert.equal(s.calls.length, 2);
+  });
+
   it("does not retry a TerminalError", async () => {
     const s = await setup(
       () => {

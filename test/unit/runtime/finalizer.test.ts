@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { addFinalizerPatch, finalizerAction, removeFinalizerPatch } from "../../../src/runtime/finalizer.ts";
+import type { JsonPatchOp } from "../../../src/runtime/client.ts";
+import { addFinalizerPatch, finalizer, finalizerAction, removeFinalizerPatch } from "../../../src/runtime/finalizer.ts";
+import type { CleanupResult } from "../../../src/runtime/finalizer.ts";
 import type { KubeObject } from "../../../src/runtime/objects.ts";
 
 const F = "example.com/finalizer";
@@ -50,5 +52,29 @@ describe("finalizer patches", () => {
       { op: "remove", path: "/metadata/finalizers/1" },
     ]);
     assert.equal(removeFinalizerPatch(obj(["a.io/x"]), F), undefined);
+  });
+});
+
+describe("finalizer() during deletion", () => {
+  const things = { group: "example.com", version: "v1", plural: "things", kind: "Thing", namespaced: true };
+  async function run(cleanup: CleanupResult): Promise<{ result: unknown; patches: JsonPatchOp[][] }> {
+    const patches: JsonPatchOp[][] = [];
+    const writer = { jsonPatch: (_r: unknown, _ref: unknown, ops: JsonPatchOp[]) => { patches.push(ops); return Promise.resolve(obj()); } };
+    const result = await finalizer(writer, things, F, obj([F], true), { apply: () => Promise.resolve("applied"), cleanup: () => Promise.resolve(cleanup) });
+    return { result, patches };
+  }
+
+  it("a failed cleanup keeps the finalizer and returns the failure with its retry floor", async () => {
+    const error = new Error("scale refused");
+    const { result, patches } = await run({ done: false, error, retryFloorMs: 30_000 });
+    assert.deepEqual(result, { error, retryFloorMs: 30_000 });
+    assert.equal(patches.length, 0);
+  });
+
+  it("a cleanup still waiting asks to look again; a finished one removes the finalizer", async () => {
+    assert.deepEqual((await run({ done: false, requeueAfter: 500 })).result, { requeueAfter: 500 });
+    const done = await run({ done: true });
+    assert.equal(done.result, undefined);
+    assert.deepEqual(done.patches, [removeFinalizerPatch(obj([F], true), F)]);
   });
 });

@@ -158,6 +158,26 @@ describe("WorkQueue delays", () => {
   });
 });
 
+describe("WorkQueue addRateLimited with a floor", () => {
+  it("waits the floor when it is longer than the back-off, and the back-off when it is longer than the floor", async () => {
+    const clock = new FakeClock(0);
+    const q = newQueue(clock);
+    q.addRateLimited("k", 60_000); // a restarted leader: the limiter says 5 ms, the status says a minute
+    await clock.advance(59_999);
+    assert.equal(q.len(), 0, "not before the floor");
+    await clock.advance(1);
+    assert.equal(q.len(), 1);
+    assert.equal(q.numRequeues("k"), 1, "the failure still counts for the limiter");
+    await q.get();
+    q.done("k");
+    q.addRateLimited("k", 2); // the limiter's 10 ms win over a 2 ms floor
+    await clock.advance(9);
+    assert.equal(q.len(), 0);
+    await clock.advance(1);
+    assert.equal(q.len(), 1);
+  });
+});
+
 describe("WorkQueue shutdown", () => {
   it("wakes idle getters with undefined and ignores later adds", async () => {
     const q = newQueue();
