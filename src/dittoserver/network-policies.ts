@@ -22,15 +22,15 @@ import type { AdapterView } from "./adapters.ts";
 import { childMetadata, COMPONENTS, selectorLabels } from "./labels.ts";
 import { childNames, FILE_PORTS } from "./names.ts";
 
-export const NETWORK_POLICY_API_VERSION = "networking.k8s.io/v1";
+const NETWORK_POLICY_API_VERSION = "networking.k8s.io/v1";
 
 /** Label the API server puts on every namespace (its name): how a policy names one namespace. */
-export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
+const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 
 /** The NFS adapter's portmapper port until changed over REST (DittoFS seeds it with the portmapper off). */
-export const DEFAULT_PORTMAPPER_PORT = 10111;
+const DEFAULT_PORTMAPPER_PORT = 10111;
 
-export interface PolicyPort {
+interface PolicyPort {
   port: number;
   protocol: "TCP" | "UDP";
 }
@@ -68,7 +68,7 @@ export function seededFilePorts(): PolicyPort[] {
  * otherwise the operator would lock itself out of the API it drives. With `apiFrom` alone, only those peers (an
  * operator outside the cluster then needs an ipBlock there).
  */
-export function apiPeers(server: DittoServer, operatorNamespace: string | undefined): ApiPeer[] {
+function apiPeers(server: DittoServer, operatorNamespace: string | undefined): ApiPeer[] {
   return [...(operatorNamespace ? [namespacePeer(operatorNamespace)] : []), ...structuredClone(server.spec.networkPolicy.apiFrom ?? [])];
 }
 
@@ -100,7 +100,7 @@ export function desiredBaselinePolicy(server: DittoServer, operatorNamespace: st
 }
 
 /** The pod ports one adapter uses, as its Service targets them, each once. */
-export function adapterPolicyPorts(adapter: Pick<Adapter, "type" | "port">, nfs: NfsSettings | undefined): PolicyPort[] {
+function adapterPolicyPorts(adapter: Pick<Adapter, "type" | "port">, nfs: NfsSettings | undefined): PolicyPort[] {
   const seen = new Map<string, PolicyPort>();
   for (const p of adapterServicePorts(adapter, nfs)) seen.set(`${p.targetPort}/${p.protocol}`, { port: p.targetPort, protocol: p.protocol });
   return [...seen.values()];
