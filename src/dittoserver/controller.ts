@@ -13,6 +13,7 @@ import type { ManagerOptions } from "../runtime/manager.ts";
 import type { KubeObject } from "../runtime/objects.ts";
 import { specOrLifecycleChanged } from "../runtime/predicates.ts";
 import { CORE } from "../runtime/resources.ts";
+import type { ResourceType } from "../runtime/resources.ts";
 import { CacheWriter } from "../runtime/writer.ts";
 import { DittoFsAccess } from "./api-pass.ts";
 import { CHILD_KINDS } from "./children.ts";
@@ -71,7 +72,11 @@ export function dittoServerController(manager: Manager, options: OperatorOptions
     .watches(STORAGE_CLASSES, (c) => indexed(BY_STORAGE_CLASS, c.metadata.name ?? ""))
     // Pods (only ours: the selector): readiness and failure reasons, and their termination during deletion.
     .watches(CORE.pods, byInstanceLabel, { selector: { labelSelector: MANAGED_SELECTOR }, transform: podView });
+  const watched = new Set<ResourceType>();
   for (const kind of CHILD_KINDS) {
+    // Kinds may share a resource (the NetworkPolicies): one source per resource, or each event would enqueue twice.
+    if (watched.has(kind.resource)) continue;
+    watched.add(kind.resource);
     const opts = kind.optionalCrd ? { optionalCrd: kind.optionalCrd } : {};
     builder = kind.linkedBy === "owner" ? builder.owns(kind.resource, opts) : builder.watches(kind.resource, byInstanceLabel, opts);
   }
