@@ -2,13 +2,14 @@
  * What the fault scenarios verify after the fact: every child of every DittoServer there exactly once (none lost,
  * none extra, none deleted and created again), from a final listing and the audit log.
  */
+import { NETWORK_POLICIES } from "../../src/dittoserver/kinds.ts";
 import { LABEL_INSTANCE, MANAGED_SELECTOR } from "../../src/dittoserver/labels.ts";
 import type { KubeClient } from "../../src/runtime/client.ts";
 import { CORE } from "../../src/runtime/resources.ts";
 import type { AuditEvent } from "../scale/audit.ts";
 import { ownedObjectKeys, serverName } from "../scale/objects.ts";
 
-const CHILD_KINDS = [CORE.secrets, CORE.configMaps, CORE.services, CORE.statefulSets];
+const CHILD_KINDS = [CORE.secrets, CORE.configMaps, CORE.services, NETWORK_POLICIES, CORE.statefulSets];
 
 export interface ChildCensus {
   expected: number;

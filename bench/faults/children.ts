@@ -4,7 +4,7 @@
  * deletion timeout); the generated Secrets' values nowhere in logs, events, statuses or ConfigMaps.
  */
 import { readFile } from "node:fs/promises";
-import { DITTOSERVERS, OPERATOR_DEFAULTS, PVCS } from "../../src/dittoserver/kinds.ts";
+import { DITTOSERVERS, NETWORK_POLICIES, OPERATOR_DEFAULTS, PVCS } from "../../src/dittoserver/kinds.ts";
 import { LABEL_INSTANCE, MANAGED_SELECTOR } from "../../src/dittoserver/labels.ts";
 import type { KubeObject } from "../../src/runtime/objects.ts";
 import { CORE } from "../../src/runtime/resources.ts";
@@ -19,7 +19,7 @@ import type { FaultContext } from "./rollout.ts";
 const FOREIGN = { labels: { "example.com/foreign": "kept" }, annotations: { "example.com/foreign-note": "kept" } };
 const REVERT_TIMEOUT_MS = 60_000;
 const CORE_EVENTS: ResourceType = { group: "", version: "v1", plural: "events", kind: "Event", namespaced: true };
-const RESOURCES: Record<string, ResourceType> = { Secret: CORE.secrets, ConfigMap: CORE.configMaps, Service: CORE.services, StatefulSet: CORE.statefulSets };
+const RESOURCES: Record<string, ResourceType> = { Secret: CORE.secrets, ConfigMap: CORE.configMaps, Service: CORE.services, NetworkPolicy: NETWORK_POLICIES, StatefulSet: CORE.statefulSets };
 
 type Json = Record<string, unknown>;
 
@@ -53,6 +53,11 @@ function hostileEdit(original: KubeObject): HostileEdit {
       const key = firstKey(spec.selector);
       const value = (spec.selector as Json)[key];
       return { what: `spec.selector.${key} replaced`, patch: { metadata, spec: { selector: { [key]: "hostile" } } }, reverted: (o) => ((o.spec as Json).selector as Json | undefined)?.[key] === value };
+    }
+    case "NetworkPolicy": {
+      // A merge patch replaces lists: every ingress rule gone would block all traffic to the pod.
+      const rules = (spec.ingress as unknown[]).length;
+      return { what: "spec.ingress emptied", patch: { metadata, spec: { ingress: [] } }, reverted: (o) => (((o.spec as Json).ingress as unknown[] | undefined) ?? []).length === rules };
     }
     case "StatefulSet":
       return { what: "spec.replicas 3", patch: { metadata, spec: { replicas: 3 } }, reverted: (o) => (o.spec as Json).replicas === spec.replicas };

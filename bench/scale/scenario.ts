@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DITTOSERVERS } from "../../src/dittoserver/kinds.ts";
+import { DITTOSERVERS, NETWORK_POLICIES } from "../../src/dittoserver/kinds.ts";
 import type { KubeClient } from "../../src/runtime/client.ts";
 import { CORE } from "../../src/runtime/resources.ts";
 import type { ResourceType } from "../../src/runtime/resources.ts";
@@ -201,5 +201,6 @@ function resourceFor(kind: string): ResourceType {
   if (kind === "ConfigMap") return CORE.configMaps;
   if (kind === "Service") return CORE.services;
   if (kind === "StatefulSet") return CORE.statefulSets;
+  if (kind === "NetworkPolicy") return NETWORK_POLICIES;
   throw new Error(`the floor does not write ${kind}`);
 }

@@ -1,10 +1,10 @@
 /**
  * Watches one namespace the way a user would see convergence: when each DittoServer has all its children
- * (ConfigMap, Services, StatefulSet) and when it is phase Running with Ready=True; StatefulSet generations for the
+ * (ConfigMap, Services, NetworkPolicy, StatefulSet) and when it is phase Running with Ready=True; StatefulSet generations for the
  * spec-edit latency. Informers of the runtime, on the bench's own (admin) client.
  */
 import { LABEL_INSTANCE, MANAGED_SELECTOR } from "../../src/dittoserver/labels.ts";
-import { DITTOSERVERS } from "../../src/dittoserver/kinds.ts";
+import { DITTOSERVERS, NETWORK_POLICIES } from "../../src/dittoserver/kinds.ts";
 import type { KubeClient } from "../../src/runtime/client.ts";
 import { Informer } from "../../src/runtime/informer.ts";
 import type { KubeObject } from "../../src/runtime/objects.ts";
@@ -48,7 +48,7 @@ export async function trackNamespace(client: KubeClient, namespace: string, coun
   let allReadyAt: number | undefined;
   const waiters = new Map<string, { after: number; resolve: (at: number) => void }>();
 
-  const children = [CORE.configMaps, CORE.services, CORE.statefulSets].map((resource) => new Informer({ resource, client, selector: { namespace, labelSelector: MANAGED_SELECTOR } }));
+  const children = [CORE.configMaps, CORE.services, NETWORK_POLICIES, CORE.statefulSets].map((resource) => new Informer({ resource, client, selector: { namespace, labelSelector: MANAGED_SELECTOR } }));
   for (const informer of children) {
     informer.addEventHandler({
       add: (obj) => {

@@ -52,6 +52,9 @@ export const DEFAULTS = {
   adapterDiscovery: {
     pollingInterval: "30s",
   },
+  networkPolicy: {
+    enabled: true,
+  },
   metrics: {
     enabled: false,
     port: 9090,

@@ -41,6 +41,7 @@ import type {
   StorageSpecSchema,
 } from "./schema/spec.ts";
 import type { ConditionSchema, DittoServerStatusSchema } from "./schema/status.ts";
+import type { ApiPeerSchema, NetworkPolicySpecSchema } from "./schema/network-policy.ts";
 import type { AdapterDiscoverySpecSchema, AdapterStatusSchema, SnapshotPolicySpecSchema, SnapshotPolicyStatusSchema } from "./schema/dittofs-api.ts";
 
 export type DittoServer = Static<typeof DittoServerSchema>;
@@ -70,6 +71,8 @@ export type MetricsSpec = Static<typeof MetricsSpecSchema>;
 export type ServiceMonitorSpec = Static<typeof ServiceMonitorSpecSchema>;
 export type LoggingSpec = Static<typeof LoggingSpecSchema>;
 export type AdapterDiscoverySpec = Static<typeof AdapterDiscoverySpecSchema>;
+export type NetworkPolicySpec = Static<typeof NetworkPolicySpecSchema>;
+export type ApiPeer = Static<typeof ApiPeerSchema>;
 export type SnapshotPolicySpec = Static<typeof SnapshotPolicySpecSchema>;
 export type AdapterStatusEntry = Static<typeof AdapterStatusSchema>;
 export type SnapshotPolicyStatus = Static<typeof SnapshotPolicyStatusSchema>;

@@ -12,9 +12,10 @@ import type { KubeObject } from "../runtime/objects.ts";
 import { CORE } from "../runtime/resources.ts";
 import type { ResourceType } from "../runtime/resources.ts";
 import { desiredConfigMap } from "./config.ts";
-import { PERCONA_CLUSTERS, PERCONA_CRD, SERVICE_MONITOR_CRD, SERVICE_MONITORS } from "./kinds.ts";
+import { NETWORK_POLICIES, PERCONA_CLUSTERS, PERCONA_CRD, SERVICE_MONITOR_CRD, SERVICE_MONITORS } from "./kinds.ts";
 import { childNames } from "./names.ts";
 import { adapterServiceChildren, adapterServiceNames } from "./file-service.ts";
+import { adapterPolicyNames, desiredAdapterPolicies, desiredBaselinePolicy } from "./network-policies.ts";
 import { desiredPerconaCluster } from "./percona.ts";
 import { desiredServiceMonitor, desiredServices } from "./services.ts";
 
@@ -50,16 +51,19 @@ export interface ChildKind {
   /**
    * Built from the adapter list (`ctx.adapters`): while it is not known, children of this kind are left as they
    * are, neither applied nor pruned (an unreachable API must not delete a Service that carries traffic).
+   * A function says whether `server` wants children of this kind at all: when it does not (turned off in the spec),
+   * the list is not needed, and existing ones are pruned at once.
    */
-  needsAdapters?: true;
+  needsAdapters?: true | ((server: DittoServer) => boolean);
 }
 
 const some = (obj: KubeObject | undefined): KubeObject[] => (obj ? [obj] : []);
 const names = (server: DittoServer): ReturnType<typeof childNames> => childNames(server.metadata.name ?? "");
 
-/** Whether a pass knows enough to build (and prune) children of `kind`. */
-export function known(kind: ChildKind, ctx: BuildContext): boolean {
-  return !kind.needsAdapters || ctx.adapters !== undefined;
+/** Whether a pass knows enough to build (and prune) children of `kind` for `server`. */
+export function known(kind: ChildKind, ctx: BuildContext, server: DittoServer): boolean {
+  if (!kind.needsAdapters || ctx.adapters !== undefined) return true;
+  return kind.needsAdapters !== true && !kind.needsAdapters(server);
 }
 
 /** In apply order: the StatefulSet last, once everything its pod reads is in place. */
@@ -74,6 +78,16 @@ export const CHILD_KINDS: readonly ChildKind[] = [
   },
   // One Service per enabled adapter; it also retires `<name>-file` (file-service.ts).
   { resource: CORE.services, linkedBy: "owner", needsAdapters: true, names: adapterServiceNames, build: adapterServiceChildren, prune: true },
+  // The baseline before the adapter policies: alone it allows everything the server opens with its seeded settings.
+  { resource: NETWORK_POLICIES, linkedBy: "owner", names: (s) => [names(s).baselinePolicy], build: (s, ctx) => some(desiredBaselinePolicy(s, ctx.operatorNamespace)), prune: true },
+  {
+    resource: NETWORK_POLICIES,
+    linkedBy: "owner",
+    names: adapterPolicyNames,
+    build: (s, ctx) => (ctx.adapters ? desiredAdapterPolicies(s, ctx.adapters) : []),
+    prune: true,
+    needsAdapters: (s) => s.spec.networkPolicy.enabled,
+  },
   { resource: SERVICE_MONITORS, optionalCrd: SERVICE_MONITOR_CRD, linkedBy: "owner", names: (s) => [names(s).serviceMonitor], build: (s) => some(desiredServiceMonitor(s)), prune: true },
   // Found by label: with deleteWithServer false the cluster may already be orphaned. Never pruned: it holds the data.
   { resource: PERCONA_CLUSTERS, optionalCrd: PERCONA_CRD, linkedBy: "label", names: (s) => [names(s).perconaCluster], build: (s) => some(desiredPerconaCluster(s)), prune: false },
@@ -84,7 +98,7 @@ export const CHILD_KINDS: readonly ChildKind[] = [
 export function obsoleteChildren(server: DittoServer, ctx: BuildContext = { config: "" }): { resource: ResourceType; kind: string; name: string }[] {
   const out: { resource: ResourceType; kind: string; name: string }[] = [];
   for (const kind of CHILD_KINDS) {
-    if (!kind.prune || !known(kind, ctx)) continue;
+    if (!kind.prune || !known(kind, ctx, server)) continue;
     const wanted = new Set(kind.build(server, ctx).map((o) => o.metadata.name));
     for (const name of kind.names(server)) if (!wanted.has(name)) out.push({ resource: kind.resource, kind: kind.resource.kind, name });
   }

@@ -72,11 +72,11 @@ export function dittoServerController(manager: Manager, options: OperatorOptions
     .watches(STORAGE_CLASSES, (c) => indexed(BY_STORAGE_CLASS, c.metadata.name ?? ""))
     // Pods (only ours: the selector): readiness and failure reasons, and their termination during deletion.
     .watches(CORE.pods, byInstanceLabel, { selector: { labelSelector: MANAGED_SELECTOR }, transform: podView });
-  // One source per resource type: two kinds of one type (Services) share it, or each event would map twice.
-  const sourced = new Set<ResourceType>();
+  const watched = new Set<ResourceType>();
   for (const kind of CHILD_KINDS) {
-    if (sourced.has(kind.resource)) continue;
-    sourced.add(kind.resource);
+    // Kinds may share a resource (the NetworkPolicies): one source per resource, or each event would enqueue twice.
+    if (watched.has(kind.resource)) continue;
+    watched.add(kind.resource);
     const opts = kind.optionalCrd ? { optionalCrd: kind.optionalCrd } : {};
     builder = kind.linkedBy === "owner" ? builder.owns(kind.resource, opts) : builder.watches(kind.resource, byInstanceLabel, opts);
   }

@@ -22,6 +22,7 @@ export const COMPONENTS = {
   metrics: "metrics",
   fileService: "file-service",
   database: "database",
+  networkPolicy: "network-policy",
 } as const;
 export type Component = (typeof COMPONENTS)[keyof typeof COMPONENTS];
 

@@ -16,6 +16,8 @@ export interface ChildNames {
   /** Service of earlier versions exposing NFS and SMB on their seeded ports; retired (file-service.ts). */
   fileService: string;
   serviceMonitor: string;
+  /** Ingress NetworkPolicy of the pod built from the spec (the per-adapter ones are named like the adapter Services). */
+  baselinePolicy: string;
   perconaCluster: string;
   /** Secret the Percona operator writes for our database user; we only read it. */
   perconaUserSecret: string;
@@ -41,6 +43,7 @@ export function childNames(serverName: string): ChildNames {
     metricsService: `${serverName}-metrics`,
     fileService: `${serverName}-file`,
     serviceMonitor: `${serverName}-metrics`,
+    baselinePolicy: `${serverName}-baseline`,
     perconaCluster: percona,
     perconaUserSecret: `${percona}-pguser-${PERCONA_USER}`,
     jwtSecret: `${serverName}-jwt-secret`,

@@ -207,7 +207,7 @@ export function planPass(server: DittoServer, observed: Observed, entropy: Entro
   const desired: KubeObject[] = [];
   const deletes: Write[] = [];
   for (const kind of CHILD_KINDS) {
-    if (!served(kind, observed) || !known(kind, ctx)) continue;
+    if (!served(kind, observed) || !known(kind, ctx, server)) continue;
     const built = kind.build(server, ctx).map(withAppliedHash);
     for (const child of built) {
       desired.push(child);

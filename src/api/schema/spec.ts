@@ -6,6 +6,7 @@ import { DatabaseSpecSchema, PerconaSpecSchema } from "./database.ts";
 import { AdapterDiscoverySpecSchema, OPERATOR_CLIENT_CERT_RULE, OperatorClientCertField, SnapshotPoliciesSchema } from "./dittofs-api.ts";
 import { cel, Duration, growOnly, immutableOptional, ObjectName, Port, positiveSize, SecretKeyRef, Size, StringEnum } from "./helpers.ts";
 import { IdentitySpecSchema } from "./identity.ts";
+import { NetworkPolicySpecSchema } from "./network-policy.ts";
 import { AffinitySchema, PodSecurityContextSchema, ResourceRequirementsSchema, SecurityContextSchema, TolerationSchema } from "./kube.ts";
 import { AnnotationMap, LabelMap, NO_POD_SEMANTIC_ANNOTATIONS } from "./syntax.ts";
 
@@ -222,6 +223,7 @@ export const DittoServerSpecSchema = Type.Object(
     service: ServiceSpecSchema,
     adapterServices: AdapterServicesSpecSchema,
     adapterDiscovery: AdapterDiscoverySpecSchema,
+    networkPolicy: NetworkPolicySpecSchema,
     snapshotPolicies: Type.Optional(SnapshotPoliciesSchema),
     metrics: Type.Optional(MetricsSpecSchema),
     logging: Type.Optional(LoggingSpecSchema),

@@ -86,6 +86,7 @@ function observedFor(server: DittoServer): Observed {
   }
   return {
     secrets,
+    operatorNamespace: "dittofs-system",
     ...(server.spec.percona?.enabled ? { percona: { kind: "present" as const, cluster: { apiVersion: "pgv2.percona.com/v2", kind: "PerconaPGCluster", metadata: {}, status: { state: "ready" } } } } : {}),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * A seeded, deterministic generator of hostile DittoServer specs: every free-form field that flows into a child
  * (labels, annotations, quantities, resource names, sizes, security contexts, tolerations, affinity, names, ports,
- * the image) gets values a hostile or careless user would write, valid ones and invalid ones mixed, several fields
+ * the image, NetworkPolicy peers) gets values a hostile or careless user would write, valid ones and invalid ones mixed, several fields
  * per spec so that combinations appear too. Pure: the same seed gives the same cases.
  */
 
@@ -112,6 +112,12 @@ const SYSCTLS: Pool<string> = {
 const NAMESPACES: Pool<string> = { ok: ["default", "team-a", long(63)], bad: ["Team-A", "a_b", long(64), "", "-x", "x.y"] };
 
 const NODE_NAMES: Pool<string> = { ok: ["node-1", "node.example.com", long(253, "n")], bad: ["Node_1", "", "-x"] };
+
+/** ipBlock ranges: the NetworkPolicy's own validation wants a CIDR; non-canonical forms are refused by strict IP validation. */
+const CIDRS: Pool<string> = {
+  ok: ["10.0.0.0/8", "192.168.1.0/24", "0.0.0.0/0", "10.1.2.3/32", "fd00::/8", "2001:db8::/32", "::/0"],
+  bad: ["10.0.0.1/8", "10.0.0.0", "300.0.0.0/8", "10.0.0.0/33", "", "fd00::1/8", "::ffff:10.0.0.0/104", "010.0.0.0/8", " 10.0.0.0/8", "2001:DB8::/32"],
+};
 
 const NODE_OPERATORS = ["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"] as const;
 const SELECTOR_OPERATORS = ["In", "NotIn", "Exists", "DoesNotExist"] as const;
@@ -247,6 +253,29 @@ function podTerm(p: Pick): Json {
   return out;
 }
 
+function ipBlock(p: Pick): Json {
+  // Half of them invalid, whatever the case's okRate: a CIDR is copied into the policy as written.
+  const cidr = p.chance(0.5) ? p.one(CIDRS.ok) : p.one(CIDRS.bad);
+  return p.chance(0.4) ? { cidr, except: p.some(1, 2, () => p.one([...CIDRS.ok, ...CIDRS.bad, "10.1.0.0/16", "192.168.1.128/25", "fd00:1::/32"])) } : { cidr };
+}
+
+/** A NetworkPolicy peer: selectors, an ipBlock, or (hostile) all of them. */
+function peer(p: Pick): Json {
+  const shape = p.int(3);
+  const out: Json = {};
+  if (shape !== 1 && p.chance(0.7)) out.podSelector = labelSelector(p);
+  if (shape !== 1 && p.chance(0.7)) out.namespaceSelector = labelSelector(p);
+  if (shape !== 0) out.ipBlock = ipBlock(p);
+  return out;
+}
+
+function networkPolicy(p: Pick): Json {
+  const out: Json = {};
+  if (p.chance(0.9)) out.apiFrom = p.some(1, 3, () => peer(p));
+  if (p.chance(0.5)) out.monitoringNamespace = p.mixed(NAMESPACES);
+  return out;
+}
+
 function podAffinity(p: Pick): Json {
   const out: Json = {};
   if (p.chance(0.7)) out.requiredDuringSchedulingIgnoredDuringExecution = p.some(0, 2, () => podTerm(p));
@@ -284,6 +313,10 @@ const ASPECTS: Record<string, Aspect> = {
   podSecurityContext: (p, s) => void (s.podSecurityContext = podSecurity(p)),
   tolerations: (p, s) => void (s.tolerations = p.some(1, 3, () => toleration(p))),
   affinity: (p, s) => void (s.affinity = affinity(p)),
+  networkPolicy: (p, s) => {
+    s.networkPolicy = networkPolicy(p);
+    if (p.chance(0.5)) s.metrics = { enabled: true };
+  },
   image: (p, s) => void (s.image = p.one(["dittofs/dittofs:v0.29.0", " dittofs/dittofs", "dittofs/dittofs ", "dittofs/dittofs\t", "registry.example.com:5000/x/y@sha256:" + long(64, "0")])),
   imagePullSecrets: (p, s) => void (s.imagePullSecrets = p.some(1, 2, () => ({ name: p.one(["regcred", "Reg_Cred", "a.b"]) }))),
   priorityClassName: (p, s) => void (s.priorityClassName = p.one(["high", "system-cluster-critical", "High"])),

@@ -212,4 +212,35 @@ export const CREATE_CASES: CreateCase[] = [
     message: "need a labelSelector",
   },
   { name: "image with a trailing space", spec: { image: "dittofs/dittofs " }, field: "spec.image", message: "leading or trailing whitespace" },
+  // --- NetworkPolicies ---
+  { name: "networkPolicy.enabled not a boolean", spec: { networkPolicy: { enabled: "no" } }, field: "spec.networkPolicy.enabled", message: "must be of type boolean" },
+  { name: "networkPolicy with an unknown field", spec: { networkPolicy: { allowAll: true } }, field: "spec.networkPolicy.allowAll", message: "unknown field" },
+  { name: "empty apiFrom peer", spec: { networkPolicy: { apiFrom: [{}] } }, field: "spec.networkPolicy.apiFrom[0]", message: "need podSelector, namespaceSelector or ipBlock" },
+  {
+    name: "apiFrom ipBlock with a selector",
+    spec: { networkPolicy: { apiFrom: [{ ipBlock: { cidr: "10.0.0.0/8" }, namespaceSelector: {} }] } },
+    field: "spec.networkPolicy.apiFrom[0].ipBlock",
+    message: "ipBlock cannot be combined with podSelector or namespaceSelector",
+  },
+  { name: "apiFrom cidr not a CIDR", spec: { networkPolicy: { apiFrom: [{ ipBlock: { cidr: "10.0.0.0" } }] } }, field: "spec.networkPolicy.apiFrom[0].ipBlock.cidr", message: "must be a CIDR" },
+  { name: "apiFrom cidr with host bits", spec: { networkPolicy: { apiFrom: [{ ipBlock: { cidr: "10.1.2.3/16" } }] } }, field: "spec.networkPolicy.apiFrom[0].ipBlock.cidr", message: "host bits zero" },
+  {
+    name: "apiFrom except outside cidr",
+    spec: { networkPolicy: { apiFrom: [{ ipBlock: { cidr: "10.0.0.0/16", except: ["10.1.0.0/24"] } }] } },
+    field: "spec.networkPolicy.apiFrom[0].ipBlock.except",
+    message: "strictly inside cidr",
+  },
+  {
+    name: "apiFrom except equal to cidr",
+    spec: { networkPolicy: { apiFrom: [{ ipBlock: { cidr: "10.0.0.0/16", except: ["10.0.0.0/16"] } }] } },
+    field: "spec.networkPolicy.apiFrom[0].ipBlock.except",
+    message: "strictly inside cidr",
+  },
+  {
+    name: "apiFrom selector with a bad label key",
+    spec: { networkPolicy: { apiFrom: [{ podSelector: { matchExpressions: [{ key: "-bad", operator: "Exists" }] } }] } },
+    field: "spec.networkPolicy.apiFrom[0].podSelector.matchExpressions[0].key",
+    message: "key must be a label key",
+  },
+  { name: "monitoringNamespace not a namespace name", spec: { networkPolicy: { monitoringNamespace: "Monitoring" } }, field: "spec.networkPolicy.monitoringNamespace", message: "must be a namespace name" },
 ];

@@ -41,14 +41,20 @@ interface WatchEvent {
   object?: { metadata?: { name?: string }; status?: { conditions?: Condition[] } };
 }
 
-/** Start recording in `namespace`; resolves once the watch is open (so nothing created afterwards is missed). */
-export async function recordReasons(client: KubeClient, namespace: string, file = basename(process.argv[1] ?? "unknown")): Promise<ReasonRecorder> {
+/**
+ * Start recording in `namespace`; resolves once the watch is open (so nothing created afterwards is missed).
+ * `preset`: conditions the test itself wrote into a status (e.g. another operator's, from a fixture); they are not
+ * the operator's and are not recorded (same type, reason and transition time).
+ */
+export async function recordReasons(client: KubeClient, namespace: string, preset: readonly Condition[] = []): Promise<ReasonRecorder> {
+  const file = basename(process.argv[1] ?? "unknown");
   const seen = new Map<string, Set<string>>();
   const abort = new AbortController();
+  const theirs = new Set(preset.map((c) => `${c.type}/${c.reason}/${c.lastTransitionTime}`));
   const note = (name: string, conditions: Condition[]): void => {
     let set = seen.get(name);
     if (!set) seen.set(name, (set = new Set()));
-    for (const c of conditions) set.add(`${c.type}/${c.reason}`);
+    for (const c of conditions) if (!theirs.has(`${c.type}/${c.reason}/${c.lastTransitionTime}`)) set.add(`${c.type}/${c.reason}`);
   };
 
   // Right after the CRD is installed its watch cache may still initialise (429): retry for a while.

@@ -18,7 +18,7 @@ import { parse } from "yaml";
 import { DITTOSERVERS, NETWORK_POLICIES } from "../../../src/dittoserver/kinds.ts";
 import { selectorLabels } from "../../../src/dittoserver/labels.ts";
 import { KubeClient, loadKubeConfig } from "../../../src/runtime/client.ts";
-import type { KubeObject } from "../../../src/runtime/objects.ts";
+import type { Condition, KubeObject } from "../../../src/runtime/objects.ts";
 import { CORE } from "../../../src/runtime/resources.ts";
 import type { ResourceType } from "../../../src/runtime/resources.ts";
 import { RUNNER_LABEL } from "../../controlplane/index.ts";
@@ -159,7 +159,8 @@ after(async () => {
 });
 
 describe("switching from the reference operator", { concurrency: false }, () => {
-  const before: { pvcs: Record<string, string>; jwt: Record<string, string>; admin: Record<string, string>; token: string; podUid: string; snapshot: string } = {
+  const before: { pvcs: Record<string, string>; jwt: Record<string, string>; admin: Record<string, string>; token: string; podUid: string; snapshot: string; conditions: Condition[] } = {
+    conditions: [],
     pvcs: {},
     jwt: {},
     admin: {},
@@ -172,8 +173,9 @@ describe("switching from the reference operator", { concurrency: false }, () => 
   it("starts from the reference's objects, with a real dfs behind its pod, and writes through that server", async () => {
     const { server, children } = await referenceObjects();
     // The dump's timestamps are placeholders; a condition needs a real one.
-    const fixtureStatus = structuredClone(server.status) as { conditions: { lastTransitionTime: string }[] };
+    const fixtureStatus = structuredClone(server.status) as { conditions: Condition[] };
     for (const c of fixtureStatus.conditions) c.lastTransitionTime = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace(".000", "");
+    before.conditions = fixtureStatus.conditions;
     const spec = server.spec as Json;
     spec.podLabels = { [RUNNER_LABEL]: "true" };
     const created = await reference.create(DITTOSERVERS, forCreate(server, ""));
@@ -206,7 +208,8 @@ describe("switching from the reference operator", { concurrency: false }, () => 
   });
 
   it("our operator replaces the StatefulSet (orphan delete, same claims) and the server comes back Ready", async () => {
-    reasons = await recordReasons(client, ns.name);
+    // The reference's own conditions (from the fixture) are not reasons of ours.
+    reasons = await recordReasons(client, ns.name, before.conditions);
     // The drain of the finalizer must outlast the real server's (preStop 5 s plus its own shutdown).
     const running = await startOperatorAsServiceAccount(ns.name, ["--deletion-pod-timeout=120s"]);
     operator = running;

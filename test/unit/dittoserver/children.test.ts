@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { CHILD_KINDS } from "../../../src/dittoserver/children.ts";
 import { dittoServerController } from "../../../src/dittoserver/controller.ts";
-import { PERCONA_CLUSTERS } from "../../../src/dittoserver/kinds.ts";
+import { NETWORK_POLICIES, PERCONA_CLUSTERS } from "../../../src/dittoserver/kinds.ts";
 import { KubeClient } from "../../../src/runtime/client.ts";
 import { Manager } from "../../../src/runtime/manager.ts";
 import { CORE } from "../../../src/runtime/resources.ts";
@@ -35,11 +35,12 @@ function needed(kind: (typeof CHILD_KINDS)[number]): string[] {
 
 /**
  * Deletion reads the Percona cluster from the API and deletes it (deleteWithServer); a switch from the reference
- * operator deletes its StatefulSet (takeover.ts): beyond the registry's verbs.
+ * operator deletes its StatefulSet and reads its NetworkPolicies by name (takeover.ts): beyond the registry's verbs.
  */
 const EXTRA: Map<ResourceType, string[]> = new Map([
   [PERCONA_CLUSTERS, ["get", "delete"]],
   [CORE.statefulSets, ["delete"]],
+  [NETWORK_POLICIES, ["get"]],
 ]);
 
 test("the shipped ClusterRole grants exactly what each child kind of the registry needs", () => {

@@ -112,7 +112,7 @@ test("ServiceMonitor skipped without its CRD; obsolete children listed; bad name
 
 test("a pass over what the previous pass wrote writes nothing; drift is written back", () => {
   const first = planPass(server(), observed(), entropy);
-  assert.deepEqual(first.writes.map((w) => `${w.op} ${w.resource.kind}`), ["create Secret", "create Secret", "apply ConfigMap", "apply Service", "apply Service", "apply StatefulSet"]);
+  assert.deepEqual(first.writes.map((w) => `${w.op} ${w.resource.kind}`), ["create Secret", "create Secret", "apply ConfigMap", "apply Service", "apply Service", "apply NetworkPolicy", "apply StatefulSet"]);
   const settled = { ...observed({}, created(first)), children: first.desired };
   assert.deepEqual(planPass(server(), settled, entropy2).writes, []);
   const drifted = first.desired.map((o) => (o.kind === "ConfigMap" ? { ...o, data: { "config.yaml": "edited by hand" } } : o));
