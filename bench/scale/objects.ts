@@ -15,9 +15,10 @@ export function serverName(i: number): string {
 }
 
 /**
- * `fileServiceType` overrides the file Service's type (default LoadBalancer). A LoadBalancer Service takes two
- * node ports (NFS, SMB) from the cluster's range (30000-32767: 2768 ports), so the operator's and the floor's
- * 1000 servers each do not fit in one cluster with it; ClusterIP leaves the writes the same.
+ * `fileServiceType` overrides `spec.adapterServices.type` (default LoadBalancer). A LoadBalancer Service takes node
+ * ports from the cluster's range (30000-32767: 2768 ports), so 1000 servers with two adapters each do not fit in one
+ * cluster with it; ClusterIP leaves the writes the same. Kwok pods run no DittoFS API, so their adapter list stays
+ * unknown and no adapter Service is created: the type then changes nothing.
  */
 export function minimalServer(namespace: string, name: string, fileServiceType?: string): KubeObject {
   const spec: Record<string, unknown> = structuredClone(MINIMAL_SPEC);

@@ -10,7 +10,7 @@
  * state kept per DittoServer across passes, never in a hot loop.
  */
 import { randomBytes } from "node:crypto";
-import type { DittoServer } from "../api/types.ts";
+import type { DittoServer, SnapshotPolicyStatus } from "../api/types.ts";
 import { DEFAULTS } from "../api/defaults.ts";
 import { accountFromSecretData, accountSecretData, ensureAccount, OPERATOR_USERNAME } from "../dittofs/account.ts";
 import type { Account, AccountApi } from "../dittofs/account.ts";
@@ -30,9 +30,12 @@ import { podName } from "./names.ts";
 import type { Write } from "./executor.ts";
 import { REASON } from "./reasons.ts";
 import { referencedSecrets } from "./secretrefs.ts";
+import { syncSnapshotPolicies } from "./snapshot-policy-sync.ts";
+import type { SnapshotPolicyApi } from "./snapshot-policy-sync.ts";
+import type { PolicyRetries } from "./snapshot-policies.ts";
 
 /** The calls a pass makes to one server: a DittoFsClient, or a fake in unit tests. */
-export type DittoFsApi = AccountApi & Pick<DittoFsClient, "listAdapters" | "nfsSettings" | "health" | "close">;
+export type DittoFsApi = AccountApi & SnapshotPolicyApi & Pick<DittoFsClient, "listAdapters" | "nfsSettings" | "health" | "close">;
 
 /** `Authenticated` as the pass last established it. */
 export interface AuthOutcome {
@@ -54,6 +57,8 @@ export interface ServerApiState {
   /** The account in use, ahead of the Secret the cache holds (which may lag a write). */
   account?: Account | undefined;
   auth?: AuthOutcome | undefined;
+  /** The snapshot-policy sync's last result, and the spec entries it was for (`JSON.stringify`). */
+  policies?: { spec: string; record: SnapshotPolicyStatus[]; retries: PolicyRetries } | undefined;
 }
 
 /** Per-DittoServer API state and the client factory; one per controller, built in controller.ts. */
@@ -134,6 +139,8 @@ export interface ApiObservation {
   writes: Write[];
   /** The account was (re-)provisioned in this pass. */
   provisioned: boolean;
+  /** `status.snapshotPolicies` as the last sync left it; undefined before the first. */
+  snapshotPolicies?: SnapshotPolicyStatus[] | undefined;
   requeueAfterMs?: number | undefined;
 }
 
@@ -195,7 +202,7 @@ export async function observeApi(access: DittoFsAccess, input: ApiPassInput): Pr
   state.account ??= accountFromSecretData(decoded(input.secret(operatorCredentialsSecretName(server.metadata.name ?? ""))));
   const fingerprint = authInputsFingerprint(password, state.account, endpoint.endpoint);
   const interval = pollIntervalMs(server);
-  if (!pollDue(state, now, interval, fingerprint)) return observation(state, state.auth, server, input, false);
+  if (!pollDue(state, now, interval, fingerprint) && !policiesChanged(state, server)) return observation(state, state.auth, server, input, false);
 
   const api = access.client(state, endpoint.endpoint);
   const where = `${podIP}:${endpoint.endpoint.port}`;
@@ -216,6 +223,7 @@ export async function observeApi(access: DittoFsAccess, input: ApiPassInput): Pr
     const nfs = nfsOn ? await api.nfsSettings(result.token, { signal: input.signal }) : undefined;
     state.liveness = await api.health({ signal: input.signal });
     state.view = nfs ? { adapters, nfs } : { adapters };
+    await syncPolicies(api, result.token, server, state, input);
     Object.assign(state, { lastPollAt: now, backoff: undefined });
     const auth: AuthOutcome = { ok: true, reason: REASON.AuthenticationSucceeded, message: `authenticated to the DittoFS API at ${where} as ${result.account.username}` };
     return observation(state, auth, server, input, result.provisioned);
@@ -238,6 +246,30 @@ export async function observeApi(access: DittoFsAccess, input: ApiPassInput): Pr
   }
 }
 
+const specOf = (server: DittoServer): string => JSON.stringify(server.spec.snapshotPolicies ?? []);
+
+/** A spec change of the policies is applied at once, not at the next poll; never inside a back-off. */
+function policiesChanged(state: ServerApiState, server: DittoServer): boolean {
+  return !state.backoff && state.lastPollAt !== undefined && (state.policies?.spec ?? "[]") !== specOf(server);
+}
+
+/**
+ * The snapshot-policy sync, with the poll's token: nothing to do (no call) while no policy is specified or
+ * recorded. Its failure is the poll's (thrown): same classification, same back-off.
+ */
+async function syncPolicies(api: DittoFsApi, token: string, server: DittoServer, state: ServerApiState, input: ApiPassInput): Promise<void> {
+  const desired = server.spec.snapshotPolicies ?? [];
+  const record = state.policies?.record ?? server.status?.snapshotPolicies ?? [];
+  const spec = specOf(server);
+  if (desired.length === 0 && record.length === 0) {
+    state.policies = { spec, record: [], retries: {} };
+    return;
+  }
+  const result = await syncSnapshotPolicies(api, { token, desired, record, retries: state.policies?.retries, now: input.now, signal: input.signal });
+  state.policies = { spec, record: result.record, retries: result.retries };
+  if (result.error) throw result.error;
+}
+
 /** Assembles the pass's result from the state; the Secret is written only when its data changed. */
 function observation(state: ServerApiState, auth: AuthOutcome | undefined, server: DittoServer, input: ApiPassInput, provisioned: boolean): ApiObservation {
   const outcome = auth ?? { ok: false, reason: REASON.APIUnreachable, message: "the operator has not called the DittoFS API yet" };
@@ -256,6 +288,7 @@ function observation(state: ServerApiState, auth: AuthOutcome | undefined, serve
     serving: state.view ? serving(state.view.adapters, state.liveness) : undefined,
     writes,
     provisioned,
+    snapshotPolicies: state.policies?.record,
     requeueAfterMs: nextApiPassMs(state, input.now, pollIntervalMs(server)),
   };
 }

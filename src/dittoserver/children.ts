@@ -14,6 +14,7 @@ import type { ResourceType } from "../runtime/resources.ts";
 import { desiredConfigMap } from "./config.ts";
 import { NETWORK_POLICIES, PERCONA_CLUSTERS, PERCONA_CRD, SERVICE_MONITOR_CRD, SERVICE_MONITORS } from "./kinds.ts";
 import { childNames } from "./names.ts";
+import { adapterServiceChildren, adapterServiceNames } from "./file-service.ts";
 import { adapterPolicyNames, desiredAdapterPolicies, desiredBaselinePolicy } from "./network-policies.ts";
 import { desiredPerconaCluster } from "./percona.ts";
 import { desiredServiceMonitor, desiredServices } from "./services.ts";
@@ -28,6 +29,8 @@ export interface BuildContext {
   adapters?: AdapterView;
   /** `OperatorOptions.operatorNamespace`: where the operator runs, when it runs in a pod. */
   operatorNamespace?: string;
+  /** Whether the cache holds this server's child `name` of type `res` (for a handover between children). */
+  has?: (res: ResourceType, name: string) => boolean;
 }
 
 export interface ChildKind {
@@ -69,10 +72,12 @@ export const CHILD_KINDS: readonly ChildKind[] = [
   {
     resource: CORE.services,
     linkedBy: "owner",
-    names: (s) => [names(s).headlessService, names(s).apiService, names(s).metricsService, names(s).fileService],
+    names: (s) => [names(s).headlessService, names(s).apiService, names(s).metricsService],
     build: (s) => desiredServices(s),
     prune: true,
   },
+  // One Service per enabled adapter; it also retires `<name>-file` (file-service.ts).
+  { resource: CORE.services, linkedBy: "owner", needsAdapters: true, names: adapterServiceNames, build: adapterServiceChildren, prune: true },
   // The baseline before the adapter policies: alone it allows everything the server opens with its seeded settings.
   { resource: NETWORK_POLICIES, linkedBy: "owner", names: (s) => [names(s).baselinePolicy], build: (s, ctx) => some(desiredBaselinePolicy(s, ctx.operatorNamespace)), prune: true },
   {

@@ -5,6 +5,7 @@
  */
 import type { DittoServerStatus } from "../api/types.ts";
 import type { Condition } from "../runtime/objects.ts";
+import type { FileServiceRetirement } from "./file-service.ts";
 import { COND, REASON } from "./reasons.ts";
 
 export const EVENT = {
@@ -38,6 +39,8 @@ export const EVENT = {
   AuthenticationFailed: "AuthenticationFailed",
   AccountProvisioned: "AccountProvisioned",
   StatefulSetReplaced: "StatefulSetReplaced",
+  FileServiceRetired: "FileServiceRetired",
+  SnapshotPolicyFailed: "SnapshotPolicyFailed",
 } as const;
 export type EventReason = (typeof EVENT)[keyof typeof EVENT];
 
@@ -67,6 +70,8 @@ export interface PassFacts {
   accountProvisioned?: boolean;
   /** The reference operator's StatefulSet this pass orphan-deleted to put ours in its place (takeover.ts). */
   replacedStatefulSet?: string;
+  /** `<name>-file` deleted in this pass because the adapter Services replace it (also in `deleted`). */
+  fileServiceRetired?: FileServiceRetirement;
 }
 
 function find(status: DittoServerStatus | undefined, type: string): Condition | undefined {
@@ -94,7 +99,13 @@ function fromFacts(facts: PassFacts): EventSpec[] {
   const out: EventSpec[] = [];
   if (facts.finalizerAdded) out.push({ type: "Normal", reason: EVENT.FinalizerAdded, action: "AddFinalizer", message: "finalizer added; deletion will drain the file server first" });
   if (facts.created?.length) out.push({ type: "Normal", reason: EVENT.ChildrenCreated, action: "Create", message: `created ${facts.created.join(", ")}` });
-  if (facts.deleted?.length) out.push({ type: "Normal", reason: EVENT.ChildrenDeleted, action: "Delete", message: `deleted ${facts.deleted.join(", ")} (no longer in the spec)` });
+  const retired = facts.fileServiceRetired;
+  const deleted = facts.deleted?.filter((d) => d !== `Service/${retired?.service}`);
+  if (deleted?.length) out.push({ type: "Normal", reason: EVENT.ChildrenDeleted, action: "Delete", message: `deleted ${deleted.join(", ")} (no longer in the spec)` });
+  if (retired) {
+    const by = retired.replacedBy.length ? `Service ${retired.replacedBy.join(", ")}` : "no Service (no adapter is enabled)";
+    out.push({ type: "Normal", reason: EVENT.FileServiceRetired, action: "Delete", message: `deleted Service ${retired.service}: replaced by ${by}` });
+  }
   if (facts.expandedVolumes?.length) {
     out.push({ type: "Normal", reason: EVENT.VolumeExpansionRequested, action: "ExpandVolume", message: `requested expansion of ${facts.expandedVolumes.join(", ")}` });
   }
@@ -167,6 +178,11 @@ export function transitionEvents(prev: DittoServerStatus | undefined, next: Ditt
     if (db.status === "True") out.push({ type: "Normal", reason: EVENT.PerconaReady, action: "ObserveDatabase", message: db.message });
     else if (db.reason === REASON.PerconaNotReady) out.push({ type: "Warning", reason: EVENT.PerconaNotReady, action: "ObserveDatabase", message: db.message });
     else if (db.reason === REASON.PerconaCRDMissing) out.push({ type: "Warning", reason: EVENT.PerconaCRDMissing, action: "ObserveDatabase", message: db.message });
+  }
+
+  const policies = find(next, COND.SnapshotPoliciesReady);
+  if (moved(find(prev, COND.SnapshotPoliciesReady), policies) && policies?.status === "False" && policies.reason !== REASON.SnapshotPolicyPending) {
+    out.push({ type: "Warning", reason: EVENT.SnapshotPolicyFailed, action: "SyncSnapshotPolicies", message: policies.message });
   }
 
   const prevAvail = find(prev, COND.Available);

@@ -13,7 +13,7 @@ export interface ChildNames {
   headlessService: string;
   apiService: string;
   metricsService: string;
-  /** LoadBalancer (by default) Service exposing the NFS and SMB adapters. */
+  /** Service of earlier versions exposing NFS and SMB on their seeded ports; retired (file-service.ts). */
   fileService: string;
   serviceMonitor: string;
   /** Ingress NetworkPolicy of the pod built from the spec (the per-adapter ones are named like the adapter Services). */

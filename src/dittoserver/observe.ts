@@ -3,6 +3,7 @@
  * for `status.ts`; they accept whatever the API server returned and never throw on missing fields.
  */
 import type { KubeObject } from "../runtime/objects.ts";
+import { adapterPortName, adapterServiceName } from "./adapters.ts";
 import { childNames, CONFIG_HASH_ANNOTATION, FILE_PORTS } from "./names.ts";
 import type { Json } from "./pod.ts";
 
@@ -152,17 +153,37 @@ export function podUnschedulable(pod: KubeObject | undefined, now: number, grace
 
 export const DEFAULT_CLUSTER_DOMAIN = "cluster.local";
 
-/**
- * Where clients mount NFS: the file Service's load-balancer address when it has one, else the in-cluster DNS
- * name (the cluster domain is an input because not every cluster uses `cluster.local`).
- */
-export function nfsEndpoint(serverName: string, namespace: string, fileService: KubeObject | undefined, clusterDomain = DEFAULT_CLUSTER_DOMAIN): string {
-  const ingress = obj(fileService?.status).loadBalancer;
-  const entries = obj(ingress).ingress;
+/** `host:port` of a Service: its first load-balancer address when it has one, else its in-cluster DNS name. */
+function serviceAddress(service: KubeObject | undefined, dnsName: string, port: number): string {
+  const entries = obj(obj(obj(service?.status).loadBalancer)).ingress;
   for (const entry of Array.isArray(entries) ? entries : []) {
     const e = obj(entry);
     const host = typeof e.ip === "string" && e.ip ? e.ip : typeof e.hostname === "string" && e.hostname ? e.hostname : undefined;
-    if (host) return `${host.includes(":") ? `[${host}]` : host}:${FILE_PORTS.nfs}`;
+    if (host) return `${host.includes(":") ? `[${host}]` : host}:${port}`;
   }
-  return `${childNames(serverName).fileService}.${namespace}.svc.${clusterDomain}:${FILE_PORTS.nfs}`;
+  return `${dnsName}:${port}`;
+}
+
+/** The Services `nfsEndpoint` reads: the NFS adapter's (`<name>-adapter-nfs`) and the retiring `<name>-file`. */
+export interface NfsServices {
+  adapter?: KubeObject | undefined;
+  file?: KubeObject | undefined;
+}
+
+/**
+ * Where clients mount NFS: the NFS adapter's Service once it exists, on the port it carries (it follows the
+ * adapter); before that `<name>-file` while it exists, on the seeded port; with neither (a new server whose API
+ * was not reached yet) the NFS adapter Service's name ahead of it. The load-balancer address when the Service has
+ * one, else the in-cluster DNS name (the cluster domain is an input: not every cluster uses `cluster.local`).
+ */
+export function nfsEndpoint(serverName: string, namespace: string, services: NfsServices, clusterDomain = DEFAULT_CLUSTER_DOMAIN): string {
+  const dns = (service: string) => `${service}.${namespace}.svc.${clusterDomain}`;
+  const adapterName = adapterServiceName(serverName, "nfs");
+  if (services.adapter) {
+    const ports = obj(services.adapter.spec).ports;
+    const tcp = (Array.isArray(ports) ? ports : []).map(obj).find((p) => p.name === adapterPortName("nfs"));
+    return serviceAddress(services.adapter, dns(adapterName), typeof tcp?.port === "number" ? tcp.port : FILE_PORTS.nfs);
+  }
+  if (services.file) return serviceAddress(services.file, dns(childNames(serverName).fileService), FILE_PORTS.nfs);
+  return `${dns(adapterName)}:${FILE_PORTS.nfs}`;
 }

@@ -202,6 +202,7 @@ export function planPass(server: DittoServer, observed: Observed, entropy: Entro
     ...(blocked || waitForDatabase || takeover.hold ? {} : { statefulSet: desiredSts }),
     ...(observed.adapters ? { adapters: observed.adapters } : {}),
     ...(observed.operatorNamespace ? { operatorNamespace: observed.operatorNamespace } : {}),
+    has: (res, childName) => observedChild(observed, res, childName) !== undefined,
   };
   const desired: KubeObject[] = [];
   const deletes: Write[] = [];

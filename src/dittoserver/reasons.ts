@@ -11,6 +11,7 @@ export const COND = {
   ConfigReady: "ConfigReady",
   DatabaseReady: "DatabaseReady",
   Authenticated: "Authenticated",
+  SnapshotPoliciesReady: "SnapshotPoliciesReady",
 } as const;
 
 export const REASON = {
@@ -68,4 +69,9 @@ export const REASON = {
   // Degraded
   AsExpected: "AsExpected",
   ReconcileError: "ReconcileError",
+  // SnapshotPoliciesReady (snapshot-policies.ts `snapshotPolicyCondition`)
+  SnapshotPoliciesApplied: "SnapshotPoliciesApplied",
+  ShareNotFound: "ShareNotFound",
+  SnapshotPolicyRejected: "SnapshotPolicyRejected",
+  SnapshotPolicyPending: "SnapshotPolicyPending",
 } as const;

@@ -15,7 +15,9 @@ import type { ResourceType } from "../runtime/resources.ts";
 import type { Writer } from "../runtime/writer.ts";
 import { observeApi } from "./api-pass.ts";
 import type { ApiObservation, DittoFsAccess } from "./api-pass.ts";
+import { adapterServiceName } from "./adapters.ts";
 import { CHILD_KINDS } from "./children.ts";
+import { fileServiceRetirement } from "./file-service.ts";
 import type { EventSpec, PassFacts } from "./events.ts";
 import { transitionEvents } from "./events.ts";
 import { errorsOf, executeWrites, factsOf } from "./executor.ts";
@@ -227,7 +229,10 @@ export async function applyServer(deps: ReconcilerDeps, ctx: ReconcileContext, s
     ...(plan.replacingStatefulSet ? { replacingStatefulSet: plan.replacingStatefulSet } : {}),
     pod,
     percona: observed.percona,
-    fileService: cache.get(CORE.services, key(namespace, names.fileService)),
+    nfsServices: {
+      adapter: cache.get(CORE.services, key(namespace, adapterServiceName(name, "nfs"))),
+      file: cache.get(CORE.services, key(namespace, names.fileService)),
+    },
     clusterDomain: options.clusterDomain,
     unschedulableGraceMs: options.unschedulableGraceMs,
     volumeBindingGraceMs: options.volumeBindingGraceMs,
@@ -239,11 +244,14 @@ export async function applyServer(deps: ReconcilerDeps, ctx: ReconcileContext, s
     expandingVolumes: plan.expandingVolumes,
     errors: errorsOf(report, errorMessage),
     ...(api ? { api: { authenticated: api.auth, adapters: api.view?.adapters, serving: api.serving } } : {}),
+    ...(api?.snapshotPolicies ? { snapshotPolicies: api.snapshotPolicies } : {}),
   };
   const next = computeStatus(input);
   const status = await perform(deps, ctx, statusWrites(server, next));
   const failure = failureOf(report) ?? failureOf(status);
-  if (!status.failure) publishEvents(deps, server, transitionEvents(server.status, next, { ...passFacts(report, plan.configChanged), ...apiFacts(api) }));
+  const facts = { ...passFacts(report, plan.configChanged), ...apiFacts(api) };
+  const retired = fileServiceRetirement(server, facts.deleted ?? [], plan.desired);
+  if (!status.failure) publishEvents(deps, server, transitionEvents(server.status, next, retired ? { ...facts, fileServiceRetired: retired } : facts));
   if (failure) return { error: failure, retryFloorMs: retryFloorMs(next, deps.clock.now()) };
   const settled = next.phase === "Failed" || next.phase === "Stopped" || next.conditions?.some((c) => c.type === "Ready" && c.status === "True");
   const requeueAfter = settled ? options.resyncMs : options.pollMs;

@@ -1,7 +1,7 @@
 /**
- * Services of a DittoServer (headless, API, metrics, file) and its optional ServiceMonitor, as complete desired
- * objects for server-side apply: what is not in them (a removed annotation, a port) is removed by the apply.
- * `clusterIP` and `nodePort` are never set, so the API server keeps the ones it allocated.
+ * Services of a DittoServer (headless, API, metrics, the retiring file Service) and its optional ServiceMonitor,
+ * as complete desired objects for server-side apply: what is not in them (a removed annotation, a port) is removed
+ * by the apply. `clusterIP` and `nodePort` are never set, so the API server keeps the ones it allocated.
  */
 import type { DittoServer } from "../api/types.ts";
 import { DEFAULTS } from "../api/defaults.ts";
@@ -63,8 +63,8 @@ export function metricsService(server: DittoServer): KubeObject | undefined {
 }
 
 /**
- * `<name>-file`: NFS and SMB for clients. Target ports are numeric (the adapters' seeded ports), so no pod
- * template change is ever needed when adapters are toggled over the REST API.
+ * `<name>-file`: NFS and SMB on the adapters' seeded ports, as earlier versions created it. Kept only until the
+ * adapter Services replace it (file-service.ts); never created for a new server.
  */
 export function fileService(server: DittoServer): KubeObject {
   const spec = server.spec.adapterServices;
@@ -86,7 +86,7 @@ export function fileService(server: DittoServer): KubeObject {
 /** Every Service the DittoServer should have, in apply order. */
 export function desiredServices(server: DittoServer): KubeObject[] {
   const metrics = metricsService(server);
-  return [headlessService(server), apiService(server), ...(metrics ? [metrics] : []), fileService(server)];
+  return [headlessService(server), apiService(server), ...(metrics ? [metrics] : [])];
 }
 
 export const SERVICE_MONITOR_API_VERSION = "monitoring.coreos.com/v1";

@@ -10,8 +10,11 @@
  * form (`@daily` → `24h0m0s`, `ttl: "0"` → absent), so `1h` and `60m` are the same interval.
  */
 import type { SnapshotPolicySpec, SnapshotPolicyStatus } from "../api/types.ts";
+import { afterTerminal, afterTransient } from "../dittofs/backoff.ts";
+import type { ApiBackoff, BackoffPolicy } from "../dittofs/backoff.ts";
 import type { SnapshotPolicy, SnapshotPolicyBody } from "../dittofs/wire.ts";
 import { parseGoDuration } from "./duration.ts";
+import { REASON } from "./reasons.ts";
 
 const SHORTHAND_NANOS: Record<string, bigint> = {
   "@hourly": 3_600_000_000_000n,
@@ -127,12 +130,69 @@ export function nextPolicyRecord(plan: PolicyPlan, outcomes: readonly PolicyOutc
 }
 
 /** A summary for a condition when some policy is not applied, naming the shares; undefined when all are. */
-export function policyProblems(record: readonly SnapshotPolicyStatus[]): { reason: "ShareNotFound" | "SnapshotPolicyRejected" | "SnapshotPolicyPending"; message: string } | undefined {
+export function policyProblems(record: readonly SnapshotPolicyStatus[]): { reason: Exclude<PolicyCondition["reason"], typeof REASON.SnapshotPoliciesApplied>; message: string } | undefined {
   const missing = record.filter((e) => e.state === "ShareNotFound").map((e) => e.share);
-  if (missing.length > 0) return { reason: "ShareNotFound", message: `snapshot policy for share ${missing.join(", ")}: the share does not exist on the server` };
+  if (missing.length > 0) return { reason: REASON.ShareNotFound, message: `snapshot policy for share ${missing.join(", ")}: the share does not exist on the server` };
   const rejected = record.filter((e) => e.state === "Rejected");
-  if (rejected.length > 0) return { reason: "SnapshotPolicyRejected", message: rejected.map((e) => `snapshot policy for share ${e.share} rejected: ${e.message ?? ""}`).join("; ") };
+  if (rejected.length > 0) return { reason: REASON.SnapshotPolicyRejected, message: rejected.map((e) => `snapshot policy for share ${e.share} rejected: ${e.message ?? ""}`).join("; ") };
   const pending = record.filter((e) => e.state === "Pending").map((e) => e.share);
-  if (pending.length > 0) return { reason: "SnapshotPolicyPending", message: `snapshot policy for share ${pending.join(", ")} not applied yet` };
+  if (pending.length > 0) return { reason: REASON.SnapshotPolicyPending, message: `snapshot policy for share ${pending.join(", ")} not applied yet` };
   return undefined;
+}
+
+/** A condition's decision: `ok` is its status. */
+export interface PolicyCondition {
+  ok: boolean;
+  reason: typeof REASON.SnapshotPoliciesApplied | typeof REASON.ShareNotFound | typeof REASON.SnapshotPolicyRejected | typeof REASON.SnapshotPolicyPending;
+  message: string;
+}
+
+/**
+ * `SnapshotPoliciesReady` from the spec and the record: absent when no policy is specified or recorded; True when
+ * every specified policy is on the server as specified and none the operator applied waits for removal.
+ */
+export function snapshotPolicyCondition(desired: readonly SnapshotPolicySpec[], record: readonly SnapshotPolicyStatus[]): PolicyCondition | undefined {
+  if (desired.length === 0 && record.length === 0) return undefined;
+  const problem = policyProblems(record);
+  if (problem) return { ok: false, ...problem };
+  const wanted = desired.map((p) => normalizeShare(p.share));
+  const recorded = new Set(record.map((e) => normalizeShare(e.share)));
+  const waiting = wanted.filter((share) => !recorded.has(share));
+  if (waiting.length > 0) return { ok: false, reason: REASON.SnapshotPolicyPending, message: `snapshot policy for share ${waiting.join(", ")} not applied yet` };
+  const leaving = [...recorded].filter((share) => !wanted.includes(share));
+  if (leaving.length > 0) return { ok: false, reason: REASON.SnapshotPolicyPending, message: `snapshot policy for share ${leaving.join(", ")} left the spec and is not removed from the server yet` };
+  return { ok: true, reason: REASON.SnapshotPoliciesApplied, message: `snapshot policies applied for share ${wanted.join(", ")}` };
+}
+
+/**
+ * A PUT the server refused for a reason a prompt retry cannot fix: a missing share (someone has to create it) or
+ * values it rejects. It is tried again when its body changes (the spec changed), or after a back-off: 30 s doubling
+ * to 10 min for a missing share, 10 min for rejected values. Kept per DittoServer by the caller between passes, so
+ * a server with a missing share costs one PUT per back-off step, not one per poll.
+ */
+export interface PolicyRetry {
+  result: "shareNotFound" | "rejected";
+  message: string;
+  /** The refused body (`JSON.stringify`), to see a changed spec. */
+  body: string;
+  backoff: ApiBackoff;
+}
+
+export type PolicyRetries = Readonly<Record<string, PolicyRetry>>;
+
+export const POLICY_RETRY: BackoffPolicy = { initialMs: 30_000, maxMs: 600_000, jitter: 0.2, terminalRetryMs: 600_000 };
+
+/** The refusal to report again instead of a PUT of `body` for `share`; undefined when the PUT is due. */
+export function retryPending(retries: PolicyRetries, share: string, body: SnapshotPolicyBody, now: number): PolicyRetry | undefined {
+  const retry = retries[share];
+  if (!retry || retry.body !== JSON.stringify(body) || now >= retry.backoff.retryAt) return undefined;
+  return retry;
+}
+
+/** The retry state after a PUT of `body` for `share` was refused again (or for the first time). */
+export function afterRefusal(previous: PolicyRetry | undefined, outcome: { result: PolicyRetry["result"]; message: string }, body: SnapshotPolicyBody, now: number, random: () => number = Math.random): PolicyRetry {
+  const text = JSON.stringify(body);
+  const earlier = previous?.body === text ? previous.backoff : undefined;
+  const backoff = outcome.result === "shareNotFound" ? afterTransient(earlier, now, POLICY_RETRY, random) : afterTerminal(earlier, now, text, POLICY_RETRY);
+  return { result: outcome.result, message: outcome.message, body: text, backoff };
 }

@@ -4,7 +4,7 @@
  * Condition types, reasons and phases are documented in docs/conditions.md.
  */
 import { isDeepStrictEqual } from "node:util";
-import type { DittoServer, DittoServerPhase, DittoServerStatus } from "../api/types.ts";
+import type { DittoServer, DittoServerPhase, DittoServerStatus, SnapshotPolicyStatus } from "../api/types.ts";
 import { setCondition } from "../runtime/conditions.ts";
 import type { Condition, KubeObject } from "../runtime/objects.ts";
 import type { Adapter } from "../dittofs/wire.ts";
@@ -12,7 +12,9 @@ import { adapterStatuses } from "./adapters.ts";
 import type { Serving } from "./adapters.ts";
 import { childNames } from "./names.ts";
 import { nfsEndpoint, podFailure, podUnschedulable, viewStatefulSet } from "./observe.ts";
+import type { NfsServices } from "./observe.ts";
 import { perconaState } from "./percona.ts";
+import { snapshotPolicyCondition } from "./snapshot-policies.ts";
 import type { MissingSecret } from "./secretrefs.ts";
 import type { ForbiddenStorageChange } from "./statefulset.ts";
 import { COND, REASON } from "./reasons.ts";
@@ -32,7 +34,10 @@ export interface StatusInput {
   pod?: KubeObject;
   /** Required when `spec.percona.enabled`; ignored otherwise. */
   percona?: PerconaObservation;
-  fileService?: KubeObject;
+  /** The Services clients mount NFS through (`nfsEndpoint`). */
+  nfsServices?: NfsServices;
+  /** `status.snapshotPolicies` as this pass's sync left it; undefined = no sync this pass (the status's stands). */
+  snapshotPolicies?: SnapshotPolicyStatus[];
   clusterDomain?: string;
   /** Problems found by code rather than by the CRD (e.g. the name is too long for derived names). */
   specProblems?: string[];
@@ -222,7 +227,7 @@ function deletionCondition(progress: DeletionProgress): Conds["progressing"] {
 }
 
 /** Canonical condition order in the status list. */
-const ORDER: string[] = [COND.Ready, COND.Available, COND.Progressing, COND.Degraded, COND.ConfigReady, COND.DatabaseReady, COND.Authenticated];
+const ORDER: string[] = [COND.Ready, COND.Available, COND.Progressing, COND.Degraded, COND.ConfigReady, COND.DatabaseReady, COND.Authenticated, COND.SnapshotPoliciesReady];
 
 function phaseOf(input: StatusInput, blockers: Problem[], c: Conds): DittoServerPhase {
   if (input.server.metadata.deletionTimestamp) return "Deleting";
@@ -270,6 +275,9 @@ export function computeStatus(input: StatusInput): DittoServerStatus {
   conditions = set(conditions, COND.Progressing, conds.progressing.active, conds.progressing);
   conditions = set(conditions, COND.Degraded, conds.degraded.active, conds.degraded);
   if (input.api) conditions = set(conditions, COND.Authenticated, input.api.authenticated.ok, input.api.authenticated);
+  const policyRecord = input.snapshotPolicies ?? previous?.snapshotPolicies ?? [];
+  const policies = snapshotPolicyCondition(server.spec.snapshotPolicies ?? [], policyRecord);
+  conditions = policies ? set(conditions, COND.SnapshotPoliciesReady, policies.ok, policies) : conditions.filter((c) => c.type !== COND.SnapshotPoliciesReady);
   conditions = set(conditions, COND.Ready, ready.ok, ready); // last: it summarises the others
   conditions = [...conditions].sort((a, b) => rank(a.type) - rank(b.type));
 
@@ -284,7 +292,8 @@ export function computeStatus(input: StatusInput): DittoServerStatus {
     phase: phaseOf(input, blockers, conds),
     configHash: sts?.templateHash ?? previous?.configHash,
     perconaClusterName: server.spec.percona?.enabled ? childNames(name).perconaCluster : undefined,
-    nfsEndpoint: nfsEndpoint(name, server.metadata.namespace ?? "", input.fileService, input.clusterDomain),
+    snapshotPolicies: policyRecord.length > 0 ? policyRecord : undefined,
+    nfsEndpoint: nfsEndpoint(name, server.metadata.namespace ?? "", input.nfsServices ?? {}, input.clusterDomain),
     conditions,
     adapters: input.api ? (input.api.adapters ? adapterStatuses(input.api.adapters) : undefined) : previous?.adapters,
   };

@@ -10,10 +10,9 @@ import { after, before, describe, it } from "node:test";
 import type { SnapshotPolicySpec, SnapshotPolicyStatus } from "../../src/api/types.ts";
 import { ensureAccount } from "../../src/dittofs/account.ts";
 import type { DittoFsClient } from "../../src/dittofs/client.ts";
-import { isDittoFsError } from "../../src/dittofs/errors.ts";
 import { adapterServicePorts, desiredAdapterServices, serving } from "../../src/dittoserver/adapters.ts";
-import { nextPolicyRecord, planSnapshotPolicies } from "../../src/dittoserver/snapshot-policies.ts";
-import type { PolicyOutcome } from "../../src/dittoserver/snapshot-policies.ts";
+import type { PolicyOutcome, PolicyRetries } from "../../src/dittoserver/snapshot-policies.ts";
+import { syncSnapshotPolicies } from "../../src/dittoserver/snapshot-policy-sync.ts";
 import { allocatePorts } from "../controlplane/ports.ts";
 import { defaulted } from "./render.ts";
 import { manifest, openLab, rejected } from "./dittofs-lab.ts";
@@ -117,6 +116,7 @@ describe("adapters and snapshot policies through the DittoFS API of dfs v0.29.0"
     let s: Booted;
     let token = "";
     let record: SnapshotPolicyStatus[] = [];
+    let retries: PolicyRetries = {};
     before(async () => {
       s = await lab.boot("policies");
       const result = await ensureAccount(s.client, { account: undefined, adminPassword: s.adminPassword, now: Date.now(), newPassword: () => "policies-password" });
@@ -127,26 +127,13 @@ describe("adapters and snapshot policies through the DittoFS API of dfs v0.29.0"
       for (const share of ["/export", "/archive", "/manual"]) await s.dfsctl("share", "create", "--name", share, "--metadata", "meta", "--local", "local");
     });
 
-    /** One pass of the operator's policy sync, with the client: plan, calls, next record. */
+    /** One pass of the operator's policy sync step; what it wrote, as the server answered. */
     async function sync(desired: SnapshotPolicySpec[]): Promise<PolicyOutcome[]> {
-      const plan = planSnapshotPolicies(desired, await s.client.listSnapshotPolicies(token), record);
-      const outcomes: PolicyOutcome[] = [];
-      for (const { share, body } of plan.put) {
-        try {
-          await s.client.putSnapshotPolicy(token, share, body);
-          outcomes.push({ share, op: "put", result: "ok" });
-        } catch (err) {
-          if (isDittoFsError(err, "notFound")) outcomes.push({ share, op: "put", result: "shareNotFound", message: err.message });
-          else if (isDittoFsError(err, "rejected")) outcomes.push({ share, op: "put", result: "rejected", message: err.message });
-          else throw err;
-        }
-      }
-      for (const share of plan.remove) {
-        await s.client.deleteSnapshotPolicy(token, share);
-        outcomes.push({ share, op: "remove", result: "ok" });
-      }
-      record = nextPolicyRecord(plan, outcomes, record);
-      return outcomes;
+      const result = await syncSnapshotPolicies(s.client, { token, desired, record, retries, now: Date.now() });
+      if (result.error) throw result.error;
+      record = result.record;
+      retries = result.retries;
+      return result.answered;
     }
 
     const spec: SnapshotPolicySpec[] = [
@@ -183,13 +170,19 @@ describe("adapters and snapshot policies through the DittoFS API of dfs v0.29.0"
       assert.deepEqual(record, [{ share: "/export", state: "Applied" }]);
     });
 
-    it("a missing share answers 404 and is recorded as ShareNotFound, naming it", async () => {
+    it("a missing share answers 404, is recorded as ShareNotFound naming it, and is retried after a back-off or a spec change", async () => {
       const outcomes = await sync([...spec.slice(0, 1), { share: "/nowhere", interval: "1h" }]);
       assert.equal(outcomes.length, 1);
       assert.equal(outcomes[0]!.result, "shareNotFound");
       assert.deepEqual(record.find((e) => e.share === "/nowhere")?.state, "ShareNotFound");
       const err = await rejected(s.client.putSnapshotPolicy(token, "/nowhere", { interval: "1h" }));
       assert.equal(err.status, 404);
+      assert.deepEqual(await sync([...spec.slice(0, 1), { share: "/nowhere", interval: "1h" }]), [], "retried after a back-off, not on the next poll");
+      assert.equal(record.find((e) => e.share === "/nowhere")?.state, "ShareNotFound", "and still reported");
+      await s.dfsctl("share", "create", "--name", "/nowhere", "--metadata", "meta", "--local", "local");
+      const changed = await sync([...spec.slice(0, 1), { share: "/nowhere", interval: "2h" }]);
+      assert.deepEqual(changed.map((o) => `${o.op} ${o.share} ${o.result}`), ["put /nowhere ok"], "a changed spec is tried at once");
+      assert.equal((await s.client.getSnapshotPolicy(token, "/nowhere")).interval, "2h0m0s");
     });
 
     it("invalid values are rejected with the server's reason (400)", async () => {

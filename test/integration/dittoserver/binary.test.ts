@@ -91,7 +91,7 @@ describe("operator binary", { concurrency: false }, () => {
     await client.create(STORAGE_CLASSES, storageClass);
     const healed = await waitForCondition(client, ns.name, "sc1", "ConfigReady", "True", "ConfigApplied");
     assert.ok(await client.getOrUndefined(CORE.statefulSets, { namespace: ns.name, name: "sc1" }), "StatefulSet created");
-    assert.equal(healed.status?.nfsEndpoint, `sc1-file.${ns.name}.svc.e2e.example:12049`, "--cluster-domain is used");
+    assert.equal(healed.status?.nfsEndpoint, `sc1-adapter-nfs.${ns.name}.svc.e2e.example:12049`, "--cluster-domain is used");
   });
 
   it("never sees names its derived names could not carry: the CRD refuses them (InvalidSpec is defence in depth)", async () => {

@@ -66,15 +66,17 @@ describe("DittoServer lifecycle", { concurrency: false }, () => {
     console.log(`time to Ready: ${((Date.now() - created.getTime()) / 1000).toFixed(1)} s`);
     assert.equal(server.status?.phase, "Running");
     assert.equal(server.status?.ready, "1/1");
-    assert.equal(server.status?.nfsEndpoint, `${NAME}-file.${ns.name}.svc.cluster.local:12049`);
+    // kwok pods run no DittoFS API: the adapter list stays unknown, so no adapter Service yet, and no <name>-file.
+    assert.equal(server.status?.nfsEndpoint, `${NAME}-adapter-nfs.${ns.name}.svc.cluster.local:12049`);
     for (const t of ["ConfigReady", "Available"]) assert.equal(condition(server.status, t)?.status, "True", t);
     assert.equal(condition(server.status, "Progressing")?.reason, "RolloutComplete");
     assert.equal(condition(server.status, "Degraded")?.reason, "AsExpected");
 
-    for (const [res, name] of [[CORE.configMaps, `${NAME}-config`], [CORE.services, `${NAME}-headless`], [CORE.services, `${NAME}-api`], [CORE.services, `${NAME}-file`], [CORE.secrets, `${NAME}-admin-bootstrap-credentials`]] as const) {
+    for (const [res, name] of [[CORE.configMaps, `${NAME}-config`], [CORE.services, `${NAME}-headless`], [CORE.services, `${NAME}-api`], [CORE.secrets, `${NAME}-admin-bootstrap-credentials`]] as const) {
       const child = await client.get(res, { namespace: ns.name, name });
       assert.equal(child.metadata.ownerReferences?.[0]?.uid, server.metadata.uid, `${name} is owned`);
     }
+    assert.equal(await client.getOrUndefined(CORE.services, { namespace: ns.name, name: `${NAME}-file` }), undefined, "a new server gets no <name>-file");
     // The generated JWT Secret is not created: the spec references the user's.
     assert.equal(await client.getOrUndefined(CORE.secrets, { namespace: ns.name, name: `${NAME}-jwt-secret` }), undefined);
 

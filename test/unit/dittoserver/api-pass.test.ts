@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import { DittoFsAccess, nextApiPassMs, observeApi, pollDue, pollIntervalMs } from "../../../src/dittoserver/api-pass.ts";
 import type { DittoFsApi } from "../../../src/dittoserver/api-pass.ts";
 import { DittoFsError } from "../../../src/dittofs/errors.ts";
-import type { Adapter, Session } from "../../../src/dittofs/wire.ts";
+import type { Adapter, Session, SnapshotPolicy, SnapshotPolicyBody } from "../../../src/dittofs/wire.ts";
 import type { KubeObject } from "../../../src/runtime/objects.ts";
 import { NAME, NS, secret, server } from "./fixtures.ts";
 
@@ -80,6 +80,24 @@ class FakeServer implements DittoFsApi {
     this.call("health");
     return Promise.resolve({ status: "healthy", controlPlaneDb: "reachable" });
   }
+  policies = new Map<string, SnapshotPolicy>();
+  shares = new Set(["/export"]);
+  listSnapshotPolicies(): Promise<SnapshotPolicy[]> {
+    this.call("listSnapshotPolicies");
+    return Promise.resolve([...this.policies.values()]);
+  }
+  putSnapshotPolicy(_token: string, share: string, body: SnapshotPolicyBody): Promise<SnapshotPolicy> {
+    this.call(`putSnapshotPolicy ${share}`);
+    if (!this.shares.has(share)) return Promise.reject(new DittoFsError("notFound", 404, "PUT", share, "HTTP 404: share not found"));
+    const policy = { share, interval: body.interval, keepLast: body.keep_last ?? 0, ttl: body.ttl ?? "", enabled: body.enabled ?? true, namePrefix: body.name_prefix ?? "" };
+    this.policies.set(share, policy);
+    return Promise.resolve(policy);
+  }
+  deleteSnapshotPolicy(_token: string, share: string): Promise<void> {
+    this.call(`deleteSnapshotPolicy ${share}`);
+    this.policies.delete(share);
+    return Promise.resolve();
+  }
   close(): void {}
 }
 
@@ -88,14 +106,14 @@ function readyPod(uid = "pod-1", ready = true): KubeObject {
 }
 
 /** A pass environment: the fake server, the access and a Secret store the writes land in. */
-function world() {
+function world(spec: Record<string, unknown> = {}) {
   const fake = new FakeServer();
   const endpoints: string[] = [];
   const access = new DittoFsAccess({ connect: (e) => (endpoints.push(`${e.podIP}:${e.port}`), fake), random: () => 0, newPassword: () => "operator-pass" });
   const secrets = new Map<string, KubeObject>([[`${NAME}-admin-bootstrap-credentials`, secret(`${NAME}-admin-bootstrap-credentials`, { username: "admin", password: ADMIN_PASSWORD })]]);
-  const ds = server();
-  const pass = async (now: number, pod: KubeObject | undefined = readyPod()) => {
-    const out = await observeApi(access, { server: ds, pod, available: true, secret: (n) => secrets.get(n), now });
+  const ds = server(spec);
+  const pass = async (now: number, pod: KubeObject | undefined = readyPod(), current = ds) => {
+    const out = await observeApi(access, { server: current, pod, available: true, secret: (n) => secrets.get(n), now });
     for (const w of out.writes) if (w.op === "apply") secrets.set(w.object.metadata.name ?? "", w.object);
     return out;
   };
@@ -239,5 +257,62 @@ describe("observeApi", () => {
     w.fake.calls = [];
     await w.pass(NOW + 1_000);
     assert.deepEqual(w.fake.calls, ["listAdapters", "nfsSettings", "health"], "polled again at once; the account came back from the Secret");
+  });
+});
+
+describe("snapshot policies in the API pass", () => {
+  const policies = (...shares: string[]) => ({ snapshotPolicies: shares.map((share) => ({ share, interval: "1h" })) });
+
+  it("without policies: no policy call at all", async () => {
+    const w = world();
+    const out = await w.pass(NOW);
+    assert.ok(!w.fake.calls.some((c) => c.includes("Snapshot")), w.fake.calls.join(","));
+    assert.equal(out.snapshotPolicies?.length, 0);
+  });
+
+  it("applied after the adapter poll with its token; in sync a poll costs one list and no write", async () => {
+    const w = world(policies("/export"));
+    const first = await w.pass(NOW);
+    assert.deepEqual(w.fake.calls.slice(-2), ["listSnapshotPolicies", "putSnapshotPolicy /export"]);
+    assert.deepEqual(first.snapshotPolicies, [{ share: "/export", state: "Applied" }]);
+    w.fake.calls = [];
+    await w.pass(NOW + 30_000);
+    assert.deepEqual(w.fake.calls, ["listAdapters", "nfsSettings", "health", "listSnapshotPolicies"]);
+  });
+
+  it("a spec change is applied at once, not at the next poll; removed policies leave the server", async () => {
+    const w = world(policies("/export"));
+    await w.pass(NOW);
+    w.fake.calls = [];
+    const changed = server({ snapshotPolicies: [{ share: "/export", interval: "2h" }] });
+    await w.pass(NOW + 1_000, readyPod(), changed);
+    assert.ok(w.fake.calls.includes("putSnapshotPolicy /export"), w.fake.calls.join(","));
+    w.fake.calls = [];
+    const removed = await w.pass(NOW + 2_000, readyPod(), server());
+    assert.ok(w.fake.calls.includes("deleteSnapshotPolicy /export"), w.fake.calls.join(","));
+    assert.deepEqual(removed.snapshotPolicies, []);
+    w.fake.calls = [];
+    await w.pass(NOW + 3_000, readyPod(), server());
+    assert.deepEqual(w.fake.calls, [], "nothing changed since: no call until the next poll");
+  });
+
+  it("a missing share is ShareNotFound and is not PUT again at the next poll (bounded retry)", async () => {
+    const w = world(policies("/export", "/missing"));
+    const first = await w.pass(NOW);
+    assert.equal(first.snapshotPolicies?.find((e) => e.share === "/missing")?.state, "ShareNotFound");
+    w.fake.calls = [];
+    const next = await w.pass(NOW + 30_000);
+    assert.ok(!w.fake.calls.includes("putSnapshotPolicy /missing"), w.fake.calls.join(","));
+    assert.deepEqual(next.snapshotPolicies, first.snapshotPolicies);
+  });
+
+  it("the API down at the next poll: the poll's back-off, and the record stays as it was", async () => {
+    const w = world(policies("/export"));
+    const first = await w.pass(NOW);
+    w.fake.down = true;
+    const down = await w.pass(NOW + 30_000);
+    assert.equal(down.auth.reason, "APIUnreachable");
+    assert.equal(down.requeueAfterMs, 2_000);
+    assert.deepEqual(down.snapshotPolicies, first.snapshotPolicies);
   });
 });

@@ -57,7 +57,7 @@ test("missing user Secret blocks the StatefulSet but still renders everything el
   const plan = planPass(server({ identity: { jwt: { secretRef: { name: "jwt", key: "k" } } } }), observed(), entropy);
   assert.equal(one(plan, "StatefulSet"), undefined);
   assert.deepEqual(plan.missingSecrets.map((m) => m.name), ["jwt"]);
-  assert.equal(desired(plan, "Service").length, 3);
+  assert.equal(desired(plan, "Service").length, 2, "headless and API; adapter Services wait for the adapter list");
   assert.ok(one(plan, "ConfigMap"));
 });
 
@@ -112,7 +112,7 @@ test("ServiceMonitor skipped without its CRD; obsolete children listed; bad name
 
 test("a pass over what the previous pass wrote writes nothing; drift is written back", () => {
   const first = planPass(server(), observed(), entropy);
-  assert.deepEqual(first.writes.map((w) => `${w.op} ${w.resource.kind}`), ["create Secret", "create Secret", "apply ConfigMap", "apply Service", "apply Service", "apply Service", "apply NetworkPolicy", "apply StatefulSet"]);
+  assert.deepEqual(first.writes.map((w) => `${w.op} ${w.resource.kind}`), ["create Secret", "create Secret", "apply ConfigMap", "apply Service", "apply Service", "apply NetworkPolicy", "apply StatefulSet"]);
   const settled = { ...observed({}, created(first)), children: first.desired };
   assert.deepEqual(planPass(server(), settled, entropy2).writes, []);
   const drifted = first.desired.map((o) => (o.kind === "ConfigMap" ? { ...o, data: { "config.yaml": "edited by hand" } } : o));

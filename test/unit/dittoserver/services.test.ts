@@ -60,8 +60,8 @@ test("file Service: LoadBalancer by default, NFS 12049 and SMB 1445 with numeric
 });
 
 test("desired set, obsolete children and ServiceMonitor", () => {
-  assert.deepEqual(desiredServices(server()).map((s) => s.metadata.name), ["fs1-headless", "fs1-api", "fs1-file"]);
-  assert.deepEqual(desiredServices(server({ metrics: { enabled: true } })).map((s) => s.metadata.name), ["fs1-headless", "fs1-api", "fs1-metrics", "fs1-file"]);
+  assert.deepEqual(desiredServices(server()).map((s) => s.metadata.name), ["fs1-headless", "fs1-api"]);
+  assert.deepEqual(desiredServices(server({ metrics: { enabled: true } })).map((s) => s.metadata.name), ["fs1-headless", "fs1-api", "fs1-metrics"]);
   assert.deepEqual(obsoleteChildren(server()).map((c) => `${c.kind}/${c.name}`), ["Service/fs1-metrics", "ServiceMonitor/fs1-metrics"]);
   assert.deepEqual(obsoleteChildren(server({ metrics: { enabled: true, serviceMonitor: { enabled: true } } })), []);
   assert.equal(desiredServiceMonitor(server({ metrics: { enabled: true } })), undefined);

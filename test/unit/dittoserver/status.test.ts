@@ -54,7 +54,7 @@ test("first pass: nothing exists yet → Pending, creating", () => {
   assert.equal(s.ready, "0/1");
   assert.equal(s.replicas, 1);
   assert.equal(s.observedGeneration, 1);
-  assert.equal(s.nfsEndpoint, "fs1-file.team-a.svc.cluster.local:12049");
+  assert.equal(s.nfsEndpoint, "fs1-adapter-nfs.team-a.svc.cluster.local:12049", "the NFS adapter Service's name, ahead of it");
   assert.equal(s.perconaClusterName, undefined);
   assert.deepEqual((s.conditions ?? []).map((c) => c.type), ["Ready", "Available", "Progressing", "Degraded", "ConfigReady"], "canonical order, no DatabaseReady without a database to wait for");
   for (const c of s.conditions ?? []) assert.equal(c.observedGeneration, 1);
@@ -301,12 +301,27 @@ test("lastTransitionTime moves only when a condition's status flips", () => {
   assert.equal(statusEqual(first, flipped), false);
 });
 
-test("nfsEndpoint: load-balancer IP, hostname, IPv6, or DNS with the configured cluster domain", () => {
+test("nfsEndpoint of <name>-file (before the handover): load-balancer IP, hostname, IPv6, or DNS with the configured cluster domain", () => {
   const svc = (ingress: unknown[]): KubeObject => ({ apiVersion: "v1", kind: "Service", metadata: {}, status: { loadBalancer: { ingress } } });
-  assert.equal(run({ fileService: svc([{ ip: "203.0.113.7" }]) }).nfsEndpoint, "203.0.113.7:12049");
-  assert.equal(run({ fileService: svc([{ hostname: "lb.example.com" }]) }).nfsEndpoint, "lb.example.com:12049");
-  assert.equal(run({ fileService: svc([{ ip: "2001:db8::1" }]) }).nfsEndpoint, "[2001:db8::1]:12049");
-  assert.equal(run({ fileService: svc([]), clusterDomain: "corp.internal" }).nfsEndpoint, "fs1-file.team-a.svc.corp.internal:12049");
+  assert.equal(run({ nfsServices: { file: svc([{ ip: "203.0.113.7" }]) } }).nfsEndpoint, "203.0.113.7:12049");
+  assert.equal(run({ nfsServices: { file: svc([{ hostname: "lb.example.com" }]) } }).nfsEndpoint, "lb.example.com:12049");
+  assert.equal(run({ nfsServices: { file: svc([{ ip: "2001:db8::1" }]) } }).nfsEndpoint, "[2001:db8::1]:12049");
+  assert.equal(run({ nfsServices: { file: svc([]) }, clusterDomain: "corp.internal" }).nfsEndpoint, "fs1-file.team-a.svc.corp.internal:12049");
+});
+
+test("nfsEndpoint follows the NFS adapter's Service once it exists: its port, its load-balancer address, else its DNS name", () => {
+  const nfs = (port: number, ingress: unknown[] = []): KubeObject => ({
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: "fs1-adapter-nfs" },
+    spec: { ports: [{ name: "adapter-nfs", port, protocol: "TCP" }, { name: "adapter-nfs-udp", port, protocol: "UDP" }, { name: "mdns", port: 5353, protocol: "UDP" }] },
+    status: { loadBalancer: { ingress } },
+  });
+  const file: KubeObject = { apiVersion: "v1", kind: "Service", metadata: {}, status: { loadBalancer: { ingress: [{ ip: "203.0.113.7" }] } } };
+  assert.equal(run({ nfsServices: { adapter: nfs(12049), file } }).nfsEndpoint, "fs1-adapter-nfs.team-a.svc.cluster.local:12049", "the adapter Service wins over <name>-file");
+  assert.equal(run({ nfsServices: { adapter: nfs(2049) } }).nfsEndpoint, "fs1-adapter-nfs.team-a.svc.cluster.local:2049", "a moved adapter moves the endpoint");
+  assert.equal(run({ nfsServices: { adapter: nfs(2049, [{ ip: "198.51.100.9" }]) } }).nfsEndpoint, "198.51.100.9:2049");
+  assert.equal(run({ nfsServices: {}, clusterDomain: "corp.internal" }).nfsEndpoint, "fs1-adapter-nfs.team-a.svc.corp.internal:12049");
 });
 
 test("statusEqual ignores condition order and undefined fields, sees real differences", () => {
