@@ -199,10 +199,10 @@ describe("observeApi", () => {
     assert.equal(recovered.requeueAfterMs, 30_000, "back on the poll interval");
   });
 
-  it("does not call a pod that is not ready, and polls at once when it becomes ready", async () => {
+  it("does not call a pod the StatefulSet does not count available, and polls at once when it does", async () => {
     const w = world();
     await w.pass(NOW);
-    const notReady = await w.pass(NOW + 1_000, readyPod("pod-1", false));
+    const notReady = await observeApi(w.access, { server: server(), pod: readyPod("pod-1", false), available: false, secret: (n) => w.secrets.get(n), now: NOW + 1_000 });
     assert.equal(notReady.auth.reason, "APIUnreachable");
     assert.match(notReady.auth.message, /waiting for pod fs1-0 to be ready/);
     w.fake.calls = [];
@@ -215,6 +215,13 @@ describe("observeApi", () => {
     const out = await observeApi(w.access, { server: server(), pod: readyPod(), available: false, secret: (n) => w.secrets.get(n), now: NOW });
     assert.equal(out.auth.reason, "APIUnreachable");
     assert.deepEqual(w.fake.calls, []);
+  });
+
+  it("calls a pod the StatefulSet counts available even while the cached pod's Ready condition lags behind", async () => {
+    const w = world();
+    const out = await w.pass(NOW, readyPod("pod-1", false));
+    assert.equal(out.auth.reason, "AuthenticationSucceeded");
+    assert.deepEqual(w.fake.calls.slice(-3), ["listAdapters", "nfsSettings", "health"]);
   });
 
   it("a new pod forgets the old pod's adapters", async () => {
