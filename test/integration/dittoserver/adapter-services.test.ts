@@ -147,6 +147,18 @@ describe("adapter Services and snapshot policies from a real dfs", { concurrency
     assert.equal(await podIdentity(), identity);
   });
 
+  it("portmapper enabled with dfsctl: the NFS Service gains 111 → the portmapper port (TCP and UDP) within one poll, the pod is not rolled", async () => {
+    await dfsctl("adapter", "settings", "nfs", "update", "--portmapper-enabled", "--portmapper-port", "10111");
+    const started = Date.now();
+    const nfs = await waitFor("portmap ports on the NFS Service", async () => {
+      const p = ports(await service(`${NAME}-adapter-nfs`));
+      return p.includes("portmap:111->10111/TCP") ? p : undefined;
+    }, { timeoutMs: ONE_POLL_MS, intervalMs: 200 });
+    console.log(`portmapper on → Service followed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    assert.deepEqual(nfs, ["adapter-nfs:12050->12050/TCP", "adapter-nfs-udp:12050->12050/UDP", "portmap:111->10111/TCP", "portmap-udp:111->10111/UDP", "mdns:5353->5353/UDP"]);
+    assert.equal(await podIdentity(), identity, "a settings change never rolls the pod");
+  });
+
   it("a snapshot policy: applied once its share exists and visible in dfsctl, drift reverted, a missing share named, removed with the spec", async () => {
     await dfsctl("store", "metadata", "add", "--name", "meta", "--type", "memory");
     await dfsctl("store", "block", "local", "add", "--name", "local", "--type", "memory");
