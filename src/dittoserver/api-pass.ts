@@ -163,7 +163,8 @@ function decoded(secret: KubeObject | undefined): Record<string, string> | undef
   return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
 }
 
-function podIPOf(pod: KubeObject | undefined): string | undefined {
+/** The pod's IP from its status; undefined while it has none. */
+export function podIPOf(pod: KubeObject | undefined): string | undefined {
   const ip = (pod?.status as { podIP?: unknown } | undefined)?.podIP;
   return typeof ip === "string" && ip !== "" ? ip : undefined;
 }

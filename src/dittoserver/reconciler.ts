@@ -13,7 +13,7 @@ import type { KubeObject } from "../runtime/objects.ts";
 import { CORE } from "../runtime/resources.ts";
 import type { ResourceType } from "../runtime/resources.ts";
 import type { Writer } from "../runtime/writer.ts";
-import { observeApi } from "./api-pass.ts";
+import { observeApi, podIPOf } from "./api-pass.ts";
 import type { ApiObservation, DittoFsAccess } from "./api-pass.ts";
 import { adapterServiceName } from "./adapters.ts";
 import { CHILD_KINDS } from "./children.ts";
@@ -206,9 +206,13 @@ export async function applyServer(deps: ReconcilerDeps, ctx: ReconcileContext, s
   const name = server.metadata.name ?? "";
   const names = childNames(name);
   const seen = await observe(deps, server);
-  const pod = cache.get(CORE.pods, key(namespace, podName(name)));
+  let pod = cache.get(CORE.pods, key(namespace, podName(name)));
+  const available = podAvailable(seen, names.statefulSet);
+  // The StatefulSet counts the pod available, but the cached pod has no IP yet (its watch lags the StatefulSet's):
+  // read it, or the API's first answer would land in one more status write (2 servers in 1000, scale benchmark).
+  if (deps.external.dittofs && available && !podIPOf(pod)) pod = (await deps.writer.readLive(CORE.pods, { namespace, name: podName(name) })) ?? pod;
   const api = deps.external.dittofs
-    ? await observeApi(deps.external.dittofs, { server, pod, available: podAvailable(seen, names.statefulSet), secret: (n) => cache.get(CORE.secrets, key(namespace, n)), now: deps.clock.now(), signal: ctx.signal })
+    ? await observeApi(deps.external.dittofs, { server, pod, available, secret: (n) => cache.get(CORE.secrets, key(namespace, n)), now: deps.clock.now(), signal: ctx.signal })
     : undefined;
   const observed: Observed = api?.view ? { ...seen, adapters: api.view } : seen;
   const plan = planPass(server, observed, deps.entropy());
