@@ -11,12 +11,11 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, before, beforeEach, describe, it } from "node:test";
 import { tokenTimes } from "../../../src/dittofs/account.ts";
 import { DittoFsClient } from "../../../src/dittofs/client.ts";
 import type { ApiEndpoint } from "../../../src/dittofs/client.ts";
 import { DittoFsAccess } from "../../../src/dittoserver/api-pass.ts";
-import type { DittoFsApi } from "../../../src/dittoserver/api-pass.ts";
 import { DITTOSERVERS } from "../../../src/dittoserver/kinds.ts";
 import type { KubeObject } from "../../../src/runtime/objects.ts";
 import { CORE } from "../../../src/runtime/resources.ts";
@@ -37,7 +36,7 @@ let ns: { name: string; delete(): Promise<void> };
 let operator: RunningOperator;
 let pkiDir: string;
 
-/** Every DittoFS call the operator made, by pod IP, and every client it connected. */
+/** Every DittoFS call the operator made in the current test, by pod IP, and every client it connected. */
 const calls: { podIP: string; method: string }[] = [];
 const connects: ApiEndpoint[] = [];
 const callsTo = (podIP: string, method?: string) => calls.filter((c) => c.podIP === podIP && (!method || c.method === method)).length;
@@ -56,7 +55,7 @@ function countingAccess(): DittoFsAccess {
             return (value as (...a: unknown[]) => unknown).apply(target, args);
           };
         },
-      }) as DittoFsApi;
+      });
     },
   });
 }
@@ -70,10 +69,11 @@ async function secretData(name: string): Promise<Record<string, string>> {
   return Object.fromEntries(Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
 }
 
-async function createSecret(name: string, data: Record<string, string>, type = "Opaque"): Promise<void> {
+/** Creates or updates a Secret of the test's namespace (server-side apply). */
+async function putSecret(name: string, data: Record<string, string>, type = "Opaque"): Promise<void> {
   const encoded = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")]));
   const secret: KubeObject = { apiVersion: "v1", kind: "Secret", metadata: { name, namespace: ns.name }, type, data: encoded };
-  await client.create(CORE.secrets, secret);
+  await client.apply(CORE.secrets, secret);
 }
 
 async function readyPodIP(server: string): Promise<string> {
@@ -141,6 +141,12 @@ after(async () => {
 });
 
 describe("the operator's DittoFS account and transport against a real dfs", { concurrency: false }, () => {
+  // Pod IPs are reused once a test's server is gone: each test counts only its own calls.
+  beforeEach(() => {
+    calls.length = 0;
+    connects.length = 0;
+  });
+
   it("refreshes a token near its end with the refresh token: no new login, no re-provisioning, Authenticated stays True", async () => {
     const name = "refresh";
     await client.create(DITTOSERVERS, dittoServer(ns.name, name, spec({ identity: SHORT_TOKENS })));
@@ -205,6 +211,118 @@ describe("the operator's DittoFS account and transport against a real dfs", { co
     assert.equal(session.user.enabled, true);
     assert.equal(session.user.mustChangePassword, false);
     assert.deepEqual([...operator.reasons.conditions(name)].filter((c) => c === "Authenticated/AuthenticationFailed"), [], "a repairable account never reads as failed");
+    await deleteServer(name);
+  });
+
+  it("a bootstrap admin password the server no longer takes: AuthenticationFailed with one Warning and no retry until its Secret changes, then provisioned", async () => {
+    const name = "rotated";
+    const original = "original-admin-password-0123456789";
+    const rotated = "rotated-admin-password-9876543210";
+    await putSecret("rotated-admin", { password: original });
+    await client.create(DITTOSERVERS, dittoServer(ns.name, name, spec({ identity: { ...SHORT_TOKENS, admin: { passwordSecretRef: { name: "rotated-admin", key: "password" } } } })));
+    const podIP = await readyPodIP(name);
+    await waitForCondition(client, ns.name, name, "Authenticated", "True", "AuthenticationSucceeded", 60_000);
+
+    // Behind the operator's back: admin's password rotated through the API, and the operator's account removed,
+    // so the next refresh needs provisioning, which the Secret's (old) admin password can no longer do.
+    await asAdmin(podIP, original, async (api, token) => {
+      await api.changeOwnPassword(token, rotated, original);
+      await api.deleteUser(token, "k8s-operator");
+    });
+    const failed = await waitForCondition(client, ns.name, name, "Authenticated", "False", "AuthenticationFailed", 40_000);
+    const message = condition(failed.status, "Authenticated")?.message ?? "";
+    assert.match(message, /bootstrap admin password was refused/);
+    assert.ok(!message.includes(original) && !message.includes(rotated), "no password in the condition");
+    assert.equal(condition(failed.status, "Ready")?.status, "True", "the server still serves: only the operator cannot manage it");
+    await waitFor("the AuthenticationFailed event", async () => ((await occurrences(name, "AuthenticationFailed")) > 0 ? true : undefined), { timeoutMs: 15_000, intervalMs: 250 });
+    await assertQuiet(name, podIP);
+    assert.equal(await occurrences(name, "AuthenticationFailed"), 1, "one Warning for the failure, not one per pass");
+
+    // The user updates the Secret to the rotated password: retried at once, the account provisioned again.
+    await putSecret("rotated-admin", { password: rotated });
+    await waitForCondition(client, ns.name, name, "Authenticated", "True", "AuthenticationSucceeded", 90_000);
+    const account = await secretData(`${name}-operator-credentials`);
+    const podIPNow = await readyPodIP(name);
+    await asAdmin(podIPNow, rotated, async (api) => {
+      assert.equal((await api.login("k8s-operator", account.password ?? "")).user.role, "admin");
+    });
+    assert.equal(await occurrences(name, "AuthenticationFailed"), 1);
+    await deleteServer(name);
+  });
+
+  it("HTTPS verified for <name>-api.<namespace>.svc while dialling the pod IP: Authenticated=True and Ready", async () => {
+    const name = "tls";
+    const certs = pki(name, [`${name}-api.${ns.name}.svc`]);
+    await putSecret("tls-cert", { "tls.crt": certs.server.cert, "tls.key": certs.server.key, "ca.crt": certs.ca.cert }, "kubernetes.io/tls");
+    await client.create(DITTOSERVERS, dittoServer(ns.name, name, spec({ controlPlane: { port: API_PORT, certSecretName: "tls-cert" } })));
+    const podIP = await readyPodIP(name);
+    const server = await waitForCondition(client, ns.name, name, "Authenticated", "True", "AuthenticationSucceeded", 60_000);
+    assert.match(condition(server.status, "Authenticated")?.message ?? "", new RegExp(`${podIP.replaceAll(".", "\\.")}:${API_PORT} as k8s-operator`));
+    await waitForCondition(client, ns.name, name, "Ready", "True", "ServerReady", 60_000);
+    assert.ok(connects.some((e) => e.podIP === podIP && e.tls?.serverName === `${name}-api.${ns.name}.svc`), "the operator's client verified the Service name");
+    // The server really speaks HTTPS with that certificate: a verifying client gets its health.
+    const api = new DittoFsClient({ podIP, port: API_PORT, tls: { ca: certs.ca.cert, serverName: `${name}-api.${ns.name}.svc` } });
+    try {
+      assert.equal((await api.health()).controlPlaneDb, "reachable");
+    } finally {
+      api.close();
+    }
+    await deleteServer(name);
+  });
+
+  it("a server certificate for another name: AuthenticationFailed naming the TLS problem, one Warning, no retry", async () => {
+    const name = "tls-wrong";
+    const certs = pki(name, ["someone-else.example.com"]);
+    await putSecret("tls-wrong-cert", { "tls.crt": certs.server.cert, "tls.key": certs.server.key, "ca.crt": certs.ca.cert }, "kubernetes.io/tls");
+    await client.create(DITTOSERVERS, dittoServer(ns.name, name, spec({ controlPlane: { port: API_PORT, certSecretName: "tls-wrong-cert" } })));
+    const podIP = await readyPodIP(name);
+    const failed = await waitForCondition(client, ns.name, name, "Authenticated", "False", "AuthenticationFailed", 60_000);
+    const message = condition(failed.status, "Authenticated")?.message ?? "";
+    assert.match(message, /TLS failed/);
+    assert.match(message, new RegExp(`${name}-api\\.${ns.name}\\.svc`), `the message names the expected name: ${message}`);
+    await waitFor("the AuthenticationFailed event", async () => ((await occurrences(name, "AuthenticationFailed")) > 0 ? true : undefined), { timeoutMs: 15_000, intervalMs: 250 });
+    assert.equal(callsTo(podIP), 1, "one attempt (the admin login) and no more");
+    await assertQuiet(name, podIP);
+    assert.equal(await occurrences(name, "AuthenticationFailed"), 1);
+    await deleteServer(name);
+  });
+
+  it("mTLS: the operator presents the certificate of operatorClientCertSecretName; a client without one is refused", async () => {
+    const name = "mtls";
+    const certs = pki(name, [`${name}-api.${ns.name}.svc`]);
+    await putSecret("mtls-cert", { "tls.crt": certs.server.cert, "tls.key": certs.server.key, "ca.crt": certs.ca.cert }, "kubernetes.io/tls");
+    await putSecret("mtls-client-ca", { "ca.crt": certs.ca.cert });
+    await putSecret("mtls-operator", { "tls.crt": certs.client.cert, "tls.key": certs.client.key }, "kubernetes.io/tls");
+    const controlPlane = { port: API_PORT, certSecretName: "mtls-cert", clientCASecretName: "mtls-client-ca", operatorClientCertSecretName: "mtls-operator" };
+    await client.create(DITTOSERVERS, dittoServer(ns.name, name, spec({ controlPlane })));
+    const podIP = await readyPodIP(name);
+    await waitForCondition(client, ns.name, name, "Authenticated", "True", "AuthenticationSucceeded", 60_000);
+    await waitForCondition(client, ns.name, name, "Ready", "True", "ServerReady", 60_000);
+    assert.ok(connects.some((e) => e.podIP === podIP && e.tls?.clientCertificate?.cert === certs.client.cert), "with the operator's client certificate");
+    const tls = { ca: certs.ca.cert, serverName: `${name}-api.${ns.name}.svc` };
+    const anonymous = new DittoFsClient({ podIP, port: API_PORT, tls });
+    try {
+      await assert.rejects(anonymous.health(), "the server requires a client certificate, even for /health");
+    } finally {
+      anonymous.close();
+    }
+    await deleteServer(name);
+  });
+
+  it("mTLS without operatorClientCertSecretName: AuthenticationFailed saying so, and no connection at all", async () => {
+    const name = "mtls-none";
+    const certs = pki(name, [`${name}-api.${ns.name}.svc`]);
+    await putSecret("mtls-none-cert", { "tls.crt": certs.server.cert, "tls.key": certs.server.key, "ca.crt": certs.ca.cert }, "kubernetes.io/tls");
+    await putSecret("mtls-none-client-ca", { "ca.crt": certs.ca.cert });
+    await client.create(DITTOSERVERS, dittoServer(ns.name, name, spec({ controlPlane: { port: API_PORT, certSecretName: "mtls-none-cert", clientCASecretName: "mtls-none-client-ca" } })));
+    const podIP = await readyPodIP(name);
+    const failed = await waitForCondition(client, ns.name, name, "Authenticated", "False", "AuthenticationFailed", 60_000);
+    assert.match(condition(failed.status, "Authenticated")?.message ?? "", /operatorClientCertSecretName is not set/);
+    await waitFor("the AuthenticationFailed event", async () => ((await occurrences(name, "AuthenticationFailed")) > 0 ? true : undefined), { timeoutMs: 15_000, intervalMs: 250 });
+    await assertQuiet(name, podIP);
+    assert.equal(connects.filter((e) => e.podIP === podIP).length, 0, "no client was ever made for this server");
+    assert.equal(callsTo(podIP), 0);
+    assert.equal(await occurrences(name, "AuthenticationFailed"), 1);
     await deleteServer(name);
   });
 });
