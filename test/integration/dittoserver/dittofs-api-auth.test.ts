@@ -115,6 +115,14 @@ async function assertQuiet(server: string, podIP: string): Promise<void> {
   assert.equal((await getServer(client, ns.name, server)).metadata.resourceVersion, versionBefore, "no status churn");
 }
 
+/** The pid of the server's dfs process: the pod runner's containerID. */
+async function serverPid(server: string): Promise<number> {
+  const current = await client.get<KubeObject & { status?: { containerStatuses?: { containerID?: string }[] } }>(CORE.pods, { namespace: ns.name, name: `${server}-0` });
+  const pid = Number(/^pod-runner:\/\/(\d+)$/.exec(current.status?.containerStatuses?.[0]?.containerID ?? "")?.[1]);
+  assert.ok(pid > 0, "containerID names the process");
+  return pid;
+}
+
 async function deleteServer(server: string): Promise<void> {
   await client.delete(DITTOSERVERS, { namespace: ns.name, name: server });
   await waitFor(`${server} gone`, async () => ((await client.getOrUndefined(DITTOSERVERS, { namespace: ns.name, name: server })) ? undefined : true), { timeoutMs: 120_000, intervalMs: 250 });
@@ -270,7 +278,7 @@ describe("the operator's DittoFS account and transport against a real dfs", { co
     await deleteServer(name);
   });
 
-  it("a server certificate for another name: AuthenticationFailed naming the TLS problem, one Warning, no retry", async () => {
+  it("a server certificate for another name: AuthenticationFailed naming the TLS problem, one Warning, no retry; a fixed certificate authenticates", async () => {
     const name = "tls-wrong";
     const certs = pki(name, ["someone-else.example.com"]);
     await putSecret("tls-wrong-cert", { "tls.crt": certs.server.cert, "tls.key": certs.server.key, "ca.crt": certs.ca.cert }, "kubernetes.io/tls");
@@ -283,6 +291,15 @@ describe("the operator's DittoFS account and transport against a real dfs", { co
     await waitFor("the AuthenticationFailed event", async () => ((await occurrences(name, "AuthenticationFailed")) > 0 ? true : undefined), { timeoutMs: 15_000, intervalMs: 250 });
     assert.equal(callsTo(podIP), 1, "one attempt (the admin login) and no more");
     await assertQuiet(name, podIP);
+    assert.equal(await occurrences(name, "AuthenticationFailed"), 1);
+
+    // A certificate for the right name in the same Secret. The pod runner writes Secret files only when a container
+    // starts (a kubelet syncs them into the running pod), so the server is restarted to serve it; the restart takes
+    // the pod out of Ready, after which the operator calls at once.
+    const right = pki(`${name}-fixed`, [`${name}-api.${ns.name}.svc`]);
+    await putSecret("tls-wrong-cert", { "tls.crt": right.server.cert, "tls.key": right.server.key, "ca.crt": right.ca.cert }, "kubernetes.io/tls");
+    process.kill(await serverPid(name), "SIGKILL");
+    await waitForCondition(client, ns.name, name, "Authenticated", "True", "AuthenticationSucceeded", 90_000);
     assert.equal(await occurrences(name, "AuthenticationFailed"), 1);
     await deleteServer(name);
   });
