@@ -222,6 +222,31 @@ describe("the operator's DittoFS account and transport against a real dfs", { co
     await deleteServer(name);
   });
 
+  it("a wrong password in the credentials Secret, read by a restarted operator: provisioned again with no manual step", async () => {
+    const name = "corrupt";
+    await client.create(DITTOSERVERS, dittoServer(ns.name, name, spec()));
+    const podIP = await readyPodIP(name);
+    await waitForCondition(client, ns.name, name, "Authenticated", "True", "AuthenticationSucceeded", 60_000);
+    // While the operator is down, the Secret loses its tokens and gets a password the server does not know.
+    await operator.stop();
+    // Replaced, not applied: an apply would leave the tokens, whose fields the operator's own apply owns.
+    await client.delete(CORE.secrets, { namespace: ns.name, name: `${name}-operator-credentials` });
+    await putSecret(`${name}-operator-credentials`, { username: "k8s-operator", password: "not-the-password-0123456789" });
+    const loginsBefore = callsTo(podIP, "login");
+    operator = await startOperator(ns.name, { ...TEST_OPTIONS, deletionPodTimeoutMs: 120_000 }, countingAccess());
+    await waitFor("AccountProvisioned twice", async () => ((await occurrences(name, "AccountProvisioned")) === 2 ? true : undefined), { timeoutMs: 40_000, intervalMs: 250 });
+    await waitForCondition(client, ns.name, name, "Authenticated", "True", "AuthenticationSucceeded", 30_000);
+    // login as k8s-operator (401) → admin login → create (409) → update → reset → login → clear must-change, then the poll.
+    const logins = callsTo(podIP, "login") - loginsBefore;
+    assert.equal(logins, 3, `one walk, not a loop: ${logins} logins`);
+    const account = await secretData(`${name}-operator-credentials`);
+    assert.notEqual(account.password, "not-the-password-0123456789");
+    await asAdmin(podIP, (await secretData(`${name}-admin-bootstrap-credentials`)).password ?? "", async (api) => {
+      assert.equal((await api.login("k8s-operator", account.password ?? "")).user.role, "admin");
+    });
+    await deleteServer(name);
+  });
+
   it("a bootstrap admin password the server no longer takes: AuthenticationFailed with one Warning and no retry until its Secret changes, then provisioned", async () => {
     const name = "rotated";
     const original = "original-admin-password-0123456789";
