@@ -14,7 +14,7 @@
 import { randomBytes } from "node:crypto";
 import type { DittoServer, SnapshotPolicyStatus } from "../api/types.ts";
 import { DEFAULTS } from "../api/defaults.ts";
-import { accountFromSecretData, accountSecretData, ensureAccount, OPERATOR_USERNAME } from "../dittofs/account.ts";
+import { accountFromSecretData, accountSecretData, ensureAccount, OPERATOR_USERNAME, refreshDueAt } from "../dittofs/account.ts";
 import type { Account, AccountApi } from "../dittofs/account.ts";
 import { afterTerminal, afterTransient, DEFAULT_BACKOFF, mayCall, waitMs } from "../dittofs/backoff.ts";
 import type { ApiBackoff } from "../dittofs/backoff.ts";
@@ -114,20 +114,27 @@ export function pollIntervalMs(server: DittoServer): number {
   return Number(ns / 1_000_000n);
 }
 
-/** Whether this pass calls the API: after a failure when the back-off allows, otherwise once per interval. */
-export function pollDue(state: Pick<ServerApiState, "backoff" | "lastPollAt">, now: number, intervalMs: number, fingerprint: string): boolean {
+/**
+ * Whether this pass calls the API: after a failure when the back-off allows, otherwise once per interval or when
+ * the access token is due for its refresh, whichever comes first (a poll interval longer than the token's last
+ * fifth would otherwise let it lapse before the refresh).
+ */
+export function pollDue(state: Pick<ServerApiState, "backoff" | "lastPollAt" | "account">, now: number, intervalMs: number, fingerprint: string): boolean {
   if (state.backoff) return mayCall(state.backoff, now, fingerprint);
+  const refreshAt = refreshDueAt(state.account);
+  if (refreshAt !== undefined && now >= refreshAt) return true;
   return state.lastPollAt === undefined || now >= state.lastPollAt + intervalMs;
 }
 
 /** Never requeue sooner than this for the API: a due time in the past must not spin the queue. */
 const MIN_REQUEUE_MS = 1_000;
 
-/** When the pass should run again for the API: the back-off's time after a failure, else the next poll. */
-export function nextApiPassMs(state: Pick<ServerApiState, "backoff" | "lastPollAt">, now: number, intervalMs: number): number | undefined {
+/** When the pass should run again for the API: the back-off's time after a failure, else the next poll or refresh. */
+export function nextApiPassMs(state: Pick<ServerApiState, "backoff" | "lastPollAt" | "account">, now: number, intervalMs: number): number | undefined {
   if (state.backoff) return Math.max(MIN_REQUEUE_MS, waitMs(state.backoff, now));
   if (state.lastPollAt === undefined) return undefined;
-  return Math.max(MIN_REQUEUE_MS, state.lastPollAt + intervalMs - now);
+  const nextPoll = state.lastPollAt + intervalMs;
+  return Math.max(MIN_REQUEUE_MS, Math.min(nextPoll, refreshDueAt(state.account) ?? nextPoll) - now);
 }
 
 /** What the API part of a pass gives the rest of it. */

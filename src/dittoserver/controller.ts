@@ -56,12 +56,11 @@ function missing(what: string): never {
   throw new Error(what);
 }
 
-/** Register the DittoServer controller on `manager`. */
-export function dittoServerController(manager: Manager, options: OperatorOptions = OPERATOR_DEFAULTS): Controller {
+/** Register the DittoServer controller on `manager`; `dittofs` reaches the servers' APIs (a test may count its calls). */
+export function dittoServerController(manager: Manager, options: OperatorOptions = OPERATOR_DEFAULTS, dittofs: DittoFsAccess = new DittoFsAccess()): Controller {
   // The DittoServer informer exists once the controller is added (below); map functions run only after that.
   const indexed = (index: string, value: string): string[] =>
     servers.byIndex(index, value).map((s) => `${s.metadata.namespace ?? ""}/${s.metadata.name ?? ""}`);
-  const dittofs = new DittoFsAccess();
   const deps = reconcilerDeps(manager, options, { dittofs });
 
   let builder = controller(CONTROLLER_NAME)
@@ -115,7 +114,7 @@ export function dittoServerController(manager: Manager, options: OperatorOptions
 }
 
 /** A manager running the DittoServer controller (the controller is returned for tests that enqueue keys). */
-export function createOperator(managerOptions: Omit<ManagerOptions, "fieldManager">, options: OperatorOptions = OPERATOR_DEFAULTS): { manager: Manager; controller: Controller } {
+export function createOperator(managerOptions: Omit<ManagerOptions, "fieldManager">, options: OperatorOptions = OPERATOR_DEFAULTS, dittofs?: DittoFsAccess): { manager: Manager; controller: Controller } {
   const manager = new Manager({ ...managerOptions, fieldManager: FIELD_MANAGER });
-  return { manager, controller: dittoServerController(manager, options) };
+  return { manager, controller: dittoServerController(manager, options, dittofs) };
 }

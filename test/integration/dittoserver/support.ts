@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { Registry } from "prom-client";
 import { API_VERSION, KIND } from "../../../src/api/constants.ts";
 import type { DittoServerStatus } from "../../../src/api/types.ts";
+import type { DittoFsAccess } from "../../../src/dittoserver/api-pass.ts";
 import { createOperator } from "../../../src/dittoserver/controller.ts";
 import { DITTOSERVERS, OPERATOR_DEFAULTS } from "../../../src/dittoserver/kinds.ts";
 import type { OperatorOptions } from "../../../src/dittoserver/kinds.ts";
@@ -42,7 +43,8 @@ export interface RunningOperator {
 
 const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
-export async function startOperator(namespace: string, options: OperatorOptions = TEST_OPTIONS): Promise<RunningOperator> {
+/** `dittofs`: the operator's access to the servers' APIs, for a test that counts its DittoFS calls. */
+export async function startOperator(namespace: string, options: OperatorOptions = TEST_OPTIONS, dittofs?: DittoFsAccess): Promise<RunningOperator> {
   const registry = new Registry();
   // Opened before the operator starts, so every status write of the file's servers is seen.
   const recorderClient = adminClient();
@@ -58,6 +60,7 @@ export async function startOperator(namespace: string, options: OperatorOptions 
       gracefulShutdownTimeoutMs: 5_000,
     },
     options,
+    dittofs,
   );
   await manager.start();
   const values = async (metric: string) => (await registry.getSingleMetric(metric)?.get())?.values ?? [];
