@@ -5,9 +5,6 @@
  * kept against drift, reported when a share is missing and removed from the server when they leave the spec.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { DittoServer } from "../../../src/api/types.ts";
 import { DITTOSERVERS } from "../../../src/dittoserver/kinds.ts";
@@ -15,10 +12,11 @@ import { fileService } from "../../../src/dittoserver/services.ts";
 import type { KubeObject } from "../../../src/runtime/objects.ts";
 import { CORE } from "../../../src/runtime/resources.ts";
 import { RUNNER_LABEL } from "../../controlplane/index.ts";
-import { runCommand } from "../../controlplane/run.ts";
-import { createTestNamespace, testBinDir, waitFor } from "../../controlplane/testenv.ts";
+import { createTestNamespace, waitFor } from "../../controlplane/testenv.ts";
 import type { RunningOperator } from "./support.ts";
 import { adminClient, condition, deleteAllServers, dittoServer, eventsFor, getServer, installCrd, startOperator, TEST_OPTIONS, waitForCondition, waitForEvent } from "./support.ts";
+import { privateDfsctl } from "./dfsctl.ts";
+import type { Dfsctl } from "./dfsctl.ts";
 
 const NAME = "adapters";
 const POD = `${NAME}-0`;
@@ -29,19 +27,13 @@ const ONE_POLL_MS = POLL_MS + 5_000;
 const client = adminClient();
 let ns: { name: string; delete(): Promise<void> };
 let operator: RunningOperator;
-let dfsctlHome: string;
+let dfsctl: Dfsctl;
 
 interface PodView extends KubeObject {
   status?: { podIP?: string; conditions?: { type: string; status: string }[]; containerStatuses?: { restartCount: number }[] };
 }
 interface ServiceView extends KubeObject {
   spec?: { ports?: { name: string; port: number; targetPort: number | string; protocol: string }[] };
-}
-
-async function dfsctl(...args: string[]): Promise<string> {
-  const r = await runCommand("env", [`HOME=${dfsctlHome}`, `XDG_CONFIG_HOME=${join(dfsctlHome, ".config")}`, join(testBinDir(), "dfsctl"), ...args]);
-  if (r.code !== 0) throw new Error(`dfsctl ${args.join(" ")} exited ${r.code}: ${r.stderr}${r.stdout}`);
-  return r.stdout;
 }
 
 const service = (name: string): Promise<ServiceView | undefined> => client.getOrUndefined<ServiceView>(CORE.services, { namespace: ns.name, name });
@@ -61,7 +53,7 @@ async function setPolicies(policies: Record<string, unknown>[] | null): Promise<
 before(async () => {
   await installCrd();
   ns = await createTestNamespace("ds-adapter-services");
-  dfsctlHome = await mkdtemp(join(tmpdir(), "dfsctl-home-"));
+  dfsctl = await privateDfsctl();
   operator = await startOperator(ns.name, { ...TEST_OPTIONS, deletionPodTimeoutMs: 120_000 });
 });
 
@@ -70,7 +62,7 @@ after(async () => {
   await operator.stop();
   await ns.delete();
   await client.close();
-  await rm(dfsctlHome, { recursive: true, force: true });
+  await dfsctl.remove();
 });
 
 describe("adapter Services and snapshot policies from a real dfs", { concurrency: false }, () => {
@@ -113,9 +105,9 @@ describe("adapter Services and snapshot policies from a real dfs", { concurrency
     const { status } = await client.get<PodView>(CORE.pods, { namespace: ns.name, name: POD });
     const admin = await client.get(CORE.secrets, { namespace: ns.name, name: `${NAME}-admin-bootstrap-credentials` });
     const password = Buffer.from((admin.data as Record<string, string>).password ?? "", "base64").toString("utf8");
-    await dfsctl("login", "--server", `http://${status?.podIP ?? ""}:8080`, "--username", "admin", "--password", password);
+    await dfsctl.run(["login", "--server", `http://${status?.podIP ?? ""}:8080`, "--username", "admin", "--password", password]);
 
-    await dfsctl("adapter", "disable", "smb");
+    await dfsctl.run(["adapter", "disable", "smb"]);
     const started = Date.now();
     await waitFor("SMB Service deleted", async () => ((await service(`${NAME}-adapter-smb`)) ? undefined : true), { timeoutMs: ONE_POLL_MS, intervalMs: 200 });
     console.log(`SMB disabled → Service gone in ${((Date.now() - started) / 1000).toFixed(1)} s (poll interval ${POLL_MS / 1000} s)`);
@@ -131,7 +123,7 @@ describe("adapter Services and snapshot policies from a real dfs", { concurrency
   });
 
   it("NFS moved with dfsctl: its Service port and status.nfsEndpoint follow within one poll, the pod is not rolled", async () => {
-    await dfsctl("adapter", "edit", "nfs", "--port", "12050");
+    await dfsctl.run(["adapter", "edit", "nfs", "--port", "12050"]);
     const started = Date.now();
     await waitFor("NFS Service on 12050", async () => (ports(await service(`${NAME}-adapter-nfs`))[0] === "adapter-nfs:12050->12050/TCP" ? true : undefined), {
       timeoutMs: ONE_POLL_MS,
@@ -148,7 +140,7 @@ describe("adapter Services and snapshot policies from a real dfs", { concurrency
   });
 
   it("portmapper enabled with dfsctl: the NFS Service gains 111 → the portmapper port (TCP and UDP) within one poll, the pod is not rolled", async () => {
-    await dfsctl("adapter", "settings", "nfs", "update", "--portmapper-enabled", "--portmapper-port", "10111");
+    await dfsctl.run(["adapter", "settings", "nfs", "update", "--portmapper-enabled", "--portmapper-port", "10111"]);
     const started = Date.now();
     const nfs = await waitFor("portmap ports on the NFS Service", async () => {
       const p = ports(await service(`${NAME}-adapter-nfs`));
@@ -160,10 +152,10 @@ describe("adapter Services and snapshot policies from a real dfs", { concurrency
   });
 
   it("a snapshot policy: applied once its share exists and visible in dfsctl, drift reverted, a missing share named, removed with the spec", async () => {
-    await dfsctl("store", "metadata", "add", "--name", "meta", "--type", "memory");
-    await dfsctl("store", "block", "local", "add", "--name", "local", "--type", "memory");
-    await dfsctl("share", "create", "--name", "/export", "--metadata", "meta", "--local", "local");
-    const show = () => dfsctl("share", "snapshot-policy", "show", "/export", "-o", "json");
+    await dfsctl.run(["store", "metadata", "add", "--name", "meta", "--type", "memory"]);
+    await dfsctl.run(["store", "block", "local", "add", "--name", "local", "--type", "memory"]);
+    await dfsctl.run(["share", "create", "--name", "/export", "--metadata", "meta", "--local", "local"]);
+    const show = () => dfsctl.run(["share", "snapshot-policy", "show", "/export", "-o", "json"]);
 
     // A changed policy is tried at once (not after the missing share's back-off).
     await setPolicies([{ share: "/export", interval: "@daily", keepLast: 7 }]);
@@ -172,7 +164,7 @@ describe("adapter Services and snapshot policies from a real dfs", { concurrency
     const shown = JSON.parse(await show()) as { interval?: string; keep_last?: number };
     assert.deepEqual([shown.interval, shown.keep_last], ["24h0m0s", 7], "dfsctl sees the policy");
 
-    await dfsctl("share", "snapshot-policy", "set", "/export", "--interval", "1h", "--keep-last", "2");
+    await dfsctl.run(["share", "snapshot-policy", "set", "/export", "--interval", "1h", "--keep-last", "2"]);
     await waitFor("drift reverted", async () => ((JSON.parse(await show()) as { interval?: string }).interval === "24h0m0s" ? true : undefined), {
       timeoutMs: ONE_POLL_MS,
       intervalMs: 500,

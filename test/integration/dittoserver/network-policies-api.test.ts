@@ -4,9 +4,6 @@
  * a poll; SMB disabled → its policy goes; and every port the process then listens on is allowed by the stored policies.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DITTOSERVERS, NETWORK_POLICIES } from "../../../src/dittoserver/kinds.ts";
 import { LABEL_INSTANCE } from "../../../src/dittoserver/labels.ts";
@@ -14,24 +11,25 @@ import type { KubeObject } from "../../../src/runtime/objects.ts";
 import { CORE } from "../../../src/runtime/resources.ts";
 import { RUNNER_LABEL } from "../../controlplane/index.ts";
 import { allocatePorts } from "../../controlplane/ports.ts";
-import { runCommand } from "../../controlplane/run.ts";
-import { createTestNamespace, testBinDir, waitFor } from "../../controlplane/testenv.ts";
+import { createTestNamespace, waitFor } from "../../controlplane/testenv.ts";
 import { listeningPorts } from "../../contract/listening-sockets.ts";
 import { allows } from "../../contract/network-policy-check.ts";
 import type { RunningOperator } from "./support.ts";
 import { adminClient, deleteAllServers, dittoServer, installCrd, startOperator, TEST_OPTIONS } from "./support.ts";
+import { privateDfsctl } from "./dfsctl.ts";
+import type { Dfsctl } from "./dfsctl.ts";
 
 const NAME = "npapi";
 const OPERATOR_NS = "dittofs-system";
 const client = adminClient();
 let ns: { name: string; delete(): Promise<void> };
 let operator: RunningOperator;
-let dfsctlHome: string;
+let dfsctl: Dfsctl;
 
 before(async () => {
   await installCrd();
   ns = await createTestNamespace("ds-netpol-api");
-  dfsctlHome = await mkdtemp(join(tmpdir(), "dfsctl-home-"));
+  dfsctl = await privateDfsctl();
   operator = await startOperator(ns.name, { ...TEST_OPTIONS, operatorNamespace: OPERATOR_NS, deletionPodTimeoutMs: 120_000 });
 });
 
@@ -40,14 +38,8 @@ after(async () => {
   await operator.stop();
   await ns.delete();
   await client.close();
-  await rm(dfsctlHome, { recursive: true, force: true });
+  await dfsctl.remove();
 });
-
-async function dfsctl(args: string[]): Promise<string> {
-  const r = await runCommand("env", [`HOME=${dfsctlHome}`, `XDG_CONFIG_HOME=${join(dfsctlHome, ".config")}`, join(testBinDir(), "dfsctl"), ...args]);
-  if (r.code !== 0) throw new Error(`dfsctl ${args.join(" ")} exited ${r.code}: ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
 
 type PolicyPorts = { port: number; protocol: string }[];
 const portsOf = (policy: KubeObject | undefined): string[] =>
@@ -77,13 +69,13 @@ describe("adapter NetworkPolicies follow the adapter list polled from a real dfs
     const status = pod.status as { podIP: string; containerStatuses?: { containerID?: string }[] };
     const secret = await client.get(CORE.secrets, { namespace: ns.name, name: `${NAME}-admin-bootstrap-credentials` });
     const password = Buffer.from((secret.data as Record<string, string>).password ?? "", "base64").toString("utf8");
-    await dfsctl(["login", "--server", `http://${status.podIP}:8080`, "--username", "admin", "--password", password]);
+    await dfsctl.run(["login", "--server", `http://${status.podIP}:8080`, "--username", "admin", "--password", password]);
 
     const lease = await allocatePorts(1);
     const moved = lease.ports[0]!;
     lease.release(); // the port is bound inside the pod's own network namespace, not on this machine
-    await dfsctl(["adapter", "edit", "nfs", "--port", String(moved)]);
-    await dfsctl(["adapter", "disable", "smb"]);
+    await dfsctl.run(["adapter", "edit", "nfs", "--port", String(moved)]);
+    await dfsctl.run(["adapter", "disable", "smb"]);
     const stored = await adapterPolicies(`NFS on ${moved}, SMB gone`, { [`${NAME}-adapter-nfs`]: [`${moved}/TCP`, `${moved}/UDP`, "5353/UDP"] });
 
     const pid = Number(/^pod-runner:\/\/(\d+)$/.exec(status.containerStatuses?.[0]?.containerID ?? "")?.[1]);

@@ -5,9 +5,8 @@
  * in restartCount/lastState, and deleting the DittoServer waits, through the finalizer, for the process to end.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { request } from "node:http";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DITTOSERVERS } from "../../../src/dittoserver/kinds.ts";
@@ -15,17 +14,18 @@ import type { KubeObject } from "../../../src/runtime/objects.ts";
 import { CORE } from "../../../src/runtime/resources.ts";
 import { RUNNER_LABEL } from "../../controlplane/index.ts";
 import { prefixesOverlap } from "../../controlplane/pods/network.ts";
-import { runCommand } from "../../controlplane/run.ts";
-import { createTestNamespace, testBinDir, testLogDir, testPodCidr, waitFor } from "../../controlplane/testenv.ts";
+import { createTestNamespace, testLogDir, testPodCidr, waitFor } from "../../controlplane/testenv.ts";
 import type { RunningOperator } from "./support.ts";
 import { adminClient, deleteAllServers, dittoServer, installCrd, startOperator, TEST_OPTIONS, waitForCondition } from "./support.ts";
+import { privateDfsctl } from "./dfsctl.ts";
+import type { Dfsctl } from "./dfsctl.ts";
 
 const NAME = "real";
 const POD = `${NAME}-0`;
 const client = adminClient();
 let ns: { name: string; delete(): Promise<void> };
 let operator: RunningOperator;
-let dfsctlHome: string;
+let dfsctl: Dfsctl;
 
 interface PodView extends KubeObject {
   status?: {
@@ -66,12 +66,6 @@ function httpGet(url: string): Promise<{ status: number; body: string }> {
   });
 }
 
-async function dfsctl(args: string[]): Promise<string> {
-  const r = await runCommand("env", [`HOME=${dfsctlHome}`, `XDG_CONFIG_HOME=${join(dfsctlHome, ".config")}`, join(testBinDir(), "dfsctl"), ...args]);
-  if (r.code !== 0) throw new Error(`dfsctl ${args.join(" ")} exited ${r.code}: ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-
 async function adminPassword(): Promise<string> {
   const secret = await client.get(CORE.secrets, { namespace: ns.name, name: `${NAME}-admin-bootstrap-credentials` });
   return Buffer.from((secret.data as Record<string, string>).password!, "base64").toString("utf8");
@@ -80,7 +74,7 @@ async function adminPassword(): Promise<string> {
 before(async () => {
   await installCrd();
   ns = await createTestNamespace("ds-real-server");
-  dfsctlHome = await mkdtemp(join(tmpdir(), "dfsctl-home-"));
+  dfsctl = await privateDfsctl();
   // The finalizer's pod wait must outlast the real drain: preStop (5 s) plus the server's own shutdown.
   operator = await startOperator(ns.name, { ...TEST_OPTIONS, deletionPodTimeoutMs: 120_000 });
 });
@@ -90,7 +84,7 @@ after(async () => {
   await operator.stop();
   await ns.delete();
   await client.close();
-  await rm(dfsctlHome, { recursive: true, force: true });
+  await dfsctl.remove();
 });
 
 describe("a real dfs behind the DittoServer pod", { concurrency: false }, () => {
@@ -104,10 +98,10 @@ describe("a real dfs behind the DittoServer pod", { concurrency: false }, () => 
     const health = await httpGet(`http://${podIP}:8080/health/ready`);
     assert.equal(health.status, 200, health.body);
     assert.equal((JSON.parse(health.body) as { status: string }).status, "healthy", health.body);
-    const login = await dfsctl(["login", "--server", `http://${podIP}:8080`, "--username", "admin", "--password", await adminPassword()]);
+    const login = await dfsctl.run(["login", "--server", `http://${podIP}:8080`, "--username", "admin", "--password", await adminPassword()]);
     assert.match(login, /Logged in successfully as admin/);
     await assert.rejects(
-      dfsctl(["login", "--server", `http://${podIP}:8080`, "--username", "admin", "--password", "not-the-password"]),
+      dfsctl.run(["login", "--server", `http://${podIP}:8080`, "--username", "admin", "--password", "not-the-password"]),
       /login failed/,
       "a wrong password is refused: the login above proves the Secret's password",
     );
@@ -115,14 +109,14 @@ describe("a real dfs behind the DittoServer pod", { concurrency: false }, () => 
   });
 
   it("keeps what the server wrote across a pod deletion: the claims are real directories", async () => {
-    await dfsctl(["store", "metadata", "add", "--name", "survivor", "--type", "memory"]);
-    assert.match(await dfsctl(["store", "metadata", "list"]), /survivor/);
+    await dfsctl.run(["store", "metadata", "add", "--name", "survivor", "--type", "memory"]);
+    assert.match(await dfsctl.run(["store", "metadata", "list"]), /survivor/);
     const old = await readPod();
     await client.delete(CORE.pods, { namespace: ns.name, name: POD });
     const fresh = await readyPod(old?.metadata.uid);
     podIP = fresh.status.podIP;
-    await dfsctl(["login", "--server", `http://${podIP}:8080`, "--username", "admin", "--password", await adminPassword()]);
-    assert.match(await dfsctl(["store", "metadata", "list"]), /survivor/, "the store lives in the control-plane database on the claim");
+    await dfsctl.run(["login", "--server", `http://${podIP}:8080`, "--username", "admin", "--password", await adminPassword()]);
+    assert.match(await dfsctl.run(["store", "metadata", "list"]), /survivor/, "the store lives in the control-plane database on the claim");
   });
 
   it("restarts a crashed server and reports restartCount and lastState like a kubelet", async () => {

@@ -9,10 +9,8 @@
  * so the test also shows that the role allows every request of the switch.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { request } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { DITTOSERVERS, NETWORK_POLICIES } from "../../../src/dittoserver/kinds.ts";
@@ -22,10 +20,11 @@ import type { Condition, KubeObject } from "../../../src/runtime/objects.ts";
 import { CORE } from "../../../src/runtime/resources.ts";
 import type { ResourceType } from "../../../src/runtime/resources.ts";
 import { RUNNER_LABEL } from "../../controlplane/index.ts";
-import { runCommand } from "../../controlplane/run.ts";
-import { createTestNamespace, testBinDir, testKubeConfigPath, waitFor } from "../../controlplane/testenv.ts";
+import { createTestNamespace, testKubeConfigPath, waitFor } from "../../controlplane/testenv.ts";
 import type { OperatorAsServiceAccount } from "../deploy/rbac-support.ts";
 import { assertNothingRefused, assertRequested, auditEventsOf, startOperatorAsServiceAccount, withOperatorLog } from "../deploy/rbac-support.ts";
+import { privateDfsctl } from "./dfsctl.ts";
+import type { Dfsctl } from "./dfsctl.ts";
 import { recordReasons } from "./reasons-seen.ts";
 import type { ReasonRecorder } from "./reasons-seen.ts";
 import { adminClient, deleteAllServers, eventsFor, installCrd, waitForCondition } from "./support.ts";
@@ -38,7 +37,7 @@ const reference = new KubeClient(loadKubeConfig(testKubeConfigPath()), { fieldMa
 let ns: { name: string; delete(): Promise<void> };
 let operator: OperatorAsServiceAccount | undefined;
 let reasons: ReasonRecorder | undefined;
-let dfsctlHome: string;
+let dfsctl: Dfsctl;
 
 type Json = Record<string, unknown>;
 
@@ -106,12 +105,6 @@ function http(method: string, url: string, body?: unknown, token?: string): Prom
   });
 }
 
-async function dfsctl(args: string[]): Promise<string> {
-  const r = await runCommand("env", [`HOME=${dfsctlHome}`, `XDG_CONFIG_HOME=${join(dfsctlHome, ".config")}`, join(testBinDir(), "dfsctl"), ...args]);
-  if (r.code !== 0) throw new Error(`dfsctl ${args.join(" ")} exited ${r.code}: ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-
 /** The pod `full-0` once Ready (its readiness probe passed against the real process); `notUid`: a later pod. */
 async function readyPod(notUid?: string): Promise<KubeObject & { status: { podIP: string } }> {
   return waitFor(
@@ -144,7 +137,7 @@ async function readiness(podIP: string): Promise<{ shares: number; metadata_stor
 before(async () => {
   await installCrd();
   ns = await createTestNamespace("ds-switch");
-  dfsctlHome = await mkdtemp(join(tmpdir(), "dfsctl-home-"));
+  dfsctl = await privateDfsctl();
 });
 
 after(async () => {
@@ -155,7 +148,7 @@ after(async () => {
   await reasons?.stop();
   await ns.delete();
   await Promise.all([client.close(), reference.close()]);
-  await rm(dfsctlHome, { recursive: true, force: true });
+  await dfsctl.remove();
 });
 
 describe("switching from the reference operator", { concurrency: false }, () => {
@@ -187,13 +180,13 @@ describe("switching from the reference operator", { concurrency: false }, () => 
     assert.equal(pod.metadata.labels?.app, "dittofs-server", "the reference's StatefulSet made this pod");
     password = Buffer.from((await secretData(`${NAME}-admin-bootstrap-credentials`)).password!, "base64").toString("utf8");
     const url = `http://${pod.status.podIP}:8080`;
-    await dfsctl(["login", "--server", url, "--username", "admin", "--password", password]);
-    await dfsctl(["store", "metadata", "add", "--name", "meta", "--type", "badger", "--db-path", "/data/store/metadata/meta"]);
-    await dfsctl(["store", "block", "local", "add", "--name", "blocks", "--type", "fs", "--path", "/data/store/block/blocks"]);
-    await dfsctl(["share", "create", "--name", "/export", "--metadata", "meta", "--local", "blocks"]);
-    await dfsctl(["user", "create", "--username", "alice", "--password", "alice-password-1", "--role", "user"]);
+    await dfsctl.run(["login", "--server", url, "--username", "admin", "--password", password]);
+    await dfsctl.run(["store", "metadata", "add", "--name", "meta", "--type", "badger", "--db-path", "/data/store/metadata/meta"]);
+    await dfsctl.run(["store", "block", "local", "add", "--name", "blocks", "--type", "fs", "--path", "/data/store/block/blocks"]);
+    await dfsctl.run(["share", "create", "--name", "/export", "--metadata", "meta", "--local", "blocks"]);
+    await dfsctl.run(["user", "create", "--username", "alice", "--password", "alice-password-1", "--role", "user"]);
     // A snapshot: its artifacts (metadata dump, hashes) are files in the block store, on the content volume.
-    const snapshot = /Snapshot ([0-9a-f-]{36}) -> ready/.exec(await dfsctl(["share", "snapshot", "create", "/export", "--name", "before-switch"]));
+    const snapshot = /Snapshot ([0-9a-f-]{36}) -> ready/.exec(await dfsctl.run(["share", "snapshot", "create", "/export", "--name", "before-switch"]));
     assert.ok(snapshot, "the snapshot was taken");
     before.snapshot = snapshot[1]!;
     const served = await readiness(pod.status.podIP);
@@ -233,15 +226,15 @@ describe("switching from the reference operator", { concurrency: false }, () => 
     const url = `http://${pod.status.podIP}:8080`;
     const me = await http("GET", `${url}/api/v1/auth/me`, undefined, before.token);
     assert.equal(me.status, 200, `a token signed before the switch is accepted: the JWT key survived (${me.body})`);
-    await dfsctl(["login", "--server", url, "--username", "admin", "--password", password]);
-    assert.match(await dfsctl(["store", "metadata", "list"]), /meta/);
-    assert.match(await dfsctl(["share", "list"]), /\/export/);
-    assert.match(await dfsctl(["user", "list"]), /alice/);
+    await dfsctl.run(["login", "--server", url, "--username", "admin", "--password", password]);
+    assert.match(await dfsctl.run(["store", "metadata", "list"]), /meta/);
+    assert.match(await dfsctl.run(["share", "list"]), /\/export/);
+    assert.match(await dfsctl.run(["user", "list"]), /alice/);
     // Restoring reads the snapshot's artifacts back from the block store: they are where the reference's server
     // wrote them (dfs answers "snapshot artifacts missing" when the block store's directory lacks them).
-    await dfsctl(["share", "disable", "/export"]);
-    assert.match(await dfsctl(["share", "snapshot", "restore", "/export", before.snapshot, "--yes", "--force"]), new RegExp(`Restored snapshot ${before.snapshot}`));
-    await dfsctl(["share", "enable", "/export"]);
+    await dfsctl.run(["share", "disable", "/export"]);
+    assert.match(await dfsctl.run(["share", "snapshot", "restore", "/export", before.snapshot, "--yes", "--force"]), new RegExp(`Restored snapshot ${before.snapshot}`));
+    await dfsctl.run(["share", "enable", "/export"]);
     const ready = await readiness(pod.status.podIP);
     assert.equal(ready.shares, 1, "the share is loaded: its badger store opened from the claim at /data/store/metadata");
     assert.equal(ready.metadata_stores, 1);
