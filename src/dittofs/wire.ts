@@ -160,3 +160,31 @@ export function parseSnapshotPolicy(value: unknown, what = "snapshot policy"): S
 export function parseSnapshotPolicies(value: unknown): SnapshotPolicy[] {
   return array(value, "snapshot policy list").map((item, i) => parseSnapshotPolicy(item, `snapshot policy[${i}]`));
 }
+
+/** A metadata or block store as `GET /store/metadata` and `GET /store/block/local` list it. */
+export interface Store {
+  name: string;
+  type: string;
+  /** The type-specific settings, e.g. `{path}`; {} when the server reports none. */
+  config: Record<string, unknown>;
+}
+
+/** Body of `POST /store/metadata` and `POST /store/block/local` (PUT takes type and config): config as a JSON string. */
+export interface StoreBody {
+  name: string;
+  type: string;
+  config: string;
+}
+
+export function parseStore(value: unknown, what = "store"): Store {
+  const o = object(value, what);
+  return {
+    name: field(o, "name", "string", what),
+    type: field(o, "type", "string", what),
+    config: o.config === undefined || o.config === null ? {} : object(o.config, `${what}.config`),
+  };
+}
+
+export function parseStores(value: unknown): Store[] {
+  return array(value, "store list").map((item, i) => parseStore(item, `store[${i}]`));
+}
