@@ -12,7 +12,7 @@
  * removed only while no share uses it (`InUse` until then): removing it would strand the share's data.
  */
 import type { DittoServer, StoreStatus } from "../api/types.ts";
-import type { Store, StoreBody } from "../dittofs/wire.ts";
+import type { ShareStores, Store, StoreBody } from "../dittofs/wire.ts";
 import { REASON } from "./reasons.ts";
 import { volumeLayout } from "./volume-layout.ts";
 
@@ -62,6 +62,19 @@ const key = (kind: StoreKind, name: string): string => `${kind}/${name}`;
 /** Record states of the stores the operator created or tried to (Pending and Rejected were absent when it tried). */
 const OURS: ReadonlySet<StoreStatus["state"]> = new Set(["Created", "InUse", "Pending", "Rejected"]);
 
+/** Whether a record entry is a store the operator created (or tried to): one it may change or remove. */
+export function isOperatorsStore(entry: StoreStatus): boolean {
+  return OURS.has(entry.state);
+}
+
+/** `kind/name` of the stores some share uses (shares name their stores by id). */
+export function storesInUse(observed: ObservedStores, shares: readonly ShareStores[]): Set<string> {
+  const used = new Set<string>();
+  for (const s of observed.metadata) if (shares.some((sh) => sh.metadataStoreId === s.id)) used.add(key("metadata", s.name));
+  for (const s of observed.block) if (shares.some((sh) => sh.localBlockStoreId === s.id)) used.add(key("block", s.name));
+  return used;
+}
+
 export interface StorePlan {
   create: DesiredStore[];
   /** Stores the operator created that drifted (changed with dfsctl): corrected with a PUT. */
@@ -79,7 +92,7 @@ export interface StorePlan {
 export function planStores(desired: readonly DesiredStore[], observed: ObservedStores, record: readonly StoreStatus[], inUse: ReadonlySet<string>): StorePlan {
   const onServer = new Map<string, Store>();
   for (const kind of ["metadata", "block"] as const) for (const s of observed[kind]) onServer.set(key(kind, s.name), s);
-  const ours = new Set(record.filter((e) => OURS.has(e.state)).map((e) => key(e.kind, e.name)));
+  const ours = new Set(record.filter(isOperatorsStore).map((e) => key(e.kind, e.name)));
   const wanted = new Set(desired.map((d) => key(d.kind, d.name)));
   const plan: StorePlan = { create: [], update: [], remove: [], settled: [] };
   for (const d of desired) {
@@ -144,7 +157,7 @@ const names = (entries: readonly StoreStatus[]): string => entries.map((e) => `$
  */
 export function storesCondition(desired: readonly DesiredStore[], record: readonly StoreStatus[]): StoreCondition | undefined {
   const entry = (d: DesiredStore) => record.find((e) => e.kind === d.kind && e.name === d.name);
-  if (desired.length === 0 && !record.some((e) => OURS.has(e.state))) return undefined;
+  if (desired.length === 0 && !record.some(isOperatorsStore)) return undefined;
   const of = (state: StoreStatus["state"]) => desired.map(entry).filter((e): e is StoreStatus => e?.state === state);
   const conflicts = of("Conflict");
   if (conflicts.length > 0) return { ok: false, reason: REASON.StoreConflict, message: `${names(conflicts)}: a store of that name exists that the operator did not create` };

@@ -4,7 +4,7 @@ import type { DittoServer, StoreStatus } from "../../../src/api/types.ts";
 import type { Store } from "../../../src/dittofs/wire.ts";
 import { VOLUME_LAYOUT_ANNOTATION } from "../../../src/dittoserver/names.ts";
 import { REASON } from "../../../src/dittoserver/reasons.ts";
-import { desiredStores, nextStoreRecord, planStores, storeBody, storesCondition } from "../../../src/dittoserver/stores.ts";
+import { desiredStores, nextStoreRecord, planStores, storeBody, storesCondition, storesInUse } from "../../../src/dittoserver/stores.ts";
 import type { DesiredStore, ObservedStores } from "../../../src/dittoserver/stores.ts";
 
 function server(stores: DittoServer["spec"]["stores"], annotations: Record<string, string> = {}): Pick<DittoServer, "metadata" | "spec"> {
@@ -14,7 +14,7 @@ function server(stores: DittoServer["spec"]["stores"], annotations: Record<strin
 const badger: DesiredStore = { kind: "metadata", name: "meta", type: "badger", config: { path: "/data/metadata/stores/meta" } };
 const local: DesiredStore = { kind: "block", name: "blocks", type: "fs", config: { path: "/data/content/stores/blocks" } };
 const observed = (metadata: Store[] = [], block: Store[] = []): ObservedStores => ({ metadata, block });
-const asOnServer = (d: DesiredStore, config: Record<string, unknown> = d.config): Store => ({ name: d.name, type: d.type, config });
+const asOnServer = (d: DesiredStore, config: Record<string, unknown> = d.config): Store => ({ id: `id-${d.name}`, name: d.name, type: d.type, config });
 const created = (d: DesiredStore): StoreStatus => ({ kind: d.kind, name: d.name, type: d.type, state: "Created" });
 
 test("paths are derived from the volume layout, never typed by the user", () => {
@@ -41,7 +41,7 @@ test("missing stores are created; in sync stores cost no call", () => {
 test("a store the operator created that was changed with dfsctl is corrected", () => {
   const plan = planStores([badger], observed([asOnServer(badger, { path: "/tmp/x" })]), [created(badger)], new Set());
   assert.deepEqual(plan.update, [badger]);
-  const retyped = planStores([badger], observed([{ name: "meta", type: "memory", config: {} }]), [created(badger)], new Set());
+  const retyped = planStores([badger], observed([{ id: "id-meta", name: "meta", type: "memory", config: {} }]), [created(badger)], new Set());
   assert.deepEqual(retyped.update, [badger]);
 });
 
@@ -54,7 +54,7 @@ test("a store of a specified name made with dfsctl is adopted only if it is exac
 });
 
 test("stores made with dfsctl and not in the spec are reported as unmanaged, never removed", () => {
-  const plan = planStores([], observed([{ name: "default", type: "memory", config: {} }]), [], new Set());
+  const plan = planStores([], observed([{ id: "id-default", name: "default", type: "memory", config: {} }]), [], new Set());
   assert.deepEqual(plan.remove, []);
   assert.deepEqual(plan.settled, [{ kind: "metadata", name: "default", type: "memory", state: "Unmanaged" }]);
 });
@@ -98,4 +98,10 @@ test("StoresReady: absent without stores, True when all are created, False namin
   assert.equal(storesCondition([badger], [{ ...created(badger), state: "Rejected", message: "no" }])?.reason, REASON.StoreRejected);
   assert.equal(storesCondition([badger], [])?.reason, REASON.StorePending);
   assert.equal(storesCondition([], [created(badger)])?.reason, REASON.StorePending, "left the spec, not removed yet");
+});
+
+test("stores in use are found through the ids the shares name", () => {
+  const stores = observed([asOnServer(badger)], [asOnServer(local), { id: "id-free", name: "free", type: "memory", config: {} }]);
+  const used = storesInUse(stores, [{ name: "/export", metadataStoreId: "id-meta", localBlockStoreId: "id-blocks" }]);
+  assert.deepEqual([...used].sort(), ["block/blocks", "metadata/meta"]);
 });
