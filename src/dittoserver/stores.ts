@@ -80,7 +80,7 @@ export interface StorePlan {
   /** Stores the operator created that drifted (changed with dfsctl): corrected with a PUT. */
   update: DesiredStore[];
   /** Stores the operator created that left the spec, are on the server and no share uses. */
-  remove: { kind: StoreKind; name: string }[];
+  remove: { kind: StoreKind; name: string; type: string }[];
   /** Entries of the next record that need no call: in sync, conflicts, in use, unmanaged. */
   settled: StoreStatus[];
 }
@@ -110,7 +110,7 @@ export function planStores(desired: readonly DesiredStore[], observed: ObservedS
     const kind = k.slice(0, k.indexOf("/")) as StoreKind;
     if (!ours.has(k)) plan.settled.push({ kind, name: s.name, type: s.type, state: "Unmanaged" });
     else if (inUse.has(k)) plan.settled.push({ kind, name: s.name, type: s.type, state: "InUse", message: "left the spec but a share uses it, so it stays on the server" });
-    else plan.remove.push({ kind, name: s.name });
+    else plan.remove.push({ kind, name: s.name, type: s.type });
   }
   return plan;
 }
@@ -137,7 +137,7 @@ export function nextStoreRecord(plan: StorePlan, outcomes: readonly StoreOutcome
     else entries.push({ kind: d.kind, name: d.name, type: d.type, state: "Pending", message: plan.update.includes(d) ? "changed on the server; not corrected yet" : "not created yet" });
   }
   for (const r of plan.remove) {
-    if (outcomeOf(r.kind, r.name)?.result !== "ok") entries.push({ kind: r.kind, name: r.name, type: "", state: "Created", message: "left the spec; not removed yet" });
+    if (outcomeOf(r.kind, r.name)?.result !== "ok") entries.push({ kind: r.kind, name: r.name, type: r.type, state: "Created", message: "left the spec; not removed yet" });
   }
   return entries.sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
 }

@@ -61,7 +61,7 @@ test("stores made with dfsctl and not in the spec are reported as unmanaged, nev
 
 test("a store the operator created that left the spec is removed, unless a share uses it", () => {
   const free = planStores([], observed([asOnServer(badger)], [asOnServer(local)]), [created(badger), created(local)], new Set());
-  assert.deepEqual(free.remove, [{ kind: "metadata", name: "meta" }, { kind: "block", name: "blocks" }]);
+  assert.deepEqual(free.remove, [{ kind: "metadata", name: "meta", type: "badger" }, { kind: "block", name: "blocks", type: "fs" }]);
   const used = planStores([], observed([asOnServer(badger)]), [created(badger)], new Set(["metadata/meta"]));
   assert.deepEqual(used.remove, []);
   assert.equal(used.settled[0]?.state, "InUse");
@@ -77,7 +77,7 @@ test("the record follows the answers: created, refused, not answered, removal pe
   ]);
   assert.equal(nextStoreRecord(plan, [])[0]?.state, "Pending");
   const removal = planStores([], observed([asOnServer(badger)]), [created(badger)], new Set());
-  assert.equal(nextStoreRecord(removal, [])[0]?.state, "Created", "still ours: removed later");
+  assert.deepEqual(nextStoreRecord(removal, []), [{ ...created(badger), message: "left the spec; not removed yet" }], "still ours: removed later");
   assert.deepEqual(nextStoreRecord(removal, [{ kind: "metadata", name: "meta", op: "remove", result: "ok" }]), []);
 });
 
