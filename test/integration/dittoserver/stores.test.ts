@@ -2,7 +2,7 @@
  * `spec.stores` pushed to the real dfs behind the DittoServer pod (the pod runner): a badger metadata store on the
  * metadata volume and a local block store on the content volume are created through the API and usable by a share
  * made with dfsctl; in sync a poll makes no DittoFS write; a store removed with dfsctl comes back within one poll;
- * a store made with dfsctl is reported as unmanaged and left alone.
+ * a store made with dfsctl is reported as unmanaged and left alone, and one that takes a specified name is a conflict.
  */
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -18,7 +18,7 @@ import { RUNNER_LABEL } from "../../controlplane/index.ts";
 import { runCommand } from "../../controlplane/run.ts";
 import { createTestNamespace, testBinDir, waitFor } from "../../controlplane/testenv.ts";
 import type { RunningOperator } from "./support.ts";
-import { adminClient, condition, deleteAllServers, dittoServer, getServer, installCrd, startOperator, TEST_OPTIONS, waitForCondition } from "./support.ts";
+import { adminClient, condition, deleteAllServers, dittoServer, getServer, installCrd, startOperator, TEST_OPTIONS, waitForCondition, waitForEvent } from "./support.ts";
 
 const NAME = "stores";
 const POLL_MS = 5_000;
@@ -135,5 +135,17 @@ describe("stores of spec.stores on a real dfs", { concurrency: false }, () => {
     assert.equal(condition(server.status, "StoresReady")?.status, "True");
     assert.ok((await listed("metadata")).some((s) => s.name === "manual"), "still on the server");
     assert.equal(calls.filter((m) => m === "deleteStore").length, 0, "the operator never removed a store");
+  });
+
+  it("a specified store whose name dfsctl already took differently is a conflict: named in StoresReady and a StoreFailed event, left alone", async () => {
+    await dfsctl("store", "metadata", "add", "--name", "taken", "--type", "memory");
+    const stores = { metadata: [{ name: "meta", type: "badger" }, { name: "taken", type: "badger" }], block: [{ name: "blocks", type: "local" }, { name: "spare", type: "memory" }] };
+    await client.mergePatch(DITTOSERVERS, { namespace: ns.name, name: NAME }, { spec: { stores } });
+    const server = await waitForCondition(client, ns.name, NAME, "StoresReady", "False", "StoreConflict", ONE_POLL_MS);
+    assert.match(condition(server.status, "StoresReady")?.message ?? "", /metadata store taken/);
+    assert.equal(server.status?.stores?.find((e) => e.name === "taken")?.state, "Conflict");
+    assert.equal((await waitForEvent(client, ns.name, NAME, "StoreFailed")).type, "Warning");
+    assert.equal(condition(server.status, "Ready")?.status, "True", "a store conflict does not stop the server from serving");
+    assert.equal((await listed("metadata")).find((s) => s.name === "taken")?.type, "memory", "left as dfsctl made it");
   });
 });
