@@ -43,6 +43,7 @@ import type {
 import type { ConditionSchema, DittoServerStatusSchema } from "./schema/status.ts";
 import type { ApiPeerSchema, NetworkPolicySpecSchema } from "./schema/network-policy.ts";
 import type { AdapterDiscoverySpecSchema, AdapterStatusSchema, SnapshotPolicySpecSchema, SnapshotPolicyStatusSchema } from "./schema/dittofs-api.ts";
+import type { StoresSpecSchema, StoreStatusSchema } from "./schema/stores.ts";
 
 export type DittoServer = Static<typeof DittoServerSchema>;
 export type DittoServerSpec = Static<typeof DittoServerSpecSchema>;
@@ -76,6 +77,8 @@ export type ApiPeer = Static<typeof ApiPeerSchema>;
 export type SnapshotPolicySpec = Static<typeof SnapshotPolicySpecSchema>;
 export type AdapterStatusEntry = Static<typeof AdapterStatusSchema>;
 export type SnapshotPolicyStatus = Static<typeof SnapshotPolicyStatusSchema>;
+export type StoresSpec = Static<typeof StoresSpecSchema>;
+export type StoreStatus = Static<typeof StoreStatusSchema>;
 
 export type ResourceRequirements = Static<typeof ResourceRequirementsSchema>;
 export type SecurityContext = Static<typeof SecurityContextSchema>;

@@ -18,8 +18,8 @@ import { isIP } from "node:net";
 import { checkServerIdentity } from "node:tls";
 import { header, readText, send } from "../runtime/http.ts";
 import { httpError, invalidResponse, transportError } from "./errors.ts";
-import { parseAdapters, parseLiveness, parseNfsSettings, parseSession, parseSnapshotPolicies, parseSnapshotPolicy, parseUser, ShapeError } from "./wire.ts";
-import type { Adapter, Liveness, NfsSettings, Role, Session, SnapshotPolicy, SnapshotPolicyBody, User } from "./wire.ts";
+import { parseAdapters, parseLiveness, parseNfsSettings, parseSession, parseShareStores, parseSnapshotPolicies, parseSnapshotPolicy, parseStore, parseStores, parseUser, ShapeError } from "./wire.ts";
+import type { Adapter, Liveness, NfsSettings, Role, Session, ShareStores, SnapshotPolicy, SnapshotPolicyBody, Store, StoreBody, User } from "./wire.ts";
 
 export interface EndpointTls {
   /** PEM CA bundle the server certificate must chain to. */
@@ -47,6 +47,10 @@ export interface CallOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** Where each kind of store the operator manages is listed and created (block stores of the local kind only). */
+const STORE_PATHS = { metadata: "/store/metadata", block: "/store/block/local" } as const;
+export type StoreKindPath = keyof typeof STORE_PATHS;
 const API_PREFIX = "/api/v1";
 
 /** The base URL of an endpoint; throws unless `podIP` is an IP literal and `port` a port. */
@@ -195,6 +199,32 @@ export class DittoFsClient {
   /** Admin only. */
   listSnapshotPolicies(token: string, options: CallOptions = {}): Promise<SnapshotPolicy[]> {
     return this.call({ method: "GET", path: "/snapshot-policies", token, parse: parseSnapshotPolicies, ...options });
+  }
+
+  /** Admin only. The shares with the ids of the stores they use. */
+  listShareStores(token: string, options: CallOptions = {}): Promise<ShareStores[]> {
+    return this.call({ method: "GET", path: "/shares", token, parse: parseShareStores, ...options });
+  }
+
+  /** Admin only. */
+  listStores(token: string, kind: StoreKindPath, options: CallOptions = {}): Promise<Store[]> {
+    return this.call({ method: "GET", path: STORE_PATHS[kind], token, parse: parseStores, ...options });
+  }
+
+  /** Admin only. 409 (kind `conflict`) when the name is taken; 400 (kind `rejected`) when the server cannot open it. */
+  createStore(token: string, kind: StoreKindPath, body: StoreBody, options: CallOptions = {}): Promise<Store> {
+    return this.call({ method: "POST", path: STORE_PATHS[kind], token, body, parse: (b) => parseStore(b), ...options });
+  }
+
+  /** Admin only: replaces type and config. 404 when the store is gone. */
+  updateStore(token: string, kind: StoreKindPath, body: StoreBody, options: CallOptions = {}): Promise<Store> {
+    const { name, ...changes } = body;
+    return this.call({ method: "PUT", path: `${STORE_PATHS[kind]}/${segment(name)}`, token, body: changes, parse: (b) => parseStore(b), ...options });
+  }
+
+  /** Admin only. 404 when the store is gone. */
+  deleteStore(token: string, kind: StoreKindPath, name: string, options: CallOptions = {}): Promise<void> {
+    return this.call({ method: "DELETE", path: `${STORE_PATHS[kind]}/${segment(name)}`, token, parse: () => undefined, ...options });
   }
 
   private async call<T>(req: Request<T>): Promise<T> {

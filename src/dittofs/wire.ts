@@ -160,3 +160,49 @@ export function parseSnapshotPolicy(value: unknown, what = "snapshot policy"): S
 export function parseSnapshotPolicies(value: unknown): SnapshotPolicy[] {
   return array(value, "snapshot policy list").map((item, i) => parseSnapshotPolicy(item, `snapshot policy[${i}]`));
 }
+
+/** A metadata or block store as `GET /store/metadata` and `GET /store/block/local` list it. */
+export interface Store {
+  /** What shares name the store by (`metadata_store_id`, `local_block_store_id`). */
+  id: string;
+  name: string;
+  type: string;
+  /** The type-specific settings, e.g. `{path}`; {} when the server reports none. */
+  config: Record<string, unknown>;
+}
+
+/** Body of `POST /store/metadata` and `POST /store/block/local` (PUT takes type and config): config as a JSON string. */
+export interface StoreBody {
+  name: string;
+  type: string;
+  config: string;
+}
+
+export function parseStore(value: unknown, what = "store"): Store {
+  const o = object(value, what);
+  return {
+    id: field(o, "id", "string", what),
+    name: field(o, "name", "string", what),
+    type: field(o, "type", "string", what),
+    config: o.config === undefined || o.config === null ? {} : object(o.config, `${what}.config`),
+  };
+}
+
+export function parseStores(value: unknown): Store[] {
+  return array(value, "store list").map((item, i) => parseStore(item, `store[${i}]`));
+}
+
+/** The stores a share uses, by id. */
+export interface ShareStores {
+  name: string;
+  metadataStoreId: string;
+  localBlockStoreId: string;
+}
+
+export function parseShareStores(value: unknown): ShareStores[] {
+  return array(value, "share list").map((item, i) => {
+    const what = `share[${i}]`;
+    const o = object(item, what);
+    return { name: field(o, "name", "string", what), metadataStoreId: field(o, "metadata_store_id", "string", what, ""), localBlockStoreId: field(o, "local_block_store_id", "string", what, "") };
+  });
+}

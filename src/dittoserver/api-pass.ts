@@ -12,7 +12,7 @@
  * state kept per DittoServer across passes, never in a hot loop.
  */
 import { randomBytes } from "node:crypto";
-import type { DittoServer, SnapshotPolicyStatus } from "../api/types.ts";
+import type { DittoServer, SnapshotPolicyStatus, StoreStatus } from "../api/types.ts";
 import { DEFAULTS } from "../api/defaults.ts";
 import { accountFromSecretData, accountSecretData, ensureAccount, OPERATOR_USERNAME, refreshDueAt } from "../dittofs/account.ts";
 import type { Account, AccountApi } from "../dittofs/account.ts";
@@ -35,9 +35,12 @@ import { referencedSecrets } from "./secretrefs.ts";
 import { syncSnapshotPolicies } from "./snapshot-policy-sync.ts";
 import type { SnapshotPolicyApi } from "./snapshot-policy-sync.ts";
 import type { PolicyRetries } from "./snapshot-policies.ts";
+import { syncStores } from "./store-sync.ts";
+import type { StoreApi } from "./store-sync.ts";
+import { desiredStores, isOperatorsStore } from "./stores.ts";
 
 /** The calls a pass makes to one server: a DittoFsClient, or a fake in unit tests. */
-export type DittoFsApi = AccountApi & SnapshotPolicyApi & Pick<DittoFsClient, "listAdapters" | "nfsSettings" | "health" | "close">;
+export type DittoFsApi = AccountApi & SnapshotPolicyApi & StoreApi & Pick<DittoFsClient, "listAdapters" | "nfsSettings" | "health" | "close">;
 
 /** `Authenticated` as the pass last established it. */
 export interface AuthOutcome {
@@ -61,6 +64,8 @@ export interface ServerApiState {
   auth?: AuthOutcome | undefined;
   /** The snapshot-policy sync's last result, and the spec entries it was for (`JSON.stringify`). */
   policies?: { spec: string; record: SnapshotPolicyStatus[]; retries: PolicyRetries } | undefined;
+  /** The store sync's last record, and `spec.stores` it was for (`JSON.stringify`). */
+  stores?: { spec: string; record: StoreStatus[] } | undefined;
 }
 
 /** Per-DittoServer API state and the client factory; one per controller, built in controller.ts. */
@@ -150,6 +155,8 @@ export interface ApiObservation {
   provisioned: boolean;
   /** `status.snapshotPolicies` as the last sync left it; undefined before the first. */
   snapshotPolicies?: SnapshotPolicyStatus[] | undefined;
+  /** `status.stores` as the last sync left it; undefined before the first. */
+  stores?: StoreStatus[] | undefined;
   requeueAfterMs?: number | undefined;
 }
 
@@ -211,7 +218,7 @@ export async function observeApi(access: DittoFsAccess, input: ApiPassInput): Pr
   state.account ??= accountFromSecretData(decoded(input.secret(operatorCredentialsSecretName(server.metadata.name ?? ""))));
   const fingerprint = authInputsFingerprint(password, state.account, endpoint.endpoint);
   const interval = pollIntervalMs(server);
-  if (!pollDue(state, now, interval, fingerprint) && !policiesChanged(state, server)) return observation(state, state.auth, server, input, false);
+  if (!pollDue(state, now, interval, fingerprint) && !policiesChanged(state, server) && !storesChanged(state, server)) return observation(state, state.auth, server, input, false);
 
   const api = access.client(state, endpoint.endpoint);
   const where = `${podIP}:${endpoint.endpoint.port}`;
@@ -232,6 +239,8 @@ export async function observeApi(access: DittoFsAccess, input: ApiPassInput): Pr
     const nfs = nfsOn ? await api.nfsSettings(result.token, { signal: input.signal }) : undefined;
     state.liveness = await api.health({ signal: input.signal });
     state.view = nfs ? { adapters, nfs } : { adapters };
+    // Stores before policies: shares, and so their policies, need the stores.
+    await syncServerStores(api, result.token, server, state, input);
     await syncPolicies(api, result.token, server, state, input);
     Object.assign(state, { lastPollAt: now, backoff: undefined });
     const auth: AuthOutcome = { ok: true, reason: REASON.AuthenticationSucceeded, message: `authenticated to the DittoFS API at ${where} as ${result.account.username}` };
@@ -279,6 +288,30 @@ async function syncPolicies(api: DittoFsApi, token: string, server: DittoServer,
   if (result.error) throw result.error;
 }
 
+const storesSpecOf = (server: DittoServer): string => JSON.stringify(server.spec.stores ?? {});
+
+/** A spec change of the stores is applied at once, as one of the policies. */
+function storesChanged(state: ServerApiState, server: DittoServer): boolean {
+  return !state.backoff && state.lastPollAt !== undefined && (state.stores?.spec ?? "{}") !== storesSpecOf(server);
+}
+
+/**
+ * The store sync, with the poll's token: no call while no store is specified and none is recorded as the
+ * operator's. Its failure is the poll's (thrown): same classification, same back-off.
+ */
+async function syncServerStores(api: DittoFsApi, token: string, server: DittoServer, state: ServerApiState, input: ApiPassInput): Promise<void> {
+  const desired = desiredStores(server);
+  const record = state.stores?.record ?? server.status?.stores ?? [];
+  const spec = storesSpecOf(server);
+  if (desired.length === 0 && !record.some(isOperatorsStore)) {
+    state.stores = { spec, record: [] };
+    return;
+  }
+  const result = await syncStores(api, { token, desired, record, signal: input.signal });
+  state.stores = { spec, record: result.record };
+  if (result.error) throw result.error;
+}
+
 /** Assembles the pass's result from the state; the Secret is written only when its data changed. */
 function observation(state: ServerApiState, auth: AuthOutcome | undefined, server: DittoServer, input: ApiPassInput, provisioned: boolean): ApiObservation {
   const outcome = auth ?? { ok: false, reason: REASON.APIUnreachable, message: "the operator has not called the DittoFS API yet" };
@@ -298,6 +331,7 @@ function observation(state: ServerApiState, auth: AuthOutcome | undefined, serve
     writes,
     provisioned,
     snapshotPolicies: state.policies?.record,
+    stores: state.stores?.record,
     requeueAfterMs: nextApiPassMs(state, input.now, pollIntervalMs(server)),
   };
 }

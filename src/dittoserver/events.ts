@@ -41,6 +41,7 @@ export const EVENT = {
   StatefulSetReplaced: "StatefulSetReplaced",
   FileServiceRetired: "FileServiceRetired",
   SnapshotPolicyFailed: "SnapshotPolicyFailed",
+  StoreFailed: "StoreFailed",
 } as const;
 export type EventReason = (typeof EVENT)[keyof typeof EVENT];
 
@@ -183,6 +184,10 @@ export function transitionEvents(prev: DittoServerStatus | undefined, next: Ditt
   const policies = find(next, COND.SnapshotPoliciesReady);
   if (moved(find(prev, COND.SnapshotPoliciesReady), policies) && policies?.status === "False" && policies.reason !== REASON.SnapshotPolicyPending) {
     out.push({ type: "Warning", reason: EVENT.SnapshotPolicyFailed, action: "SyncSnapshotPolicies", message: policies.message });
+  }
+  const stores = find(next, COND.StoresReady);
+  if (moved(find(prev, COND.StoresReady), stores) && stores?.status === "False" && stores.reason !== REASON.StorePending) {
+    out.push({ type: "Warning", reason: EVENT.StoreFailed, action: "SyncStores", message: stores.message });
   }
 
   const prevAvail = find(prev, COND.Available);

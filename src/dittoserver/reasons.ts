@@ -12,6 +12,7 @@ export const COND = {
   DatabaseReady: "DatabaseReady",
   Authenticated: "Authenticated",
   SnapshotPoliciesReady: "SnapshotPoliciesReady",
+  StoresReady: "StoresReady",
 } as const;
 
 export const REASON = {
@@ -74,4 +75,9 @@ export const REASON = {
   ShareNotFound: "ShareNotFound",
   SnapshotPolicyRejected: "SnapshotPolicyRejected",
   SnapshotPolicyPending: "SnapshotPolicyPending",
+  // StoresReady (stores.ts `storesCondition`)
+  StoresCreated: "StoresCreated",
+  StoreConflict: "StoreConflict",
+  StoreRejected: "StoreRejected",
+  StorePending: "StorePending",
 } as const;

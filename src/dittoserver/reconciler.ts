@@ -249,6 +249,7 @@ export async function applyServer(deps: ReconcilerDeps, ctx: ReconcileContext, s
     errors: errorsOf(report, errorMessage),
     ...(api ? { api: { authenticated: api.auth, adapters: api.view?.adapters, serving: api.serving } } : {}),
     ...(api?.snapshotPolicies ? { snapshotPolicies: api.snapshotPolicies } : {}),
+    ...(api?.stores ? { stores: api.stores } : {}),
   };
   const next = computeStatus(input);
   const status = await perform(deps, ctx, statusWrites(server, next));

@@ -4,7 +4,7 @@
  * Condition types, reasons and phases are documented in docs/conditions.md.
  */
 import { isDeepStrictEqual } from "node:util";
-import type { DittoServer, DittoServerPhase, DittoServerStatus, SnapshotPolicyStatus } from "../api/types.ts";
+import type { DittoServer, DittoServerPhase, DittoServerStatus, SnapshotPolicyStatus, StoreStatus } from "../api/types.ts";
 import { setCondition } from "../runtime/conditions.ts";
 import type { Condition, KubeObject } from "../runtime/objects.ts";
 import type { Adapter } from "../dittofs/wire.ts";
@@ -15,6 +15,7 @@ import { nfsEndpoint, podFailure, podUnschedulable, viewStatefulSet } from "./ob
 import type { NfsServices } from "./observe.ts";
 import { perconaState } from "./percona.ts";
 import { snapshotPolicyCondition } from "./snapshot-policies.ts";
+import { desiredStores, storesCondition } from "./stores.ts";
 import type { MissingSecret } from "./secretrefs.ts";
 import type { ForbiddenStorageChange } from "./statefulset.ts";
 import { COND, REASON } from "./reasons.ts";
@@ -38,6 +39,8 @@ export interface StatusInput {
   nfsServices?: NfsServices;
   /** `status.snapshotPolicies` as this pass's sync left it; undefined = no sync this pass (the status's stands). */
   snapshotPolicies?: SnapshotPolicyStatus[];
+  /** `status.stores` as this pass's sync left it; undefined = no sync this pass (the status's stands). */
+  stores?: StoreStatus[];
   clusterDomain?: string;
   /** Problems found by code rather than by the CRD (e.g. the name is too long for derived names). */
   specProblems?: string[];
@@ -227,7 +230,7 @@ function deletionCondition(progress: DeletionProgress): Conds["progressing"] {
 }
 
 /** Canonical condition order in the status list. */
-const ORDER: string[] = [COND.Ready, COND.Available, COND.Progressing, COND.Degraded, COND.ConfigReady, COND.DatabaseReady, COND.Authenticated, COND.SnapshotPoliciesReady];
+const ORDER: string[] = [COND.Ready, COND.Available, COND.Progressing, COND.Degraded, COND.ConfigReady, COND.DatabaseReady, COND.Authenticated, COND.StoresReady, COND.SnapshotPoliciesReady];
 
 function phaseOf(input: StatusInput, blockers: Problem[], c: Conds): DittoServerPhase {
   if (input.server.metadata.deletionTimestamp) return "Deleting";
@@ -278,6 +281,9 @@ export function computeStatus(input: StatusInput): DittoServerStatus {
   const policyRecord = input.snapshotPolicies ?? previous?.snapshotPolicies ?? [];
   const policies = snapshotPolicyCondition(server.spec.snapshotPolicies ?? [], policyRecord);
   conditions = policies ? set(conditions, COND.SnapshotPoliciesReady, policies.ok, policies) : conditions.filter((c) => c.type !== COND.SnapshotPoliciesReady);
+  const storeRecord = input.stores ?? previous?.stores ?? [];
+  const stores = storesCondition(desiredStores(server), storeRecord);
+  conditions = stores ? set(conditions, COND.StoresReady, stores.ok, stores) : conditions.filter((c) => c.type !== COND.StoresReady);
   conditions = set(conditions, COND.Ready, ready.ok, ready); // last: it summarises the others
   conditions = [...conditions].sort((a, b) => rank(a.type) - rank(b.type));
 
@@ -293,6 +299,7 @@ export function computeStatus(input: StatusInput): DittoServerStatus {
     configHash: sts?.templateHash ?? previous?.configHash,
     perconaClusterName: server.spec.percona?.enabled ? childNames(name).perconaCluster : undefined,
     snapshotPolicies: policyRecord.length > 0 ? policyRecord : undefined,
+    stores: storeRecord.length > 0 ? storeRecord : undefined,
     nfsEndpoint: nfsEndpoint(name, server.metadata.namespace ?? "", input.nfsServices ?? {}, input.clusterDomain),
     conditions,
     adapters: input.api ? (input.api.adapters ? adapterStatuses(input.api.adapters) : undefined) : previous?.adapters,

@@ -7,6 +7,7 @@ import { AdapterDiscoverySpecSchema, OPERATOR_CLIENT_CERT_RULE, OperatorClientCe
 import { cel, Duration, growOnly, immutableOptional, ObjectName, Port, positiveSize, SecretKeyRef, Size, StringEnum } from "./helpers.ts";
 import { IdentitySpecSchema } from "./identity.ts";
 import { NetworkPolicySpecSchema } from "./network-policy.ts";
+import { LOCAL_BLOCK_STORE_RULE, StoresSpecSchema } from "./stores.ts";
 import { AffinitySchema, PodSecurityContextSchema, ResourceRequirementsSchema, SecurityContextSchema, TolerationSchema } from "./kube.ts";
 import { AnnotationMap, LabelMap, NO_POD_SEMANTIC_ANNOTATIONS } from "./syntax.ts";
 
@@ -225,6 +226,7 @@ export const DittoServerSpecSchema = Type.Object(
     adapterDiscovery: AdapterDiscoverySpecSchema,
     networkPolicy: NetworkPolicySpecSchema,
     snapshotPolicies: Type.Optional(SnapshotPoliciesSchema),
+    stores: Type.Optional(StoresSpecSchema),
     metrics: Type.Optional(MetricsSpecSchema),
     logging: Type.Optional(LoggingSpecSchema),
     percona: Type.Optional(PerconaSpecSchema),
@@ -256,6 +258,7 @@ export const DittoServerSpecSchema = Type.Object(
   {
     description: "Desired state of a DittoFS file server.",
     ...cel(
+      LOCAL_BLOCK_STORE_RULE,
       {
         // The kubelet refuses to start such a container (CreateContainerConfigError) after everything was created.
         rule: `!${RUNS_AS_ROOT} || !${EFFECTIVE_NON_ROOT}`,

@@ -1,6 +1,7 @@
 /** `status` of a DittoServer, written only by the operator. */
 import { Type } from "@sinclair/typebox";
 import { DittoFsApiStatusFields } from "./dittofs-api.ts";
+import { StoresStatusFields } from "./stores.ts";
 import { StringEnum } from "./helpers.ts";
 
 const Count = (description: string) => Type.Optional(Type.Integer({ description, format: "int32", minimum: 0 }));
@@ -43,6 +44,7 @@ export const DittoServerStatusSchema = Type.Object(
     perconaClusterName: Type.Optional(Type.String({ description: "Name of the PerconaPGCluster when percona is enabled.", maxLength: 253 })),
     nfsEndpoint: Type.Optional(Type.String({ description: "Address clients mount NFS from (host:port).", maxLength: 512 })),
     ...DittoFsApiStatusFields,
+    ...StoresStatusFields,
     conditions: Type.Optional(
       Type.Array(ConditionSchema, {
         description: "Current conditions (Ready, Available, Progressing, Degraded, ConfigReady, DatabaseReady).",

@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import { DittoFsAccess, nextApiPassMs, observeApi, pollDue, pollIntervalMs } from "../../../src/dittoserver/api-pass.ts";
 import type { DittoFsApi } from "../../../src/dittoserver/api-pass.ts";
 import { DittoFsError } from "../../../src/dittofs/errors.ts";
-import type { Adapter, Session, SnapshotPolicy, SnapshotPolicyBody } from "../../../src/dittofs/wire.ts";
+import type { Adapter, Session, ShareStores, SnapshotPolicy, SnapshotPolicyBody, Store, StoreBody } from "../../../src/dittofs/wire.ts";
 import type { KubeObject } from "../../../src/runtime/objects.ts";
 import { NAME, NS, secret, server } from "./fixtures.ts";
 
@@ -97,6 +97,31 @@ class FakeServer implements DittoFsApi {
     this.call(`deleteSnapshotPolicy ${share}`);
     this.policies.delete(share);
     return Promise.resolve();
+  }
+  stores = { metadata: new Map<string, Store>(), block: new Map<string, Store>() };
+  listStores(_token: string, kind: "metadata" | "block"): Promise<Store[]> {
+    this.call(`listStores ${kind}`);
+    return Promise.resolve([...this.stores[kind].values()]);
+  }
+  createStore(_token: string, kind: "metadata" | "block", body: StoreBody): Promise<Store> {
+    this.call(`createStore ${kind} ${body.name}`);
+    const store = { id: `id-${body.name}`, name: body.name, type: body.type, config: JSON.parse(body.config) as Record<string, unknown> };
+    this.stores[kind].set(body.name, store);
+    return Promise.resolve(store);
+  }
+  updateStore(_token: string, kind: "metadata" | "block", body: StoreBody): Promise<Store> {
+    this.call(`updateStore ${kind} ${body.name}`);
+    return this.createStore(_token, kind, body);
+  }
+  deleteStore(_token: string, kind: "metadata" | "block", name: string): Promise<void> {
+    this.call(`deleteStore ${kind} ${name}`);
+    this.stores[kind].delete(name);
+    return Promise.resolve();
+  }
+  shareStores: ShareStores[] = [];
+  listShareStores(): Promise<ShareStores[]> {
+    this.call("listShareStores");
+    return Promise.resolve(this.shareStores);
   }
   close(): void {}
 }
@@ -321,5 +346,33 @@ describe("snapshot policies in the API pass", () => {
     assert.equal(down.auth.reason, "APIUnreachable");
     assert.equal(down.requeueAfterMs, 2_000);
     assert.deepEqual(down.snapshotPolicies, first.snapshotPolicies);
+  });
+});
+
+describe("stores in the API pass", () => {
+  const stores = { stores: { metadata: [{ name: "meta", type: "badger" }] } };
+
+  it("without stores: no store call at all", async () => {
+    const w = world();
+    await w.pass(NOW);
+    assert.ok(!w.fake.calls.some((c) => c.includes("Store")), w.fake.calls.join(","));
+  });
+
+  it("created after the adapter poll; in sync a poll costs two lists and no write; removed when it leaves the spec and no share uses it", async () => {
+    const w = world(stores);
+    const first = await w.pass(NOW);
+    assert.ok(w.fake.calls.includes("createStore metadata meta"), w.fake.calls.join(","));
+    assert.deepEqual(first.stores, [{ kind: "metadata", name: "meta", type: "badger", state: "Created" }]);
+    w.fake.calls = [];
+    await w.pass(NOW + 30_000);
+    assert.deepEqual(w.fake.calls, ["listAdapters", "nfsSettings", "health", "listStores metadata", "listStores block"]);
+    w.fake.shareStores = [{ name: "/export", metadataStoreId: "id-meta", localBlockStoreId: "" }];
+    const kept = await w.pass(NOW + 31_000, readyPod(), server());
+    assert.ok(!w.fake.calls.some((c) => c.startsWith("deleteStore")), w.fake.calls.join(","));
+    assert.equal(kept.stores?.[0]?.state, "InUse");
+    w.fake.shareStores = [];
+    const removed = await w.pass(NOW + 61_000, readyPod(), server());
+    assert.ok(w.fake.calls.includes("deleteStore metadata meta"), w.fake.calls.join(","));
+    assert.deepEqual(removed.stores, []);
   });
 });

@@ -118,3 +118,12 @@ test("the API pass: one NotServing warning when Ready turns False for an adapter
   assert.deepEqual(reasons(failed, failed), []);
   assert.deepEqual(reasons(running, running, { accountProvisioned: true }), ["Normal/AccountProvisioned"]);
 });
+
+test("StoreFailed: one Warning when StoresReady turns False for a conflict or a refusal, none while pending", () => {
+  const ok = st({}, c("StoresReady", "True", "StoresCreated"));
+  const conflict = st({}, c("StoresReady", "False", "StoreConflict", "metadata store meta: a store of that name exists"));
+  assert.deepEqual(reasons(ok, conflict), ["Warning/StoreFailed"]);
+  assert.deepEqual(reasons(conflict, conflict), [], "not again while it stays");
+  assert.deepEqual(reasons(ok, st({}, c("StoresReady", "False", "StorePending"))), [], "pending is no failure");
+  assert.deepEqual(reasons(ok, st({}, c("StoresReady", "False", "StoreRejected"))), ["Warning/StoreFailed"]);
+});
