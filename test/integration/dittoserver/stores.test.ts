@@ -5,9 +5,6 @@
  * a store made with dfsctl is reported as unmanaged and left alone, and one that takes a specified name is a conflict.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DittoFsAccess } from "../../../src/dittoserver/api-pass.ts";
 import { DittoFsClient } from "../../../src/dittofs/client.ts";
@@ -15,10 +12,11 @@ import { DITTOSERVERS } from "../../../src/dittoserver/kinds.ts";
 import type { KubeObject } from "../../../src/runtime/objects.ts";
 import { CORE } from "../../../src/runtime/resources.ts";
 import { RUNNER_LABEL } from "../../controlplane/index.ts";
-import { runCommand } from "../../controlplane/run.ts";
-import { createTestNamespace, testBinDir, waitFor } from "../../controlplane/testenv.ts";
+import { createTestNamespace, waitFor } from "../../controlplane/testenv.ts";
 import type { RunningOperator } from "./support.ts";
 import { adminClient, condition, deleteAllServers, dittoServer, getServer, installCrd, startOperator, TEST_OPTIONS, waitForCondition, waitForEvent } from "./support.ts";
+import { privateDfsctl } from "./dfsctl.ts";
+import type { Dfsctl } from "./dfsctl.ts";
 
 const NAME = "stores";
 const POLL_MS = 5_000;
@@ -28,7 +26,7 @@ const WRITES = new Set(["createStore", "updateStore", "deleteStore"]);
 const client = adminClient();
 let ns: { name: string; delete(): Promise<void> };
 let operator: RunningOperator;
-let dfsctlHome: string;
+let dfsctl: Dfsctl;
 
 /** Every DittoFS call the operator made, by method name. */
 const calls: string[] = [];
@@ -52,23 +50,17 @@ function countingAccess(): DittoFsAccess {
   });
 }
 
-async function dfsctl(...args: string[]): Promise<string> {
-  const r = await runCommand("env", [`HOME=${dfsctlHome}`, `XDG_CONFIG_HOME=${join(dfsctlHome, ".config")}`, join(testBinDir(), "dfsctl"), ...args]);
-  if (r.code !== 0) throw new Error(`dfsctl ${args.join(" ")} exited ${r.code}: ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-
 interface ListedStore {
   name: string;
   type: string;
   config?: { path?: string };
 }
-const listed = async (...kind: string[]): Promise<ListedStore[]> => JSON.parse(await dfsctl("store", ...kind, "list", "-o", "json")) as ListedStore[];
+const listed = async (...kind: string[]): Promise<ListedStore[]> => JSON.parse(await dfsctl.run(["store", ...kind, "list", "-o", "json"])) as ListedStore[];
 
 before(async () => {
   await installCrd();
   ns = await createTestNamespace("ds-stores");
-  dfsctlHome = await mkdtemp(join(tmpdir(), "dfsctl-home-"));
+  dfsctl = await privateDfsctl();
   operator = await startOperator(ns.name, { ...TEST_OPTIONS, deletionPodTimeoutMs: 120_000 }, countingAccess());
 });
 
@@ -77,7 +69,7 @@ after(async () => {
   await operator.stop();
   await ns.delete();
   await client.close();
-  await rm(dfsctlHome, { recursive: true, force: true });
+  await dfsctl.remove();
 });
 
 describe("stores of spec.stores on a real dfs", { concurrency: false }, () => {
@@ -100,13 +92,13 @@ describe("stores of spec.stores on a real dfs", { concurrency: false }, () => {
     const { status } = await client.get<KubeObject & { status?: { podIP?: string } }>(CORE.pods, { namespace: ns.name, name: `${NAME}-0` });
     const admin = await client.get(CORE.secrets, { namespace: ns.name, name: `${NAME}-admin-bootstrap-credentials` });
     const password = Buffer.from((admin.data as Record<string, string>).password ?? "", "base64").toString("utf8");
-    await dfsctl("login", "--server", `http://${status?.podIP ?? ""}:8080`, "--username", "admin", "--password", password);
+    await dfsctl.run(["login", "--server", `http://${status?.podIP ?? ""}:8080`, "--username", "admin", "--password", password]);
     const meta = (await listed("metadata")).find((s) => s.name === "meta");
     assert.deepEqual([meta?.type, meta?.config?.path], ["badger", "/data/metadata/stores/meta"]);
     const blocks = (await listed("block", "local")).find((s) => s.name === "blocks");
     assert.deepEqual([blocks?.type, blocks?.config?.path], ["fs", "/data/content/stores/blocks"]);
-    await dfsctl("share", "create", "--name", "/export", "--metadata", "meta", "--local", "blocks");
-    assert.match(await dfsctl("share", "list"), /\/export/);
+    await dfsctl.run(["share", "create", "--name", "/export", "--metadata", "meta", "--local", "blocks"]);
+    assert.match(await dfsctl.run(["share", "list"]), /\/export/);
   });
 
   it("in sync, polls make no DittoFS write", async () => {
@@ -118,7 +110,7 @@ describe("stores of spec.stores on a real dfs", { concurrency: false }, () => {
   });
 
   it("a store removed with dfsctl comes back within one poll", async () => {
-    await dfsctl("store", "block", "local", "remove", "spare", "--force");
+    await dfsctl.run(["store", "block", "local", "remove", "spare", "--force"]);
     assert.ok(!(await listed("block", "local")).some((s) => s.name === "spare"), "removed");
     const started = Date.now();
     await waitFor("spare created again", async () => ((await listed("block", "local")).some((s) => s.name === "spare") ? true : undefined), { timeoutMs: ONE_POLL_MS, intervalMs: 500 });
@@ -126,7 +118,7 @@ describe("stores of spec.stores on a real dfs", { concurrency: false }, () => {
   });
 
   it("a store made with dfsctl is reported as unmanaged and left alone", async () => {
-    await dfsctl("store", "metadata", "add", "--name", "manual", "--type", "memory");
+    await dfsctl.run(["store", "metadata", "add", "--name", "manual", "--type", "memory"]);
     const server = await waitFor("manual reported", async () => {
       const s = await getServer(client, ns.name, NAME);
       return s.status?.stores?.some((e) => e.name === "manual") ? s : undefined;
@@ -138,7 +130,7 @@ describe("stores of spec.stores on a real dfs", { concurrency: false }, () => {
   });
 
   it("a specified store whose name dfsctl already took differently is a conflict: named in StoresReady and a StoreFailed event, left alone", async () => {
-    await dfsctl("store", "metadata", "add", "--name", "taken", "--type", "memory");
+    await dfsctl.run(["store", "metadata", "add", "--name", "taken", "--type", "memory"]);
     const stores = { metadata: [{ name: "meta", type: "badger" }, { name: "taken", type: "badger" }], block: [{ name: "blocks", type: "local" }, { name: "spare", type: "memory" }] };
     await client.mergePatch(DITTOSERVERS, { namespace: ns.name, name: NAME }, { spec: { stores } });
     const server = await waitForCondition(client, ns.name, NAME, "StoresReady", "False", "StoreConflict", ONE_POLL_MS);
