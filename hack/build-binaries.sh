@@ -12,6 +12,9 @@
 # their Go types with controller-gen, into their own keyed directory, and prints it: today the Prometheus
 # Operator's ServiceMonitor (monitoring.coreos.com_servicemonitors.yaml). Percona's module is not served by the
 # module proxy; its tests use a strict stand-in (test/integration/dittoserver/stand-ins.ts).
+#
+# `build-binaries.sh --versitygw` instead builds (once) only versitygw, the S3-compatible server (Apache-2.0) the
+# S3 block-store tests run on loopback, into its own keyed directory, and prints the binary's path.
 set -euo pipefail
 
 K8S_VERSION=v1.36.3
@@ -21,6 +24,7 @@ DFS_VERSION=v0.29.0
 HELM_VERSION=v3.20.2
 PROMETHEUS_OPERATOR_VERSION=v0.95.2
 CONTROLLER_TOOLS_VERSION=v0.23.0
+VERSITYGW_VERSION=v1.8.0
 
 cache_root="${DITTOFS_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dittofs-operator}"
 
@@ -43,6 +47,26 @@ if [[ "${1:-}" == "--helm" ]]; then
     mv "$helm_bin/helm.partial" "$helm_bin/helm"
   fi
   echo "$helm_bin/helm"
+  exit 0
+fi
+
+if [[ "${1:-}" == "--versitygw" ]]; then
+  if [[ -n "${DITTOFS_TEST_ASSETS:-}" && -x "$DITTOFS_TEST_ASSETS/versitygw" ]]; then
+    echo "$DITTOFS_TEST_ASSETS/versitygw"
+    exit 0
+  fi
+  vgw_bin="$cache_root/bin/versitygw-${VERSITYGW_VERSION}_$(go env GOVERSION)"
+  if [[ ! -x "$vgw_bin/versitygw" ]]; then
+    vgw_mod="$cache_root/modules/versitygw-$VERSITYGW_VERSION"
+    mkdir -p "$vgw_mod" "$vgw_bin"
+    printf 'module local/versitygw-binary\n\ngo 1.25\n\nrequire github.com/versity/versitygw %s\n' "$VERSITYGW_VERSION" > "$vgw_mod/go.mod"
+    printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/versity/versitygw/cmd/versitygw"\n' > "$vgw_mod/tools.go"
+    printf '[build-binaries %s] building versitygw %s\n' "$(date +%T)" "$VERSITYGW_VERSION" >&2
+    (cd "$vgw_mod" && export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS="-buildvcs=false -mod=mod" && go mod tidy >/dev/null \
+      && go build -trimpath -ldflags "-s -w" -o "$vgw_bin/versitygw.partial" github.com/versity/versitygw/cmd/versitygw)
+    mv "$vgw_bin/versitygw.partial" "$vgw_bin/versitygw"
+  fi
+  echo "$vgw_bin/versitygw"
   exit 0
 fi
 

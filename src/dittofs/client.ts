@@ -48,8 +48,8 @@ export interface CallOptions {
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
-/** Where each kind of store the operator manages is listed and created (block stores of the local kind only). */
-const STORE_PATHS = { metadata: "/store/metadata", block: "/store/block/local" } as const;
+/** Where each kind of store the operator manages is listed and created: metadata, local block, remote block. */
+const STORE_PATHS = { metadata: "/store/metadata", block: "/store/block/local", remote: "/store/block/remote" } as const;
 export type StoreKindPath = keyof typeof STORE_PATHS;
 const API_PREFIX = "/api/v1";
 
@@ -212,12 +212,12 @@ export class DittoFsClient {
   }
 
   /** Admin only. 409 (kind `conflict`) when the name is taken; 400 (kind `rejected`) when the server cannot open it. */
-  createStore(token: string, kind: StoreKindPath, body: StoreBody, options: CallOptions = {}): Promise<Store> {
+  createStore(token: string, kind: StoreKindPath, body: StoreBody, options: CallOptions & { secrets?: readonly string[] } = {}): Promise<Store> {
     return this.call({ method: "POST", path: STORE_PATHS[kind], token, body, parse: (b) => parseStore(b), ...options });
   }
 
   /** Admin only: replaces type and config. 404 when the store is gone. */
-  updateStore(token: string, kind: StoreKindPath, body: StoreBody, options: CallOptions = {}): Promise<Store> {
+  updateStore(token: string, kind: StoreKindPath, body: StoreBody, options: CallOptions & { secrets?: readonly string[] } = {}): Promise<Store> {
     const { name, ...changes } = body;
     return this.call({ method: "PUT", path: `${STORE_PATHS[kind]}/${segment(name)}`, token, body: changes, parse: (b) => parseStore(b), ...options });
   }

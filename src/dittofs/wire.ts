@@ -161,17 +161,19 @@ export function parseSnapshotPolicies(value: unknown): SnapshotPolicy[] {
   return array(value, "snapshot policy list").map((item, i) => parseSnapshotPolicy(item, `snapshot policy[${i}]`));
 }
 
-/** A metadata or block store as `GET /store/metadata` and `GET /store/block/local` list it. */
+/** A metadata or block store as `GET /store/metadata`, `GET /store/block/local` and `GET /store/block/remote` list it. */
 export interface Store {
-  /** What shares name the store by (`metadata_store_id`, `local_block_store_id`). */
+  /** What shares name the store by (`metadata_store_id`, `local_block_store_id`, `remote_block_store_id`). */
   id: string;
   name: string;
   type: string;
-  /** The type-specific settings, e.g. `{path}`; {} when the server reports none. */
+  /** The type-specific settings, e.g. `{path}`; {} when the server reports none. Secret values read as a mask. */
   config: Record<string, unknown>;
+  /** The server's probe of the store (`status`: healthy, degraded, unhealthy, unknown, disabled), when it reports one. */
+  health?: { status: string; message: string } | undefined;
 }
 
-/** Body of `POST /store/metadata` and `POST /store/block/local` (PUT takes type and config): config as a JSON string. */
+/** Body of `POST /store/metadata` and `POST /store/block/{local,remote}` (PUT takes type and config): config as a JSON string. */
 export interface StoreBody {
   name: string;
   type: string;
@@ -180,11 +182,13 @@ export interface StoreBody {
 
 export function parseStore(value: unknown, what = "store"): Store {
   const o = object(value, what);
+  const status = o.status === undefined || o.status === null ? undefined : object(o.status, `${what}.status`);
   return {
     id: field(o, "id", "string", what),
     name: field(o, "name", "string", what),
     type: field(o, "type", "string", what),
     config: o.config === undefined || o.config === null ? {} : object(o.config, `${what}.config`),
+    ...(status ? { health: { status: field(status, "status", "string", `${what}.status`, "unknown"), message: field(status, "message", "string", `${what}.status`, "") } } : {}),
   };
 }
 
@@ -197,12 +201,20 @@ export interface ShareStores {
   name: string;
   metadataStoreId: string;
   localBlockStoreId: string;
+  /** Empty (or absent where a caller builds one) when the share has no remote block store. */
+  remoteBlockStoreId?: string;
 }
 
 export function parseShareStores(value: unknown): ShareStores[] {
   return array(value, "share list").map((item, i) => {
     const what = `share[${i}]`;
     const o = object(item, what);
-    return { name: field(o, "name", "string", what), metadataStoreId: field(o, "metadata_store_id", "string", what, ""), localBlockStoreId: field(o, "local_block_store_id", "string", what, "") };
+    return {
+      name: field(o, "name", "string", what),
+      metadataStoreId: field(o, "metadata_store_id", "string", what, ""),
+      localBlockStoreId: field(o, "local_block_store_id", "string", what, ""),
+      // null when the share has none.
+      remoteBlockStoreId: typeof o.remote_block_store_id === "string" ? o.remote_block_store_id : "",
+    };
   });
 }

@@ -32,12 +32,12 @@ import { podName } from "./names.ts";
 import type { Write } from "./executor.ts";
 import { REASON } from "./reasons.ts";
 import { referencedSecrets } from "./secretrefs.ts";
-import { syncSnapshotPolicies } from "./snapshot-policy-sync.ts";
+import { POLICY_STEP, runStep, STORE_STEP, stepTriggered } from "./push-steps.ts";
+import type { StepInput, StepState } from "./push-steps.ts";
+import type { SecretLookup } from "./s3-stores.ts";
 import type { SnapshotPolicyApi } from "./snapshot-policy-sync.ts";
 import type { PolicyRetries } from "./snapshot-policies.ts";
-import { syncStores } from "./store-sync.ts";
-import type { StoreApi } from "./store-sync.ts";
-import { desiredStores, isOperatorsStore } from "./stores.ts";
+import type { StoreApi, StoreMemory } from "./store-sync.ts";
 
 /** The calls a pass makes to one server: a DittoFsClient, or a fake in unit tests. */
 export type DittoFsApi = AccountApi & SnapshotPolicyApi & StoreApi & Pick<DittoFsClient, "listAdapters" | "nfsSettings" | "health" | "close">;
@@ -62,10 +62,9 @@ export interface ServerApiState {
   /** The account in use, ahead of the Secret the cache holds (which may lag a write). */
   account?: Account | undefined;
   auth?: AuthOutcome | undefined;
-  /** The snapshot-policy sync's last result, and the spec entries it was for (`JSON.stringify`). */
-  policies?: { spec: string; record: SnapshotPolicyStatus[]; retries: PolicyRetries } | undefined;
-  /** The store sync's last record, and `spec.stores` it was for (`JSON.stringify`). */
-  stores?: { spec: string; record: StoreStatus[] } | undefined;
+  /** The push steps' states (./push-steps.ts). */
+  policies?: StepState<PolicyRetries, SnapshotPolicyStatus> | undefined;
+  stores?: StepState<StoreMemory, StoreStatus> | undefined;
 }
 
 /** Per-DittoServer API state and the client factory; one per controller, built in controller.ts. */
@@ -218,7 +217,8 @@ export async function observeApi(access: DittoFsAccess, input: ApiPassInput): Pr
   state.account ??= accountFromSecretData(decoded(input.secret(operatorCredentialsSecretName(server.metadata.name ?? ""))));
   const fingerprint = authInputsFingerprint(password, state.account, endpoint.endpoint);
   const interval = pollIntervalMs(server);
-  if (!pollDue(state, now, interval, fingerprint) && !policiesChanged(state, server) && !storesChanged(state, server)) return observation(state, state.auth, server, input, false);
+  const secret: SecretLookup = (name) => decoded(input.secret(name));
+  if (!pollDue(state, now, interval, fingerprint) && !stepsTriggered(state, server, secret)) return observation(state, state.auth, server, input, false);
 
   const api = access.client(state, endpoint.endpoint);
   const where = `${podIP}:${endpoint.endpoint.port}`;
@@ -239,9 +239,14 @@ export async function observeApi(access: DittoFsAccess, input: ApiPassInput): Pr
     const nfs = nfsOn ? await api.nfsSettings(result.token, { signal: input.signal }) : undefined;
     state.liveness = await api.health({ signal: input.signal });
     state.view = nfs ? { adapters, nfs } : { adapters };
-    // Stores before policies: shares, and so their policies, need the stores.
-    await syncServerStores(api, result.token, server, state, input);
-    await syncPolicies(api, result.token, server, state, input);
+    // Stores before policies: shares, and so their policies, need the stores. A step's failure is the poll's.
+    const step: StepInput = { token: result.token, server, secret, now, signal: input.signal };
+    const stores = await runStep(STORE_STEP, api, state.stores, step);
+    state.stores = stores.state;
+    if (stores.error) throw stores.error;
+    const policies = await runStep(POLICY_STEP, api, state.policies, step);
+    state.policies = policies.state;
+    if (policies.error) throw policies.error;
     Object.assign(state, { lastPollAt: now, backoff: undefined });
     const auth: AuthOutcome = { ok: true, reason: REASON.AuthenticationSucceeded, message: `authenticated to the DittoFS API at ${where} as ${result.account.username}` };
     return observation(state, auth, server, input, result.provisioned);
@@ -264,52 +269,10 @@ export async function observeApi(access: DittoFsAccess, input: ApiPassInput): Pr
   }
 }
 
-const specOf = (server: DittoServer): string => JSON.stringify(server.spec.snapshotPolicies ?? []);
-
-/** A spec change of the policies is applied at once, not at the next poll; never inside a back-off. */
-function policiesChanged(state: ServerApiState, server: DittoServer): boolean {
-  return !state.backoff && state.lastPollAt !== undefined && (state.policies?.spec ?? "[]") !== specOf(server);
-}
-
-/**
- * The snapshot-policy sync, with the poll's token: nothing to do (no call) while no policy is specified or
- * recorded. Its failure is the poll's (thrown): same classification, same back-off.
- */
-async function syncPolicies(api: DittoFsApi, token: string, server: DittoServer, state: ServerApiState, input: ApiPassInput): Promise<void> {
-  const desired = server.spec.snapshotPolicies ?? [];
-  const record = state.policies?.record ?? server.status?.snapshotPolicies ?? [];
-  const spec = specOf(server);
-  if (desired.length === 0 && record.length === 0) {
-    state.policies = { spec, record: [], retries: {} };
-    return;
-  }
-  const result = await syncSnapshotPolicies(api, { token, desired, record, retries: state.policies?.retries, now: input.now, signal: input.signal });
-  state.policies = { spec, record: result.record, retries: result.retries };
-  if (result.error) throw result.error;
-}
-
-const storesSpecOf = (server: DittoServer): string => JSON.stringify(server.spec.stores ?? {});
-
-/** A spec change of the stores is applied at once, as one of the policies. */
-function storesChanged(state: ServerApiState, server: DittoServer): boolean {
-  return !state.backoff && state.lastPollAt !== undefined && (state.stores?.spec ?? "{}") !== storesSpecOf(server);
-}
-
-/**
- * The store sync, with the poll's token: no call while no store is specified and none is recorded as the
- * operator's. Its failure is the poll's (thrown): same classification, same back-off.
- */
-async function syncServerStores(api: DittoFsApi, token: string, server: DittoServer, state: ServerApiState, input: ApiPassInput): Promise<void> {
-  const desired = desiredStores(server);
-  const record = state.stores?.record ?? server.status?.stores ?? [];
-  const spec = storesSpecOf(server);
-  if (desired.length === 0 && !record.some(isOperatorsStore)) {
-    state.stores = { spec, record: [] };
-    return;
-  }
-  const result = await syncStores(api, { token, desired, record, signal: input.signal });
-  state.stores = { spec, record: result.record };
-  if (result.error) throw result.error;
+/** A push step whose spec entries or Secrets changed runs at once, not at the next poll; never inside a back-off. */
+function stepsTriggered(state: ServerApiState, server: DittoServer, secret: SecretLookup): boolean {
+  if (state.backoff || state.lastPollAt === undefined) return false;
+  return stepTriggered(STORE_STEP, state.stores, server, secret) || stepTriggered(POLICY_STEP, state.policies, server, secret);
 }
 
 /** Assembles the pass's result from the state; the Secret is written only when its data changed. */

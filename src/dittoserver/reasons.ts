@@ -79,5 +79,6 @@ export const REASON = {
   StoresCreated: "StoresCreated",
   StoreConflict: "StoreConflict",
   StoreRejected: "StoreRejected",
+  StoreUnhealthy: "StoreUnhealthy",
   StorePending: "StorePending",
 } as const;

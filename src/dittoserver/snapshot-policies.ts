@@ -10,11 +10,11 @@
  * form (`@daily` → `24h0m0s`, `ttl: "0"` → absent), so `1h` and `60m` are the same interval.
  */
 import type { SnapshotPolicySpec, SnapshotPolicyStatus } from "../api/types.ts";
-import { afterTerminal, afterTransient } from "../dittofs/backoff.ts";
-import type { ApiBackoff, BackoffPolicy } from "../dittofs/backoff.ts";
 import type { SnapshotPolicy, SnapshotPolicyBody } from "../dittofs/wire.ts";
 import { parseGoDuration } from "./duration.ts";
 import { REASON } from "./reasons.ts";
+import { nextRefusal, pendingRefusal, REFUSAL_RETRY } from "./refusals.ts";
+import type { Refusal, Refusals } from "./refusals.ts";
 
 const SHORTHAND_NANOS: Record<string, bigint> = {
   "@hourly": 3_600_000_000_000n,
@@ -165,34 +165,21 @@ export function snapshotPolicyCondition(desired: readonly SnapshotPolicySpec[], 
 }
 
 /**
- * A PUT the server refused for a reason a prompt retry cannot fix: a missing share (someone has to create it) or
- * values it rejects. It is tried again when its body changes (the spec changed), or after a back-off: 30 s doubling
- * to 10 min for a missing share, 10 min for rejected values. Kept per DittoServer by the caller between passes, so
- * a server with a missing share costs one PUT per back-off step, not one per poll.
+ * A PUT the server refused: a missing share (someone has to create it; 30 s doubling to 10 min) or values it
+ * rejects (10 min), tried again at once when its body changes (./refusals.ts).
  */
-export interface PolicyRetry {
-  result: "shareNotFound" | "rejected";
-  message: string;
-  /** The refused body (`JSON.stringify`), to see a changed spec. */
-  body: string;
-  backoff: ApiBackoff;
-}
+export type PolicyRetry = Refusal<"shareNotFound" | "rejected">;
 
-export type PolicyRetries = Readonly<Record<string, PolicyRetry>>;
+export type PolicyRetries = Refusals<PolicyRetry["result"]>;
 
-export const POLICY_RETRY: BackoffPolicy = { initialMs: 30_000, maxMs: 600_000, jitter: 0.2, terminalRetryMs: 600_000 };
+export const POLICY_RETRY = REFUSAL_RETRY;
 
 /** The refusal to report again instead of a PUT of `body` for `share`; undefined when the PUT is due. */
 export function retryPending(retries: PolicyRetries, share: string, body: SnapshotPolicyBody, now: number): PolicyRetry | undefined {
-  const retry = retries[share];
-  if (!retry || retry.body !== JSON.stringify(body) || now >= retry.backoff.retryAt) return undefined;
-  return retry;
+  return pendingRefusal(retries, share, JSON.stringify(body), now);
 }
 
 /** The retry state after a PUT of `body` for `share` was refused again (or for the first time). */
 export function afterRefusal(previous: PolicyRetry | undefined, outcome: { result: PolicyRetry["result"]; message: string }, body: SnapshotPolicyBody, now: number, random: () => number = Math.random): PolicyRetry {
-  const text = JSON.stringify(body);
-  const earlier = previous?.body === text ? previous.backoff : undefined;
-  const backoff = outcome.result === "shareNotFound" ? afterTransient(earlier, now, POLICY_RETRY, random) : afterTerminal(earlier, now, text, POLICY_RETRY);
-  return { result: outcome.result, message: outcome.message, body: text, backoff };
+  return nextRefusal(previous, outcome, JSON.stringify(body), now, outcome.result === "shareNotFound" ? "doubling" : "fixed", random);
 }

@@ -33,7 +33,7 @@ describe("stores through the DittoFS API of dfs v0.29.0", () => {
   });
 
   async function sync(desired: DesiredStore[]): Promise<string[]> {
-    const result = await syncStores(s.client, { token, desired, record });
+    const result = await syncStores(s.client, { token, desired, record, now: Date.now() });
     if (result.error) throw result.error;
     record = result.record;
     return result.answered.map((o) => `${o.op} ${o.kind}/${o.name} ${o.result}`);
@@ -56,7 +56,7 @@ describe("stores through the DittoFS API of dfs v0.29.0", () => {
   it("shares name their stores by the ids the lists carry; a store in use stays when it leaves the spec, then goes", async () => {
     await s.dfsctl("share", "create", "--name", "/export", "--metadata", "meta", "--local", "blocks");
     const shares = await s.client.listShareStores(token);
-    const observed = { metadata: await s.client.listStores(token, "metadata"), block: await s.client.listStores(token, "block") };
+    const observed = { metadata: await s.client.listStores(token, "metadata"), block: await s.client.listStores(token, "block"), remote: [] };
     assert.deepEqual([...storesInUse(observed, shares)].sort(), ["block/blocks", "metadata/meta"]);
     assert.deepEqual(await sync([blocks]), [], "meta is used by /export: not deleted");
     assert.equal(record.find((e) => e.name === "meta")?.state, "InUse");

@@ -34,9 +34,10 @@ export function checkBinDir(dir: string): void {
 /**
  * Runs the build script (instant once its cache is complete) and returns the directory it prints. The script's
  * progress goes to our stderr when `streamLog` is set: a cold build takes minutes and should not look hung.
- * `mode` `--crds` generates the optional CRDs (ServiceMonitor) into their own cache directory instead.
+ * `mode` `--crds` generates the optional CRDs (ServiceMonitor) into their own cache directory instead; `--versitygw`
+ * builds the S3-compatible test server and returns the binary's path.
  */
-export function buildBinaries(streamLog: boolean, mode?: "--crds"): Promise<string> {
+export function buildBinaries(streamLog: boolean, mode?: "--crds" | "--versitygw"): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn("bash", [BUILD_SCRIPT, ...(mode ? [mode] : [])], { stdio: ["ignore", "pipe", streamLog ? "inherit" : "pipe"] });
     let stdout = "";

@@ -28,6 +28,11 @@ export async function globalSetup(): Promise<void> {
     process.env.DITTOFS_TEST_CRDS = await buildBinaries(true, "--crds");
     say(`optional CRDs ready in ${((performance.now() - crdsBegin) / 1000).toFixed(1)} s: ${process.env.DITTOFS_TEST_CRDS}`);
   }
+  if (!process.env.DITTOFS_TEST_VERSITYGW) {
+    const vgwBegin = performance.now();
+    process.env.DITTOFS_TEST_VERSITYGW = await buildBinaries(true, "--versitygw");
+    say(`versitygw ready in ${((performance.now() - vgwBegin) / 1000).toFixed(1)} s: ${process.env.DITTOFS_TEST_VERSITYGW}`);
+  }
   // The pod runner is opt-in per pod (its label); tests that want a real dfs behind a pod set it.
   controlPlane = await startControlPlane({ audit: true, nodes: NODES, podRunner: true, log: say });
   process.env.DITTOFS_TEST_KUBECONFIG = controlPlane.kubeconfigPath;

@@ -45,6 +45,11 @@ export function testCrdDir(): string {
   return requiredEnv("DITTOFS_TEST_CRDS");
 }
 
+/** The S3-compatible test server built by `hack/build-binaries.sh --versitygw` (the binary's path). */
+export function testVersitygw(): string {
+  return requiredEnv("DITTOFS_TEST_VERSITYGW");
+}
+
 /** The cluster CA, for signing client certificates of extra identities (signClientCertificate in ./pki.ts). */
 export function testCa(): { certPath: string; keyPath: string } {
   return { certPath: requiredEnv("DITTOFS_TEST_CA_CERT"), keyPath: requiredEnv("DITTOFS_TEST_CA_KEY") };

@@ -2,10 +2,12 @@
  * `spec.stores` and `status.stores`: the metadata and block stores the operator creates on the server through its
  * API. Paths are not fields: a badger store lives under the metadata volume and a local block store under the
  * content volume, at a directory named after the store (src/dittoserver/stores.ts), so a store can never point
- * outside the server's persistent volumes. PostgreSQL metadata stores are not offered yet.
+ * outside the server's persistent volumes. An S3 block store takes its credentials from a Secret, which the operator
+ * reads and pushes through the API (docs/dittofs-api.md "Stores"). PostgreSQL metadata stores are not offered: see
+ * that section for why.
  */
 import { Type } from "@sinclair/typebox";
-import { cel, StringEnum } from "./helpers.ts";
+import { cel, DataKey, ObjectName, StringEnum } from "./helpers.ts";
 
 /** A DNS label: safe as a directory name under the volume and as a name in the server's API paths. */
 const STORE_NAME_PATTERN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
@@ -18,7 +20,63 @@ const StoreName = Type.String({
 });
 
 export const METADATA_STORE_TYPES = ["badger", "memory"] as const;
-export const BLOCK_STORE_TYPES = ["local", "memory"] as const;
+export const BLOCK_STORE_TYPES = ["local", "memory", "s3"] as const;
+
+/** S3 bucket names: 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit. */
+const BUCKET_PATTERN = "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$";
+
+export const S3CredentialsSecretRefSchema = Type.Object(
+  {
+    name: ObjectName("Secret in the DittoServer's namespace holding the access key pair."),
+    accessKeyIdKey: DataKey("Key of the access key ID in the Secret.", { default: "accessKeyId" }),
+    secretAccessKeyKey: DataKey("Key of the secret access key in the Secret.", { default: "secretAccessKey" }),
+  },
+  {
+    description:
+      "The S3 access key pair. The operator reads it and pushes it to the server through the API; a change of the Secret's data " +
+      "is pushed within a pass (rotation). The values never appear in status, events or logs.",
+  },
+);
+
+export const S3BlockStoreSchema = Type.Object(
+  {
+    endpoint: Type.Optional(
+      Type.String({
+        description: "URL of an S3-compatible service (http or https, host and optional port). Omitted: AWS S3 of the region.",
+        maxLength: 2048,
+        ...cel({ rule: "self.matches('^https?://[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?(:[0-9]{1,5})?/?$')", message: "endpoint must be http(s)://host[:port], without path, query or credentials" }),
+      }),
+    ),
+    bucket: Type.String({
+      description: "The bucket; it must exist. S3 naming rules: 3-63 lowercase letters, digits, dots and hyphens.",
+      minLength: 3,
+      maxLength: 63,
+      pattern: BUCKET_PATTERN,
+      ...cel(
+        { rule: "!self.contains('..')", message: "bucket must not contain two adjacent dots" },
+        { rule: "!self.matches('^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+$')", message: "bucket must not be formatted as an IP address" },
+      ),
+    }),
+    region: Type.Optional(Type.String({ description: "The bucket's region; the server assumes us-east-1 when omitted.", minLength: 1, maxLength: 32, pattern: "^[a-z0-9-]+$" })),
+    prefix: Type.Optional(
+      Type.String({
+        description: "Key prefix of every block in the bucket, so several stores can share one bucket.",
+        maxLength: 512,
+        ...cel({ rule: "!self.startsWith('/')", message: "prefix must not start with a slash" }),
+      }),
+    ),
+    forcePathStyle: Type.Optional(Type.Boolean({ description: "Path-style addressing (bucket in the path, not the host name). The server defaults it to true when an endpoint is set." })),
+    allowPrivateEndpoint: Type.Optional(
+      Type.Boolean({
+        description:
+          "Let the endpoint be a loopback or private address (an in-cluster S3 service). The server refuses such endpoints otherwise; " +
+          "link-local addresses (cloud metadata) are refused always.",
+      }),
+    ),
+    credentialsSecretRef: S3CredentialsSecretRefSchema,
+  },
+  { description: "Where an S3 block store keeps its blocks and how it authenticates." },
+);
 
 export const MetadataStoreSpecSchema = Type.Object(
   {
@@ -32,10 +90,19 @@ export const BlockStoreSpecSchema = Type.Object(
   {
     name: StoreName,
     type: StringEnum(BLOCK_STORE_TYPES, {
-      description: "local: persistent, on the content volume (needs storage.contentSize). memory: lost when the server restarts.",
+      description:
+        "local: persistent, on the content volume (needs storage.contentSize). memory: lost when the server restarts. " +
+        "s3: a remote block store in an S3 bucket (needs s3).",
     }),
+    s3: Type.Optional(S3BlockStoreSchema),
   },
-  { description: "A local block store the operator creates on the server." },
+  {
+    description: "A block store the operator creates on the server: local (fs or memory) or remote (s3).",
+    ...cel(
+      { rule: "self.type != 's3' || has(self.s3)", message: "a store of type s3 needs s3 (bucket and credentialsSecretRef)", reason: "FieldValueRequired", fieldPath: ".s3" },
+      { rule: "self.type == 's3' || !has(self.s3)", message: "s3 is only for a store of type s3", reason: "FieldValueForbidden", fieldPath: ".s3" },
+    ),
+  },
 );
 
 /** CEL: no two entries of the list `field` share a name. */
@@ -46,7 +113,7 @@ function uniqueNames(field: string) {
 export const StoresSpecSchema = Type.Object(
   {
     metadata: Type.Optional(Type.Array(MetadataStoreSpecSchema, { description: "Metadata stores.", maxItems: 16, ...uniqueNames("metadata") })),
-    block: Type.Optional(Type.Array(BlockStoreSpecSchema, { description: "Local block stores.", maxItems: 16, ...uniqueNames("block") })),
+    block: Type.Optional(Type.Array(BlockStoreSpecSchema, { description: "Block stores, local and S3.", maxItems: 16, ...uniqueNames("block") })),
   },
   {
     description:
@@ -64,16 +131,17 @@ export const LOCAL_BLOCK_STORE_RULE = {
   fieldPath: ".stores.block",
 };
 
-export const STORE_STATES = ["Created", "Pending", "Rejected", "InUse", "Conflict", "Unmanaged"] as const;
+export const STORE_STATES = ["Created", "Unhealthy", "Pending", "Rejected", "InUse", "Conflict", "Unmanaged"] as const;
 
 export const StoreStatusSchema = Type.Object(
   {
-    kind: StringEnum(["metadata", "block"] as const, { description: "Metadata or (local) block store." }),
+    kind: StringEnum(["metadata", "block", "remote"] as const, { description: "Metadata store, local block store (block) or remote block store (remote: s3)." }),
     name: Type.String({ description: "Name of the store on the server.", maxLength: 255 }),
-    type: Type.String({ description: "The store's type as the server reports it (badger, memory, fs).", maxLength: 63 }),
+    type: Type.String({ description: "The store's type as the server reports it (badger, memory, fs, s3).", maxLength: 63 }),
     state: StringEnum(STORE_STATES, {
       description:
-        "Created: the operator created it and it is as specified. Pending: not created or corrected yet. Rejected: the server refused it. " +
+        "Created: the operator created it and it is as specified. Unhealthy: created as specified, but the server's probe of it " +
+        "fails (an S3 store with wrong credentials or an unreachable bucket). Pending: not created or corrected yet. Rejected: the server refused it. " +
         "InUse: it left the spec but a share uses it, so it stays. Conflict: a store of that name exists that the operator did not create " +
         "(left alone). Unmanaged: made with dfsctl, not in the spec (left alone).",
     }),

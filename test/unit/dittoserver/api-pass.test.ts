@@ -98,8 +98,8 @@ class FakeServer implements DittoFsApi {
     this.policies.delete(share);
     return Promise.resolve();
   }
-  stores = { metadata: new Map<string, Store>(), block: new Map<string, Store>() };
-  listStores(_token: string, kind: "metadata" | "block"): Promise<Store[]> {
+  stores = { metadata: new Map<string, Store>(), block: new Map<string, Store>(), remote: new Map<string, Store>() };
+  listStores(_token: string, kind: "metadata" | "block" | "remote"): Promise<Store[]> {
     this.call(`listStores ${kind}`);
     return Promise.resolve([...this.stores[kind].values()]);
   }
@@ -358,14 +358,14 @@ describe("stores in the API pass", () => {
     assert.ok(!w.fake.calls.some((c) => c.includes("Store")), w.fake.calls.join(","));
   });
 
-  it("created after the adapter poll; in sync a poll costs two lists and no write; removed when it leaves the spec and no share uses it", async () => {
+  it("created after the adapter poll; in sync a poll costs three lists and no write; removed when it leaves the spec and no share uses it", async () => {
     const w = world(stores);
     const first = await w.pass(NOW);
     assert.ok(w.fake.calls.includes("createStore metadata meta"), w.fake.calls.join(","));
     assert.deepEqual(first.stores, [{ kind: "metadata", name: "meta", type: "badger", state: "Created" }]);
     w.fake.calls = [];
     await w.pass(NOW + 30_000);
-    assert.deepEqual(w.fake.calls, ["listAdapters", "nfsSettings", "health", "listStores metadata", "listStores block"]);
+    assert.deepEqual(w.fake.calls, ["listAdapters", "nfsSettings", "health", "listStores metadata", "listStores block", "listStores remote"]);
     w.fake.shareStores = [{ name: "/export", metadataStoreId: "id-meta", localBlockStoreId: "" }];
     const kept = await w.pass(NOW + 31_000, readyPod(), server());
     assert.ok(!w.fake.calls.some((c) => c.startsWith("deleteStore")), w.fake.calls.join(","));

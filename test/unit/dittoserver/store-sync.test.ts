@@ -26,7 +26,7 @@ function answer<T>(fn: () => T): Promise<T> {
 /** A server holding stores, recording every call; `refuse` names stores it answers 400 for, `down` fails every call. */
 function fakeServer(options: { refuse?: string[]; shares?: ShareStores[] } = {}) {
   const calls: string[] = [];
-  const held: Record<StoreKindPath, Map<string, Store>> = { metadata: new Map(), block: new Map() };
+  const held: Record<StoreKindPath, Map<string, Store>> = { metadata: new Map(), block: new Map(), remote: new Map() };
   const state = { down: false };
   const check = (method: string, what: string) => {
     calls.push(`${method} ${what}`);
@@ -53,20 +53,20 @@ function fakeServer(options: { refuse?: string[]; shares?: ShareStores[] } = {})
   return { api, calls, held, state };
 }
 
-test("missing stores are created; the next sync is two lists and no write", async () => {
+test("missing stores are created; the next sync is three lists and no write", async () => {
   const server = fakeServer();
-  const first = await syncStores(server.api, { token: "t", desired: [meta, blocks], record: [] });
-  assert.deepEqual(server.calls, ["GET metadata", "GET block", "POST metadata/meta", "POST block/blocks"]);
+  const first = await syncStores(server.api, { token: "t", now: 0, desired: [meta, blocks], record: [] });
+  assert.deepEqual(server.calls, ["GET metadata", "GET block", "GET remote", "POST metadata/meta", "POST block/blocks"]);
   assert.deepEqual(first.record, [created(blocks), created(meta)]);
   server.calls.length = 0;
-  const again = await syncStores(server.api, { token: "t", desired: [meta, blocks], record: first.record });
-  assert.deepEqual(server.calls, ["GET metadata", "GET block"]);
+  const again = await syncStores(server.api, { token: "t", now: 0, desired: [meta, blocks], record: first.record });
+  assert.deepEqual(server.calls, ["GET metadata", "GET block", "GET remote"]);
   assert.deepEqual([again.answered, again.record], [[], first.record]);
 });
 
 test("a refused store is recorded with the server's words; the others are still created", async () => {
   const server = fakeServer({ refuse: ["meta"] });
-  const result = await syncStores(server.api, { token: "t", desired: [meta, blocks], record: [] });
+  const result = await syncStores(server.api, { token: "t", now: 0, desired: [meta, blocks], record: [] });
   assert.equal(result.error, undefined);
   assert.deepEqual(result.record.map((e) => `${e.name}:${e.state}`), ["blocks:Created", "meta:Rejected"]);
   assert.match(result.record.find((e) => e.name === "meta")?.message ?? "", /cannot open meta/);
@@ -75,22 +75,22 @@ test("a refused store is recorded with the server's words; the others are still 
 test("a failure of the API stops the step and is returned; the record keeps what was answered", async () => {
   const server = fakeServer();
   server.state.down = true;
-  const listFailed = await syncStores(server.api, { token: "t", desired: [meta], record: [created(blocks)] });
+  const listFailed = await syncStores(server.api, { token: "t", now: 0, desired: [meta], record: [created(blocks)] });
   assert.ok(listFailed.error);
   assert.deepEqual(listFailed.record, [created(blocks)]);
 });
 
 test("shares are read only when a store of ours left the spec; one in use is kept, a free one removed", async () => {
   const used = fakeServer({ shares: [{ name: "/export", metadataStoreId: "id-meta", localBlockStoreId: "" }] });
-  await syncStores(used.api, { token: "t", desired: [meta], record: [] });
+  await syncStores(used.api, { token: "t", now: 0, desired: [meta], record: [] });
   assert.ok(!used.calls.includes("GET shares"));
   used.calls.length = 0;
-  const kept = await syncStores(used.api, { token: "t", desired: [], record: [created(meta)] });
-  assert.deepEqual(used.calls, ["GET metadata", "GET block", "GET shares"]);
+  const kept = await syncStores(used.api, { token: "t", now: 0, desired: [], record: [created(meta)] });
+  assert.deepEqual(used.calls, ["GET metadata", "GET block", "GET remote", "GET shares"]);
   assert.equal(kept.record[0]?.state, "InUse");
   const free = fakeServer();
-  await syncStores(free.api, { token: "t", desired: [meta], record: [] });
-  const removed = await syncStores(free.api, { token: "t", desired: [], record: [created(meta)] });
+  await syncStores(free.api, { token: "t", now: 0, desired: [meta], record: [] });
+  const removed = await syncStores(free.api, { token: "t", now: 0, desired: [], record: [created(meta)] });
   assert.ok(free.calls.includes("DELETE metadata/meta"));
   assert.deepEqual(removed.record, []);
 });

@@ -13,7 +13,7 @@ function server(stores: DittoServer["spec"]["stores"], annotations: Record<strin
 
 const badger: DesiredStore = { kind: "metadata", name: "meta", type: "badger", config: { path: "/data/metadata/stores/meta" } };
 const local: DesiredStore = { kind: "block", name: "blocks", type: "fs", config: { path: "/data/content/stores/blocks" } };
-const observed = (metadata: Store[] = [], block: Store[] = []): ObservedStores => ({ metadata, block });
+const observed = (metadata: Store[] = [], block: Store[] = [], remote: Store[] = []): ObservedStores => ({ metadata, block, remote });
 const asOnServer = (d: DesiredStore, config: Record<string, unknown> = d.config): Store => ({ id: `id-${d.name}`, name: d.name, type: d.type, config });
 const created = (d: DesiredStore): StoreStatus => ({ kind: d.kind, name: d.name, type: d.type, state: "Created" });
 
