@@ -113,9 +113,26 @@ export function referencedSecrets(server: DittoServer): SecretUse[] {
   return uses;
 }
 
-/** Distinct Secret names the pod consumes: the values of the reconciler's `bySecretRef` index. */
+/**
+ * Secret keys the operator reads and pushes through the DittoFS API instead of the pod consuming them: the S3
+ * credentials of `spec.stores`. Never in the pod's env or the configuration hash (a rotation is a PUT, not a
+ * restart); a missing one holds back only its store (`StoresReady`).
+ */
+export function apiPushedSecrets(server: DittoServer): SecretUse[] {
+  const uses: SecretUse[] = [];
+  for (const store of server.spec.stores?.block ?? []) {
+    const ref = store.type === "s3" ? store.s3?.credentialsSecretRef : undefined;
+    if (!ref) continue;
+    for (const [purpose, key] of [["accessKeyId", ref.accessKeyIdKey], ["secretAccessKey", ref.secretAccessKeyKey]] as const) {
+      uses.push({ name: ref.name, key, purpose: `stores.block.${store.name}.${purpose}`, source: "user", optional: false, restartOnChange: false });
+    }
+  }
+  return uses;
+}
+
+/** Distinct Secret names the pod consumes or the API pass pushes: the values of the reconciler's `bySecretRef` index. */
 export function referencedSecretNames(server: DittoServer): string[] {
-  return [...new Set(referencedSecrets(server).map((use) => use.name))].sort();
+  return [...new Set([...referencedSecrets(server), ...apiPushedSecrets(server)].map((use) => use.name))].sort();
 }
 
 /** A required Secret key that is not there (the whole Secret or just the key). */

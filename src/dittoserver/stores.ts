@@ -82,7 +82,7 @@ export function storeMatches(desired: DesiredStore, observed: Store): boolean {
 const key = (kind: StoreKind, name: string): string => `${kind}/${name}`;
 
 /** Record states of the stores the operator created or tried to (Pending and Rejected were absent when it tried). */
-const OURS: ReadonlySet<StoreStatus["state"]> = new Set(["Created", "InUse", "Pending", "Rejected"]);
+const OURS: ReadonlySet<StoreStatus["state"]> = new Set(["Created", "Unhealthy", "InUse", "Pending", "Rejected"]);
 
 /** Whether a record entry is a store the operator created (or tried to): one it may change or remove. */
 export function isOperatorsStore(entry: StoreStatus): boolean {

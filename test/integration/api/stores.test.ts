@@ -29,6 +29,11 @@ test("every store type is accepted and stored as given", async () => {
     block: [
       { name: "blocks", type: "local" },
       { name: "scratch-blocks", type: "memory" },
+      {
+        name: "objects",
+        type: "s3",
+        s3: { endpoint: "https://s3.example.internal:9000", bucket: "dittofs.blocks-1", region: "eu-west-1", prefix: "fs1/", forcePathStyle: true, allowPrivateEndpoint: true, credentialsSecretRef: { name: "s3-credentials", accessKeyIdKey: "id", secretAccessKeyKey: "key" } },
+      },
     ],
   };
   const spec = { storage: { metadataSize: "1Gi", contentSize: "1Gi" }, stores };
@@ -39,6 +44,9 @@ test("every store type is accepted and stored as given", async () => {
 });
 
 const meta = (name: string, type = "badger") => ({ name, type });
+const s3 = (changes: Record<string, unknown> = {}) => ({ endpoint: "http://minio.storage:9000", bucket: "blocks", credentialsSecretRef: { name: "s3-credentials" }, ...changes });
+/** An s3 store; a change to undefined drops the field. */
+const s3Store = (changes: Record<string, unknown>) => ({ name: "objects", type: "s3", s3: JSON.parse(JSON.stringify(s3(changes))) as unknown });
 const CASES: CreateCase[] = [
   { name: "metadata store without name", spec: { stores: { metadata: [{ type: "memory" }] } }, field: "spec.stores.metadata[0].name", message: "Required value" },
   { name: "metadata store without type", spec: { stores: { metadata: [{ name: "m" }] } }, field: "spec.stores.metadata[0].type", message: "Required value" },
@@ -49,7 +57,25 @@ const CASES: CreateCase[] = [
   { name: "empty store name", spec: { stores: { block: [{ name: "", type: "memory" }] } }, field: "spec.stores.block[0].name", message: "at least 1 chars long" },
   { name: "store name longer than a label", spec: { stores: { metadata: [meta("m".repeat(64))] } }, field: "spec.stores.metadata[0].name", message: "Too long" },
   { name: "badger path given by the user", spec: { stores: { metadata: [{ name: "m", type: "badger", path: "/etc" }] } }, field: "spec.stores.metadata[0].path", message: "unknown field" },
-  { name: "block store of the remote kind", spec: { stores: { block: [{ name: "b", type: "s3" }] } }, field: "spec.stores.block[0].type", message: "Unsupported value" },
+  { name: "block store of an unknown remote type", spec: { stores: { block: [{ name: "b", type: "gcs" }] } }, field: "spec.stores.block[0].type", message: "Unsupported value" },
+  { name: "s3 store without s3", spec: { stores: { block: [{ name: "b", type: "s3" }] } }, field: "spec.stores.block[0].s3", message: "a store of type s3 needs s3" },
+  { name: "s3 settings on a memory store", spec: { stores: { block: [{ name: "b", type: "memory", s3: s3() }] } }, field: "spec.stores.block[0].s3", message: "s3 is only for a store of type s3" },
+  { name: "s3 store without bucket", spec: { stores: { block: [s3Store({ bucket: undefined })] } }, field: "spec.stores.block[0].s3.bucket", message: "Required value" },
+  { name: "s3 store without credentials", spec: { stores: { block: [s3Store({ credentialsSecretRef: undefined })] } }, field: "spec.stores.block[0].s3.credentialsSecretRef", message: "Required value" },
+  { name: "s3 credentials without a Secret name", spec: { stores: { block: [s3Store({ credentialsSecretRef: { accessKeyIdKey: "id" } })] } }, field: "spec.stores.block[0].s3.credentialsSecretRef.name", message: "Required value" },
+  { name: "s3 credentials key with a slash", spec: { stores: { block: [s3Store({ credentialsSecretRef: { name: "c", secretAccessKeyKey: "a/b" } })] } }, field: "spec.stores.block[0].s3.credentialsSecretRef.secretAccessKeyKey", message: "should match" },
+  { name: "s3 endpoint without a scheme", spec: { stores: { block: [s3Store({ endpoint: "s3.example.com" })] } }, field: "spec.stores.block[0].s3.endpoint", message: "endpoint must be http(s)://host[:port]" },
+  { name: "s3 endpoint of another scheme", spec: { stores: { block: [s3Store({ endpoint: "ftp://s3.example.com" })] } }, field: "spec.stores.block[0].s3.endpoint", message: "endpoint must be http(s)://host[:port]" },
+  { name: "s3 endpoint with a path", spec: { stores: { block: [s3Store({ endpoint: "http://s3.example.com/bucket" })] } }, field: "spec.stores.block[0].s3.endpoint", message: "endpoint must be http(s)://host[:port]" },
+  { name: "s3 endpoint with credentials in it", spec: { stores: { block: [s3Store({ endpoint: "http://key:secret@s3.example.com" })] } }, field: "spec.stores.block[0].s3.endpoint", message: "endpoint must be http(s)://host[:port]" },
+  { name: "s3 bucket in capitals", spec: { stores: { block: [s3Store({ bucket: "Blocks" })] } }, field: "spec.stores.block[0].s3.bucket", message: "should match" },
+  { name: "s3 bucket too short", spec: { stores: { block: [s3Store({ bucket: "ab" })] } }, field: "spec.stores.block[0].s3.bucket", message: "at least 3 chars long" },
+  { name: "s3 bucket with adjacent dots", spec: { stores: { block: [s3Store({ bucket: "my..bucket" })] } }, field: "spec.stores.block[0].s3.bucket", message: "two adjacent dots" },
+  { name: "s3 bucket formatted as an IP address", spec: { stores: { block: [s3Store({ bucket: "192.168.5.4" })] } }, field: "spec.stores.block[0].s3.bucket", message: "formatted as an IP address" },
+  { name: "s3 region with spaces", spec: { stores: { block: [s3Store({ region: "eu west" })] } }, field: "spec.stores.block[0].s3.region", message: "should match" },
+  { name: "s3 prefix starting with a slash", spec: { stores: { block: [s3Store({ prefix: "/fs1" })] } }, field: "spec.stores.block[0].s3.prefix", message: "must not start with a slash" },
+  { name: "s3 path style as a string", spec: { stores: { block: [s3Store({ forcePathStyle: "yes" })] } }, field: "spec.stores.block[0].s3.forcePathStyle", message: "must be of type boolean" },
+  { name: "s3 store with an unknown setting", spec: { stores: { block: [s3Store({ accessKeyId: "AKIA" })] } }, field: "spec.stores.block[0].s3.accessKeyId", message: "unknown field" },
   { name: "two metadata stores of one name", spec: { stores: { metadata: [meta("m"), meta("m", "memory")] } }, field: "spec.stores.metadata", message: "two stores with the same name" },
   {
     name: "two block stores of one name",
