@@ -38,7 +38,7 @@ function listening(port: number): Promise<true | undefined> {
       socket.destroy();
       resolve(true);
     });
-    socket.once("error", () => resolve(undefined));
+    socket.once("error", () => { resolve(undefined); });
   });
 }
 
@@ -71,7 +71,7 @@ export async function startVersitygw(credentials: S3Credentials): Promise<S3Serv
   await start(credentials);
   return {
     endpoint: `http://${NODE_IP}:${port}`,
-    createBucket: (name) => mkdirSync(join(root, name)),
+    createBucket: (name) => { mkdirSync(join(root, name)); },
     restart: async (c) => {
       await stop();
       await start(c);
