@@ -34,7 +34,7 @@ import { REASON } from "./reasons.ts";
 import { referencedSecrets } from "./secretrefs.ts";
 import { POLICY_STEP, runStep, STORE_STEP, stepTriggered } from "./push-steps.ts";
 import type { StepInput, StepState } from "./push-steps.ts";
-import type { SecretLookup } from "./s3-stores.ts";
+import type { SecretLookup } from "./store-secrets.ts";
 import type { SnapshotPolicyApi } from "./snapshot-policy-sync.ts";
 import type { PolicyRetries } from "./snapshot-policies.ts";
 import type { StoreApi, StoreMemory } from "./store-sync.ts";

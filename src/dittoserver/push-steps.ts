@@ -14,7 +14,7 @@
  */
 import { createHash } from "node:crypto";
 import type { DittoServer, SnapshotPolicyStatus, StoreStatus } from "../api/types.ts";
-import type { SecretLookup } from "./s3-stores.ts";
+import type { SecretLookup } from "./store-secrets.ts";
 import { syncSnapshotPolicies } from "./snapshot-policy-sync.ts";
 import type { SnapshotPolicyApi } from "./snapshot-policy-sync.ts";
 import type { PolicyRetries } from "./snapshot-policies.ts";

@@ -115,17 +115,21 @@ export function referencedSecrets(server: DittoServer): SecretUse[] {
 
 /**
  * Secret keys the operator reads and pushes through the DittoFS API instead of the pod consuming them: the S3
- * credentials of `spec.stores`. Never in the pod's env or the configuration hash (a rotation is a PUT, not a
- * restart); a missing one holds back only its store (`StoresReady`).
+ * credentials and PostgreSQL connections of `spec.stores`. Never in the pod's env or the configuration hash (a
+ * rotation is a PUT, not a restart); a missing one holds back only its store (`StoresReady`).
  */
 export function apiPushedSecrets(server: DittoServer): SecretUse[] {
   const uses: SecretUse[] = [];
+  const use = (name: string, key: string, purpose: string, optional = false): SecretUse => ({ name, key, purpose, source: "user", optional, restartOnChange: false });
   for (const store of server.spec.stores?.block ?? []) {
     const ref = store.type === "s3" ? store.s3?.credentialsSecretRef : undefined;
     if (!ref) continue;
-    for (const [purpose, key] of [["accessKeyId", ref.accessKeyIdKey], ["secretAccessKey", ref.secretAccessKeyKey]] as const) {
-      uses.push({ name: ref.name, key, purpose: `stores.block.${store.name}.${purpose}`, source: "user", optional: false, restartOnChange: false });
-    }
+    uses.push(use(ref.name, ref.accessKeyIdKey, `stores.block.${store.name}.accessKeyId`), use(ref.name, ref.secretAccessKeyKey, `stores.block.${store.name}.secretAccessKey`));
+  }
+  for (const store of server.spec.stores?.metadata ?? []) {
+    const ref = store.type === "postgres" ? store.postgres?.connectionSecretRef : undefined;
+    if (!ref) continue;
+    for (const [field, key] of Object.entries(ref.keys)) uses.push(use(ref.name, key, `stores.metadata.${store.name}.${field}`, field === "port" || field === "sslmode"));
   }
   return uses;
 }

@@ -11,16 +11,17 @@
  * `Conflict` and is left alone, as is every other store made with dfsctl (`Unmanaged`). A store that left the spec is
  * removed only while no share uses it (`InUse` until then): removing it would strand the share's data.
  *
- * An S3 store (the server's remote kind) carries its access key pair from a Secret (./s3-stores.ts): the secret
- * access key is never compared (the server masks it); the pair is pushed again when its fingerprint differs from
- * the one last pushed (`pushed`, in memory: after an operator restart each S3 store gets one PUT). A store the
- * server's probe reports unhealthy (wrong credentials, unreachable bucket) is `Unhealthy`.
+ * An S3 store (the server's remote kind) and a PostgreSQL metadata store carry settings from a Secret
+ * (./store-secrets.ts): the masked ones (secret access key, password) are never compared; they are pushed again
+ * when their fingerprint differs from the one last pushed (`pushed`, in memory: after an operator restart each such
+ * store gets one PUT). A store the server's probe reports unhealthy (wrong credentials, unreachable bucket or
+ * database) is `Unhealthy`.
  */
 import type { DittoServer, StoreStatus } from "../api/types.ts";
 import type { ShareStores, Store, StoreBody } from "../dittofs/wire.ts";
 import { REASON } from "./reasons.ts";
-import { s3Config, s3Credentials } from "./s3-stores.ts";
-import type { SecretLookup } from "./s3-stores.ts";
+import { postgresSettings, s3Settings } from "./store-secrets.ts";
+import type { SecretLookup, SecretSettings, StoreSetting } from "./store-secrets.ts";
 import { volumeLayout } from "./volume-layout.ts";
 
 export type StoreKind = StoreStatus["kind"];
@@ -32,7 +33,7 @@ export interface DesiredStore {
   /** The server's type: badger, memory, fs, s3. */
   type: string;
   /** Settings the server reports back as given: compared with what it reports. */
-  config: Record<string, string | boolean>;
+  config: Record<string, StoreSetting>;
   /** Settings it masks on reads (the secret access key): pushed, never compared; `fingerprint` tells a change. */
   secret?: { config: Record<string, string>; fingerprint: string } | undefined;
   /** Why no call can be made for it yet (its credentials Secret or a key of it is missing). */
@@ -51,22 +52,23 @@ const STORES_DIR = "stores";
 export function desiredStores(server: Pick<DittoServer, "metadata" | "spec">, secret: SecretLookup = () => undefined): DesiredStore[] {
   const layout = volumeLayout(server);
   const metadata = (server.spec.stores?.metadata ?? []).map((s): DesiredStore => {
+    if (s.type === "postgres" && s.postgres) return withSecret({ kind: "metadata", name: s.name, type: "postgres" }, postgresSettings(s.postgres, secret));
     const config: Record<string, string> = s.type === "badger" ? { path: `${layout.metadata}/${STORES_DIR}/${s.name}` } : {};
     return { kind: "metadata", name: s.name, type: s.type, config };
   });
   const block = (server.spec.stores?.block ?? []).map((s): DesiredStore => {
     // The server calls a local filesystem block store `fs`.
     if (s.type === "local") return { kind: "block", name: s.name, type: "fs", config: { path: `${layout.content}/${STORES_DIR}/${s.name}` } };
-    if (s.type === "s3" && s.s3) {
-      const credentials = s3Credentials(s.s3, secret);
-      const store: DesiredStore = { kind: "remote", name: s.name, type: "s3", config: s3Config(s.s3) };
-      if (!credentials.ok) return { ...store, blocked: credentials.message };
-      store.config.access_key_id = credentials.accessKeyId;
-      return { ...store, secret: { config: { secret_access_key: credentials.secretAccessKey }, fingerprint: credentials.fingerprint } };
-    }
+    if (s.type === "s3" && s.s3) return withSecret({ kind: "remote", name: s.name, type: "s3" }, s3Settings(s.s3, secret));
     return { kind: "block", name: s.name, type: "memory", config: {} };
   });
   return [...metadata, ...block];
+}
+
+/** A store whose settings come from a Secret; blocked, with no settings, while the Secret cannot give them. */
+function withSecret(store: Pick<DesiredStore, "kind" | "name" | "type">, settings: SecretSettings): DesiredStore {
+  if (!settings.ok) return { ...store, config: {}, blocked: settings.message };
+  return { ...store, config: settings.config, secret: { config: settings.secret, fingerprint: settings.fingerprint } };
 }
 
 /** The body that creates (or, without its name, corrects) `store`. */

@@ -2,11 +2,11 @@
  * `spec.stores` and `status.stores`: the metadata and block stores the operator creates on the server through its
  * API. Paths are not fields: a badger store lives under the metadata volume and a local block store under the
  * content volume, at a directory named after the store (src/dittoserver/stores.ts), so a store can never point
- * outside the server's persistent volumes. An S3 block store takes its credentials from a Secret, which the operator
- * reads and pushes through the API (docs/dittofs-api.md "Stores"). PostgreSQL metadata stores are not offered: see
- * that section for why.
+ * outside the server's persistent volumes. An S3 block store takes its credentials, a PostgreSQL metadata store its
+ * connection, from a Secret the operator reads and pushes through the API (docs/dittofs-api.md "Stores").
  */
 import { Type } from "@sinclair/typebox";
+import { PostgresSecretKeysSchema } from "./database.ts";
 import { cel, DataKey, ObjectName, StringEnum } from "./helpers.ts";
 
 /** A DNS label: safe as a directory name under the volume and as a name in the server's API paths. */
@@ -19,7 +19,7 @@ const StoreName = Type.String({
   pattern: STORE_NAME_PATTERN,
 });
 
-export const METADATA_STORE_TYPES = ["badger", "memory"] as const;
+export const METADATA_STORE_TYPES = ["badger", "memory", "postgres"] as const;
 export const BLOCK_STORE_TYPES = ["local", "memory", "s3"] as const;
 
 /** S3 bucket names: 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit. */
@@ -81,9 +81,36 @@ export const S3BlockStoreSchema = Type.Object(
 export const MetadataStoreSpecSchema = Type.Object(
   {
     name: StoreName,
-    type: StringEnum(METADATA_STORE_TYPES, { description: "badger: persistent, on the metadata volume. memory: lost when the server restarts." }),
+    type: StringEnum(METADATA_STORE_TYPES, {
+      description: "badger: persistent, on the metadata volume. memory: lost when the server restarts. postgres: in a PostgreSQL database (needs postgres).",
+    }),
+    postgres: Type.Optional(
+      Type.Object(
+        {
+          connectionSecretRef: Type.Object(
+            {
+              name: ObjectName("Secret in the DittoServer's namespace holding the connection settings."),
+              keys: PostgresSecretKeysSchema,
+            },
+            { description: "The connection, as for spec.database.postgresSecretRef (same keys and defaults); pushed through the API, never a pod restart." },
+          ),
+        },
+        {
+          description:
+            "Where a postgres metadata store keeps its data: a database of its own (the server migrates its schema into it). The operator " +
+            "reads the Secret and pushes the connection through the API; a change of its data is pushed within a pass. The password never " +
+            "appears in status, events or logs.",
+        },
+      ),
+    ),
   },
-  { description: "A metadata store the operator creates on the server." },
+  {
+    description: "A metadata store the operator creates on the server.",
+    ...cel(
+      { rule: "self.type != 'postgres' || has(self.postgres)", message: "a store of type postgres needs postgres.connectionSecretRef", reason: "FieldValueRequired", fieldPath: ".postgres" },
+      { rule: "self.type == 'postgres' || !has(self.postgres)", message: "postgres is only for a store of type postgres", reason: "FieldValueForbidden", fieldPath: ".postgres" },
+    ),
+  },
 );
 
 export const BlockStoreSpecSchema = Type.Object(
