@@ -25,6 +25,11 @@ test("every store type is accepted and stored as given", async () => {
     metadata: [
       { name: "meta", type: "badger" },
       { name: "scratch-meta", type: "memory" },
+      {
+        name: "pg-meta",
+        type: "postgres",
+        postgres: { connectionSecretRef: { name: "pg-connection", keys: { host: "h", port: "p", database: "d", user: "u", password: "pw", sslmode: "s" } } },
+      },
     ],
     block: [
       { name: "blocks", type: "local" },
@@ -51,7 +56,10 @@ const CASES: CreateCase[] = [
   { name: "metadata store without name", spec: { stores: { metadata: [{ type: "memory" }] } }, field: "spec.stores.metadata[0].name", message: "Required value" },
   { name: "metadata store without type", spec: { stores: { metadata: [{ name: "m" }] } }, field: "spec.stores.metadata[0].type", message: "Required value" },
   { name: "metadata store of an unknown type", spec: { stores: { metadata: [meta("m", "sqlite")] } }, field: "spec.stores.metadata[0].type", message: "Unsupported value" },
-  { name: "postgres metadata store (not offered yet)", spec: { stores: { metadata: [meta("m", "postgres")] } }, field: "spec.stores.metadata[0].type", message: "Unsupported value" },
+  { name: "postgres metadata store without postgres", spec: { stores: { metadata: [meta("m", "postgres")] } }, field: "spec.stores.metadata[0].postgres", message: "a store of type postgres needs postgres.connectionSecretRef" },
+  { name: "postgres settings on a badger store", spec: { stores: { metadata: [{ ...meta("m"), postgres: { connectionSecretRef: { name: "pg" } } }] } }, field: "spec.stores.metadata[0].postgres", message: "postgres is only for a store of type postgres" },
+  { name: "postgres store without a connection Secret", spec: { stores: { metadata: [{ ...meta("m", "postgres"), postgres: {} }] } }, field: "spec.stores.metadata[0].postgres.connectionSecretRef", message: "Required value" },
+  { name: "postgres connection key with a slash", spec: { stores: { metadata: [{ ...meta("m", "postgres"), postgres: { connectionSecretRef: { name: "pg", keys: { password: "a/b" } } } }] } }, field: "spec.stores.metadata[0].postgres.connectionSecretRef.keys.password", message: "should match" },
   { name: "store name with a slash", spec: { stores: { metadata: [meta("../etc")] } }, field: "spec.stores.metadata[0].name", message: "should match" },
   { name: "store name in capitals", spec: { stores: { block: [{ name: "Blocks", type: "memory" }] } }, field: "spec.stores.block[0].name", message: "should match" },
   { name: "empty store name", spec: { stores: { block: [{ name: "", type: "memory" }] } }, field: "spec.stores.block[0].name", message: "at least 1 chars long" },
