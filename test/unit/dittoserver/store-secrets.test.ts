@@ -1,7 +1,8 @@
 /**
- * S3 block stores: the config pushed (with the Secret's key pair), what is compared (never the masked secret key),
- * rotation by fingerprint, the server's probe as Unhealthy, a missing Secret holding back only its store, the
- * refusal back-off of the sync, and the push-step trigger on a Secret change.
+ * Stores with settings from a Secret. S3 block stores: the config pushed (with the Secret's key pair), what is
+ * compared (never the masked secret key), rotation by fingerprint, the server's probe as Unhealthy, a missing Secret
+ * holding back only its store, the refusal back-off of the sync, the push-step trigger on a Secret change.
+ * PostgreSQL metadata stores: the connection from the Secret, the password pushed and never compared.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -143,4 +144,34 @@ test("the store step runs at once when its Secret changes; the pod never consume
   assert.ok(!state.trigger.includes("SK1"));
   assert.ok(referencedSecretNames(ds).includes("s3"), "a change of the Secret triggers a pass");
   assert.ok(!referencedSecrets(ds).some((u) => u.name === "s3"), "never in the pod's env or its configuration hash");
+});
+
+const PG_KEYS = { host: "host", port: "port", database: "database", user: "user", password: "password", sslmode: "sslmode" };
+const pgServer = { metadata: { name: "files", namespace: "ns" }, spec: { controlPlane: {}, stores: { metadata: [{ name: "pgmeta", type: "postgres", postgres: { connectionSecretRef: { name: "pg", keys: PG_KEYS } } }] } } } as unknown as DittoServer;
+const connection = { host: "db.ns.svc", port: "5433", database: "meta", user: "dittofs", password: "pw1", sslmode: "require" };
+
+test("a postgres metadata store takes its connection from the Secret: the password pushed, never compared; port as a number", () => {
+  const [pg] = desiredStores(pgServer, secrets({ pg: connection })) as [DesiredStore];
+  assert.deepEqual([pg.kind, pg.type, pg.blocked], ["metadata", "postgres", undefined]);
+  assert.deepEqual(pg.config, { host: "db.ns.svc", port: 5433, database: "meta", user: "dittofs", sslmode: "require" });
+  assert.deepEqual(JSON.parse(storeBody(pg).config), { ...pg.config, password: "pw1" });
+  const [rotated] = desiredStores(pgServer, secrets({ pg: { ...connection, password: "pw2" } })) as [DesiredStore];
+  assert.notEqual(rotated.secret?.fingerprint, pg.secret?.fingerprint);
+  const onPg = { id: "id-pgmeta", name: "pgmeta", type: "postgres", config: { ...pg.config, password: "********" } };
+  const observedPg: ObservedStores = { metadata: [onPg], block: [], remote: [] };
+  const record = [created(pg)];
+  assert.deepEqual(planStores([pg], observedPg, record, new Set(), { "metadata/pgmeta": pg.secret?.fingerprint ?? "" }).update, [], "in sync");
+  assert.deepEqual(planStores([rotated], observedPg, record, new Set(), { "metadata/pgmeta": pg.secret?.fingerprint ?? "" }).update, [rotated], "a new password: one PUT");
+  const [moved] = desiredStores(pgServer, secrets({ pg: { ...connection, host: "db2.ns.svc" } })) as [DesiredStore];
+  assert.deepEqual(planStores([moved], observedPg, record, new Set(), { "metadata/pgmeta": pg.secret?.fingerprint ?? "" }).update, [moved], "another host is drift");
+});
+
+test("a postgres connection without port and sslmode leaves them to the server; a bad port or a missing password blocks the store", () => {
+  const [minimal] = desiredStores(pgServer, secrets({ pg: { host: "h", database: "d", user: "u", password: "p" } })) as [DesiredStore];
+  assert.deepEqual(minimal.config, { host: "h", database: "d", user: "u" });
+  assert.match(desiredStores(pgServer, secrets({ pg: { ...connection, port: "54x" } }))[0]?.blocked ?? "", /port is not a port number/);
+  assert.match(desiredStores(pgServer, secrets({ pg: { ...connection, password: "" } }))[0]?.blocked ?? "", /Secret pg \(connectionSecretRef\) has no value for password/);
+  const uses = referencedSecretNames(pgServer);
+  assert.ok(uses.includes("pg"), "the connection Secret is watched");
+  assert.ok(!referencedSecrets(pgServer).some((u) => u.name === "pg"), "and never consumed by the pod");
 });
