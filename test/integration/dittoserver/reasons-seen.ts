@@ -1,5 +1,5 @@
 /**
- * Records every DittoServer condition (type + reason) and DittoServer event reason a test file observes, for the
+ * Records every condition (type + reason) and event reason of the DittoServers and DittoShares a test file observes, for the
  * reason-coverage check (test/integration/zz-reason-coverage.test.ts). Conditions come from a watch opened
  * before the file creates anything: every status write reaches a watch, so short-lived (transient) reasons are
  * seen too, which polling would miss. Events are persistent objects: they are listed once when recording stops.
@@ -7,11 +7,21 @@
  */
 import { appendFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { KIND } from "../../../src/api/constants.ts";
+import { DITTOSHARES } from "../../../src/dittoshare/kind.ts";
 import { DITTOSERVERS } from "../../../src/dittoserver/kinds.ts";
 import type { KubeClient } from "../../../src/runtime/client.ts";
 import type { Condition } from "../../../src/runtime/objects.ts";
 import { CORE } from "../../../src/runtime/resources.ts";
+import type { ResourceType } from "../../../src/runtime/resources.ts";
+
+/**
+ * The kinds whose conditions and events are recorded. DittoServers are keyed by name (`conditions(name)`), the
+ * others by `Kind/name`.
+ */
+const RECORDED = [
+  { res: DITTOSERVERS, key: (name: string) => name },
+  { res: DITTOSHARES, key: (name: string) => `${DITTOSHARES.kind}/${name}` },
+] as const;
 
 /** One line of the record. Conditions as `Type/Reason`, events as `Type/Reason` (Normal|Warning). */
 export interface ReasonRecord {
@@ -58,42 +68,47 @@ export async function recordReasons(client: KubeClient, namespace: string, prese
   };
 
   // Right after the CRD is installed its watch cache may still initialise (429): retry for a while.
-  const open = async (): Promise<AsyncIterable<Uint8Array>> => {
+  const open = async (res: ResourceType): Promise<AsyncIterable<Uint8Array>> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await client.watch(DITTOSERVERS, { namespace }, abort.signal);
+        return await client.watch(res, { namespace }, abort.signal);
       } catch (err) {
         if (attempt >= 60 || abort.signal.aborted) throw err;
         await new Promise((r) => setTimeout(r, 500));
       }
     }
   };
-  let body = await open();
-  const consume = (async () => {
-    // A watch may end (server timeout); reopen it until stopped. Reopening lists existing objects again (ADDED).
-    while (!abort.signal.aborted) {
-      let buffer = "";
-      try {
-        for await (const chunk of body) {
-          buffer += Buffer.from(chunk).toString("utf8");
-          let nl: number;
-          while ((nl = buffer.indexOf("\n")) >= 0) {
-            const line = buffer.slice(0, nl).trim();
-            buffer = buffer.slice(nl + 1);
-            if (!line) continue;
-            const event = JSON.parse(line) as WatchEvent;
-            const name = event.object?.metadata?.name;
-            if (name && event.type !== "ERROR") note(name, event.object?.status?.conditions ?? []);
+  /** Resolves once the watch is open, with the loop that consumes it (wrapped: a returned promise would be awaited). */
+  const watchKind = async ({ res, key }: (typeof RECORDED)[number]): Promise<{ done: Promise<void> }> => {
+    let body = await open(res);
+    const done = (async () => {
+      // A watch may end (server timeout); reopen it until stopped. Reopening lists existing objects again (ADDED).
+      while (!abort.signal.aborted) {
+        let buffer = "";
+        try {
+          for await (const chunk of body) {
+            buffer += Buffer.from(chunk).toString("utf8");
+            let nl: number;
+            while ((nl = buffer.indexOf("\n")) >= 0) {
+              const line = buffer.slice(0, nl).trim();
+              buffer = buffer.slice(nl + 1);
+              if (!line) continue;
+              const event = JSON.parse(line) as WatchEvent;
+              const name = event.object?.metadata?.name;
+              if (name && event.type !== "ERROR") note(key(name), event.object?.status?.conditions ?? []);
+            }
           }
+        } catch (err) {
+          if (abort.signal.aborted) return;
+          process.stderr.write(`reason recorder: watch of ${res.plural} in ${namespace} ended: ${String(err)}; reopening\n`);
         }
-      } catch (err) {
         if (abort.signal.aborted) return;
-        process.stderr.write(`reason recorder: watch of ${namespace} ended: ${String(err)}; reopening\n`);
+        body = await open(res);
       }
-      if (abort.signal.aborted) return;
-      body = await open();
-    }
-  })();
+    })();
+    return { done };
+  };
+  const consume = Promise.all((await Promise.all(RECORDED.map(watchKind))).map((w) => w.done));
 
   return {
     conditions: (name) => (name ? new Set(seen.get(name) ?? []) : new Set([...seen.values()].flatMap((s) => [...s]))),
@@ -104,7 +119,7 @@ export async function recordReasons(client: KubeClient, namespace: string, prese
       const record: ReasonRecord = {
         file,
         conditions: [...new Set([...seen.values()].flatMap((s) => [...s]))].sort(),
-        events: [...new Set(events.items.filter((e) => e.regarding?.kind === KIND).map((e) => `${e.type}/${e.reason}`))].sort(),
+        events: [...new Set(events.items.filter((e) => RECORDED.some((r) => r.res.kind === e.regarding?.kind)).map((e) => `${e.type}/${e.reason}`))].sort(),
       };
       const path = reasonRecordPath();
       if (path) await appendFile(path, `${JSON.stringify(record)}\n`);
