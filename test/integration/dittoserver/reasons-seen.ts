@@ -1,5 +1,6 @@
 /**
- * Records every condition (type + reason) and event reason of the DittoServers and DittoShares a test file observes, for the
+ * Records every DittoServer condition (type + reason) and DittoServer event reason a test file observes (and those
+ * of the kinds bound to a DittoServer, as `<Kind>:Type/Reason`), for the
  * reason-coverage check (test/integration/zz-reason-coverage.test.ts). Conditions come from a watch opened
  * before the file creates anything: every status write reaches a watch, so short-lived (transient) reasons are
  * seen too, which polling would miss. Events are persistent objects: they are listed once when recording stops.
@@ -7,21 +8,16 @@
  */
 import { appendFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { DITTOSHARES } from "../../../src/dittoshare/kind.ts";
+import { KIND } from "../../../src/api/constants.ts";
 import { DITTOSERVERS } from "../../../src/dittoserver/kinds.ts";
 import type { KubeClient } from "../../../src/runtime/client.ts";
 import type { Condition } from "../../../src/runtime/objects.ts";
 import { CORE } from "../../../src/runtime/resources.ts";
 import type { ResourceType } from "../../../src/runtime/resources.ts";
+import { SERVERBOUND_KINDS } from "../../../src/serverbound/registry.ts";
 
-/**
- * The kinds whose conditions and events are recorded. DittoServers are keyed by name (`conditions(name)`), the
- * others by `Kind/name`.
- */
-const RECORDED = [
-  { res: DITTOSERVERS, key: (name: string) => name },
-  { res: DITTOSHARES, key: (name: string) => `${DITTOSHARES.kind}/${name}` },
-] as const;
+/** The kinds bound to a DittoServer, recorded as `<Kind>:Type/Reason` (docs/conditions.md, `## <Kind> conditions`). */
+const BOUND_KINDS: readonly ResourceType[] = SERVERBOUND_KINDS.map((k) => k.resource);
 
 /** One line of the record. Conditions as `Type/Reason`, events as `Type/Reason` (Normal|Warning). */
 export interface ReasonRecord {
@@ -61,10 +57,11 @@ export async function recordReasons(client: KubeClient, namespace: string, prese
   const seen = new Map<string, Set<string>>();
   const abort = new AbortController();
   const theirs = new Set(preset.map((c) => `${c.type}/${c.reason}/${c.lastTransitionTime}`));
-  const note = (name: string, conditions: Condition[]): void => {
-    let set = seen.get(name);
-    if (!set) seen.set(name, (set = new Set()));
-    for (const c of conditions) if (!theirs.has(`${c.type}/${c.reason}/${c.lastTransitionTime}`)) set.add(`${c.type}/${c.reason}`);
+  /** `prefix`: "" for DittoServers, `<Kind>:` for the kinds bound to a DittoServer (their own doc sections). */
+  const note = (key: string, prefix: string, conditions: Condition[]): void => {
+    let set = seen.get(key);
+    if (!set) seen.set(key, (set = new Set()));
+    for (const c of conditions) if (!theirs.has(`${c.type}/${c.reason}/${c.lastTransitionTime}`)) set.add(`${prefix}${c.type}/${c.reason}`);
   };
 
   // Right after the CRD is installed its watch cache may still initialise (429): retry for a while.
@@ -78,8 +75,8 @@ export async function recordReasons(client: KubeClient, namespace: string, prese
       }
     }
   };
-  /** Resolves once the watch is open, with the loop that consumes it (wrapped: a returned promise would be awaited). */
-  const watchKind = async ({ res, key }: (typeof RECORDED)[number]): Promise<{ done: Promise<void> }> => {
+  /** Resolves once the watch is open, with the loop that consumes it (boxed: a returned promise would be awaited). */
+  const follow = async (res: ResourceType, prefix: string): Promise<{ done: Promise<void> }> => {
     let body = await open(res);
     const done = (async () => {
       // A watch may end (server timeout); reopen it until stopped. Reopening lists existing objects again (ADDED).
@@ -95,7 +92,7 @@ export async function recordReasons(client: KubeClient, namespace: string, prese
               if (!line) continue;
               const event = JSON.parse(line) as WatchEvent;
               const name = event.object?.metadata?.name;
-              if (name && event.type !== "ERROR") note(key(name), event.object?.status?.conditions ?? []);
+              if (name && event.type !== "ERROR") note(`${prefix}${name}`, prefix, event.object?.status?.conditions ?? []);
             }
           }
         } catch (err) {
@@ -108,7 +105,8 @@ export async function recordReasons(client: KubeClient, namespace: string, prese
     })();
     return { done };
   };
-  const consume = Promise.all((await Promise.all(RECORDED.map(watchKind))).map((w) => w.done));
+  const consumers = await Promise.all([follow(DITTOSERVERS, ""), ...BOUND_KINDS.map((k) => follow(k, `${k.kind}:`))]);
+  const consume = Promise.all(consumers.map((c) => c.done));
 
   return {
     conditions: (name) => (name ? new Set(seen.get(name) ?? []) : new Set([...seen.values()].flatMap((s) => [...s]))),
@@ -119,7 +117,7 @@ export async function recordReasons(client: KubeClient, namespace: string, prese
       const record: ReasonRecord = {
         file,
         conditions: [...new Set([...seen.values()].flatMap((s) => [...s]))].sort(),
-        events: [...new Set(events.items.filter((e) => RECORDED.some((r) => r.res.kind === e.regarding?.kind)).map((e) => `${e.type}/${e.reason}`))].sort(),
+        events: [...new Set(events.items.flatMap((e) => (e.regarding?.kind === KIND ? [""] : BOUND_KINDS.some((k) => k.kind === e.regarding?.kind) ? [`${e.regarding?.kind}:`] : []).map((prefix) => `${prefix}${e.type}/${e.reason}`)))].sort(),
       };
       const path = reasonRecordPath();
       if (path) await appendFile(path, `${JSON.stringify(record)}\n`);
