@@ -178,7 +178,8 @@ describe("DittoShares on a real dfs", { concurrency: false }, () => {
     assert.deepEqual([adopted.status?.ownership, adopted.status?.shareID], ["Adopted", manualId]);
     assert.equal((await shown("/manual")).read_only, true, "set to the spec once adopted");
     assert.equal((await eventOn("manual", "ShareAdopted")).type, "Normal");
-    for (const name of ["nostore", "nobody", "conflict", "remote"]) await client.delete(DITTOSHARES, { namespace: ns.name, name });
+    for (const name of ["manual", "nostore", "nobody", "conflict", "remote"]) await client.delete(DITTOSHARES, { namespace: ns.name, name });
+    await waitFor("the DittoShares of this test gone", async () => ((await client.list(DITTOSHARES, { namespace: ns.name })).items.some((s) => s.metadata.name === "manual" || s.metadata.name === "remote") ? undefined : true), { timeoutMs: ONE_POLL_MS, intervalMs: 200 });
   });
 
   it("deleting DittoShares: Retain leaves the share on the server, Delete removes it", async () => {
@@ -196,8 +197,10 @@ describe("DittoShares on a real dfs", { concurrency: false }, () => {
     await waitForShare("late", "Synced", "True", "InSync");
     await client.delete(DITTOSERVERS, { namespace: ns.name, name: SERVER });
     await waitForShare("late", "Synced", "False", "ServerNotFound", 120_000);
-    const reconciles = await operator.reconciles();
     const calls = borrowed.length;
+    // Requeues scheduled before the server went (one poll interval at most) fire once each; then nothing may run.
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    const reconciles = await operator.reconciles();
     await new Promise((r) => setTimeout(r, 2 * POLL_MS));
     const during = (await operator.reconciles()) - reconciles;
     console.log(`DittoServer gone: ${during} reconciles and ${borrowed.length - calls} DittoFS calls in ${(2 * POLL_MS) / 1000} s`);
