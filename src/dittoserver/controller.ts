@@ -8,8 +8,7 @@ import type { DittoServer } from "../api/types.ts";
 import type { Controller, ReconcileResult } from "../runtime/controller.ts";
 import { controller } from "../runtime/controller.ts";
 import { finalizer, finalizerAction } from "../runtime/finalizer.ts";
-import { Manager } from "../runtime/manager.ts";
-import type { ManagerOptions } from "../runtime/manager.ts";
+import type { Manager } from "../runtime/manager.ts";
 import type { KubeObject } from "../runtime/objects.ts";
 import { specOrLifecycleChanged } from "../runtime/predicates.ts";
 import { CORE } from "../runtime/resources.ts";
@@ -95,6 +94,10 @@ export function dittoServerController(manager: Manager, options: OperatorOptions
     return result;
   });
   const ctrl = manager.add(spec);
+  // A borrower's call was refused with 401: this server's pass logs in again now, not at its next poll.
+  dittofs.onTokenRefused((key) => {
+    ctrl.queue.add(key);
+  });
   const servers = manager.cache.only(DITTOSERVERS) ?? missing("the DittoServer informer was not created with the controller");
   // Index values carry the namespace: a Secret only matters to DittoServers of its own namespace.
   servers.addIndex(BY_SECRET, (s) => referencedSecretNames(s as DittoServer).map((n) => `${s.metadata.namespace ?? ""}/${n}`));
@@ -111,10 +114,4 @@ export function dittoServerController(manager: Manager, options: OperatorOptions
     });
   }
   return ctrl;
-}
-
-/** A manager running the DittoServer controller (the controller is returned for tests that enqueue keys). */
-export function createOperator(managerOptions: Omit<ManagerOptions, "fieldManager">, options: OperatorOptions = OPERATOR_DEFAULTS, dittofs?: DittoFsAccess): { manager: Manager; controller: Controller } {
-  const manager = new Manager({ ...managerOptions, fieldManager: FIELD_MANAGER });
-  return { manager, controller: dittoServerController(manager, options, dittofs) };
 }

@@ -12,6 +12,7 @@ import { basename } from "node:path";
 import { describe, it } from "node:test";
 import { reasonRecordPath } from "./dittoserver/reasons-seen.ts";
 import type { ReasonRecord } from "./dittoserver/reasons-seen.ts";
+import { SERVERBOUND_KINDS } from "../../src/serverbound/registry.ts";
 
 const DOCS = new URL("../../docs/conditions.md", import.meta.url);
 const OPERATOR_TESTS = new URL("./dittoserver/", import.meta.url);
@@ -46,6 +47,19 @@ function documentedReasons(markdown: string): Set<string> {
   }
   for (const [eventType = "", reasonCell = ""] of tableRows(section(markdown, "Events"))) {
     for (const reason of codeSpans(reasonCell)) out.add(`event ${eventType}/${reason}`);
+  }
+  // A kind bound to a DittoServer documents its reasons in two sections of its own, recorded as `<Kind>:Type/Reason`.
+  for (const { kind } of SERVERBOUND_KINDS.map((k) => k.resource)) {
+    if (!markdown.includes(`\n## ${kind} conditions\n`)) continue;
+    let boundType = "";
+    for (const [typeCell = "", , reasonCell = ""] of tableRows(section(markdown, `${kind} conditions`))) {
+      const named = /^`(\w+)`$/.exec(typeCell);
+      if (named) boundType = named[1] ?? "";
+      for (const reason of codeSpans(reasonCell)) out.add(`condition ${kind}:${boundType}/${reason}`);
+    }
+    for (const [eventType = "", reasonCell = ""] of tableRows(section(markdown, `${kind} events`))) {
+      for (const reason of codeSpans(reasonCell)) out.add(`event ${kind}:${eventType}/${reason}`);
+    }
   }
   return out;
 }

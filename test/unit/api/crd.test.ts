@@ -1,9 +1,9 @@
-/** The committed CRD is the generator's output, structural, fully documented, and its CEL rules are bounded. */
+/** The committed CRDs are the generator's output, structural, fully documented, and their CEL rules are bounded. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { parse } from "yaml";
-import { CRD_FILE, dittoServerCRDYaml, GEN_CRD_COMMAND } from "../../../src/api/crd.ts";
+import { CRD_DIR, CRD_FILE, crdFileName, crdKustomizationYaml, CRDS, crdYaml, DITTOSERVER_CRD, GEN_CRD_COMMAND } from "../../../src/api/crd.ts";
 import { structuralViolations, undocumentedFields } from "../../../src/api/structural.ts";
 import type { JsonSchema } from "../../../src/api/structural.ts";
 
@@ -11,17 +11,12 @@ const committed = await readFile(new URL(`../../../${CRD_FILE}`, import.meta.url
 const crd = parse(committed) as { spec: { versions: { schema: { openAPIV3Schema: JsonSchema } }[] } };
 const schema = crd.spec.versions[0]!.schema.openAPIV3Schema;
 
-test("the committed CRD equals a fresh generation", () => {
-  assert.ok(committed === dittoServerCRDYaml(), `${CRD_FILE} is stale: run \`${GEN_CRD_COMMAND}\` and commit the result`);
-});
+const read = (file: string): Promise<string> => readFile(new URL(`../../../${CRD_DIR}/${file}`, import.meta.url), "utf8");
 
-test("the committed schema is structural", () => {
-  assert.deepEqual(structuralViolations(schema), []);
-});
-
-test("every field has a description (kubectl explain)", () => {
-  assert.deepEqual(undocumentedFields(schema.properties ? (schema.properties as Record<string, JsonSchema>).spec! : {}, "spec"), []);
-  assert.deepEqual(undocumentedFields((schema.properties as Record<string, JsonSchema>).status!, "status"), []);
+test("every committed CRD, and the kustomization listing them, equals a fresh generation", async () => {
+  assert.ok(committed === crdYaml(DITTOSERVER_CRD), `${CRD_FILE} is stale: run \`${GEN_CRD_COMMAND}\` and commit the result`);
+  for (const crd of CRDS) assert.ok((await read(crdFileName(crd))) === crdYaml(crd), `${CRD_DIR}/${crdFileName(crd)} is stale: run \`${GEN_CRD_COMMAND}\``);
+  assert.ok((await read("kustomization.yaml")) === crdKustomizationYaml(), `${CRD_DIR}/kustomization.yaml is stale: run \`${GEN_CRD_COMMAND}\``);
 });
 
 function walk(node: JsonSchema, path: string, visit: (node: JsonSchema, path: string) => void): void {
@@ -31,26 +26,41 @@ function walk(node: JsonSchema, path: string, visit: (node: JsonSchema, path: st
   if (typeof node.additionalProperties === "object") walk(node.additionalProperties as JsonSchema, `${path}.*`, visit);
 }
 
-test("every string, list and map is bounded (CEL cost estimates stay finite)", () => {
-  const unbounded: string[] = [];
-  walk(schema, "", (node, path) => {
-    // metadata is bounded by the API server itself; apiVersion and kind are checked before validation.
-    if (path === "" || path.startsWith(".metadata") || path === ".apiVersion" || path === ".kind") return;
-    if (node.type === "string" && node.maxLength === undefined && node.enum === undefined && node.format !== "date-time") unbounded.push(path);
-    if (node.type === "array" && node.maxItems === undefined) unbounded.push(path);
-    if (node.type === "object" && node.additionalProperties !== undefined && node.maxProperties === undefined) unbounded.push(path);
-  });
-  assert.deepEqual(unbounded, []);
-});
+/** Checks every CRD must pass (the DittoServer's own specifics follow). */
+for (const decl of CRDS) {
+  const kind = decl.kind;
+  const schema = (parse(await read(crdFileName(decl))) as typeof crd).spec.versions[0]!.schema.openAPIV3Schema;
 
-test("defaulted properties are never listed as required", () => {
-  const offending: string[] = [];
-  walk(schema, "", (node, path) => {
-    const properties = (node.properties ?? {}) as Record<string, JsonSchema>;
-    for (const name of (node.required ?? []) as string[]) if ("default" in properties[name]!) offending.push(`${path}.${name}`);
+  test(`${kind}: the committed schema is structural`, () => {
+    assert.deepEqual(structuralViolations(schema), []);
   });
-  assert.deepEqual(offending, []);
-});
+
+  test(`${kind}: every field has a description (kubectl explain)`, () => {
+    assert.deepEqual(undocumentedFields(schema.properties ? (schema.properties as Record<string, JsonSchema>).spec! : {}, "spec"), []);
+    assert.deepEqual(undocumentedFields((schema.properties as Record<string, JsonSchema>).status!, "status"), []);
+  });
+
+  test(`${kind}: every string, list and map is bounded (CEL cost estimates stay finite)`, () => {
+    const unbounded: string[] = [];
+    walk(schema, "", (node, path) => {
+      // metadata is bounded by the API server itself; apiVersion and kind are checked before validation.
+      if (path === "" || path.startsWith(".metadata") || path === ".apiVersion" || path === ".kind") return;
+      if (node.type === "string" && node.maxLength === undefined && node.enum === undefined && node.format !== "date-time") unbounded.push(path);
+      if (node.type === "array" && node.maxItems === undefined) unbounded.push(path);
+      if (node.type === "object" && node.additionalProperties !== undefined && node.maxProperties === undefined) unbounded.push(path);
+    });
+    assert.deepEqual(unbounded, []);
+  });
+
+  test(`${kind}: defaulted properties are never listed as required`, () => {
+    const offending: string[] = [];
+    walk(schema, "", (node, path) => {
+      const properties = (node.properties ?? {}) as Record<string, JsonSchema>;
+      for (const name of (node.required ?? []) as string[]) if ("default" in properties[name]!) offending.push(`${path}.${name}`);
+    });
+    assert.deepEqual(offending, []);
+  });
+}
 
 test("CEL rules carry a message and reference only declared reasons", () => {
   const reasons = new Set(["FieldValueInvalid", "FieldValueForbidden", "FieldValueRequired", "FieldValueDuplicate"]);
