@@ -97,7 +97,10 @@ export async function trackNamespace(client: KubeClient, namespace: string, coun
   let allSharesSettledAt: number | undefined;
   const onShare = (obj: KubeObject): void => {
     const name = obj.metadata.name ?? "";
-    const line = statusLine(obj).replaceAll(((obj.spec as { serverRef?: { name?: string } } | undefined)?.serverRef?.name ?? name), "<server>");
+    // Servers' names and pod IPs replaced, so shares that went the same way read the same.
+    const line = statusLine(obj)
+      .replaceAll((obj.spec as { serverRef?: { name?: string } } | undefined)?.serverRef?.name ?? name, "<server>")
+      .replaceAll(/\b\d{1,3}(\.\d{1,3}){3}\b/g, "<ip>");
     shareLines.set(line, (shareLines.get(line) ?? new Set()).add(name));
     if (!shareSettled(obj)) return;
     settled.add(name);
