@@ -1,6 +1,6 @@
 /**
- * Scale and latency of the operator on a private local control plane (issue 8). For each scenario `N[xW][@S]`:
- * N minimal DittoServers created at once, the operator (`dist/main.js` with the image's Node flags, own client
+ * Scale and latency of the operator on a private local control plane (issue 8). For each scenario `N[xW][@S][/K]`:
+ * N minimal DittoServers (and K DittoShares on each) created at once, the operator (`dist/main.js` with the image's Node flags, own client
  * certificate, W workers, under the Deployment's memory limit) as a child process; figures: time to all children and to all Ready, mutating requests per DittoServer (audit log,
  * operator's username) to steady state and in an S-second idle window, spec-edit → StatefulSet latency, RSS and
  * CPU, and the raw server-side-apply floor of the same objects. Prints figures and pass/fail against the issue's
@@ -79,7 +79,7 @@ async function run(): Promise<ScenarioResult[]> {
     const floor = await clientAs(cp, workDir, FLOOR_USER);
     const flagSets = values["node-flags"] === undefined ? [undefined] : values["node-flags"].split("|").map((set) => set.split(" ").filter(Boolean));
     for (const spec of specs) for (const nodeFlags of flagSets) {
-      log(`scenario N=${spec.n} workers=${spec.workers} idle=${spec.idleSeconds} s${nodeFlags ? ` node ${nodeFlags.join(" ")}` : ""}`);
+      log(`scenario N=${spec.n} workers=${spec.workers} shares/server=${spec.sharesPerServer} idle=${spec.idleSeconds} s${nodeFlags ? ` node ${nodeFlags.join(" ")}` : ""}`);
       const result = await runScenario({
         admin,
         floorClient: floor.client,
@@ -89,6 +89,7 @@ async function run(): Promise<ScenarioResult[]> {
         workDir,
         n: spec.n,
         concurrency: spec.workers,
+        sharesPerServer: spec.sharesPerServer,
         idleMs: spec.idleSeconds * 1000,
         edits: int("edits", values.edits),
         settleMs: int("settle-seconds", values["settle-seconds"]) * 1000,

@@ -3,6 +3,7 @@
  * planner wants for them (ConfigMap, Services, StatefulSet), reused verbatim by the raw-write floor.
  */
 import { API_VERSION, KIND } from "../../src/api/constants.ts";
+import { DITTOSHARES } from "../../src/dittoshare/kind.ts";
 import { withDefaults } from "../../src/api/defaulting.ts";
 import { planPass } from "../../src/dittoserver/plan.ts";
 import type { KubeObject } from "../../src/runtime/objects.ts";
@@ -24,6 +25,20 @@ export function minimalServer(namespace: string, name: string, fileServiceType?:
   const spec: Record<string, unknown> = structuredClone(MINIMAL_SPEC);
   if (fileServiceType) spec.adapterServices = { type: fileServiceType };
   return { apiVersion: API_VERSION, kind: KIND, metadata: { name, namespace }, spec };
+}
+
+export function shareName(server: number, share: number): string {
+  return `${serverName(server)}-sh-${String(share).padStart(2, "0")}`;
+}
+
+/** A DittoShare on server `server`: stores by name only (kwok pods have no API, so they are never created). */
+export function minimalShare(namespace: string, server: number, share: number): KubeObject {
+  return {
+    apiVersion: API_VERSION,
+    kind: DITTOSHARES.kind,
+    metadata: { name: shareName(server, share), namespace },
+    spec: { serverRef: { name: serverName(server) }, metadataStore: "meta", localBlockStore: "local" },
+  };
 }
 
 function freshPlan(namespace: string, name: string, fileServiceType?: string): ReturnType<typeof planPass> {

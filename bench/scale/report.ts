@@ -7,6 +7,8 @@ function rssTarget(n: number): { mib: number; statedFor: number } {
   return n <= 100 ? { mib: 80, statedFor: 100 } : { mib: 120, statedFor: 1000 };
 }
 const TARGET_FLOOR_RATIO = 1.5;
+/** A DittoShare whose server's API never answers: its finalizer and one status saying why (issue 16). */
+const SHARE_WRITE_TARGET = 2;
 
 function fmt(x: number | null | undefined, digits = 1): string {
   return x === null || x === undefined || !Number.isFinite(x) ? "—" : x.toFixed(digits);
@@ -36,10 +38,18 @@ export function markdownTable(results: readonly ScenarioResult[]): string {
 export function targetLines(results: readonly ScenarioResult[]): string[] {
   const lines: string[] = [];
   for (const r of results) {
-    const label = [`N=${r.n} workers=${r.concurrency}`, r.finalizerPolicy ? "finalizer-policy" : "", r.nodeFlags?.length ? `[node ${r.nodeFlags.join(" ")}]` : "", ...(r.operatorArgs ?? [])].filter(Boolean).join(" ");
+    const label = [`N=${r.n} workers=${r.concurrency}`, r.sharesPerServer ? `shares/server=${r.sharesPerServer}` : "", r.finalizerPolicy ? "finalizer-policy" : "", r.nodeFlags?.length ? `[node ${r.nodeFlags.join(" ")}]` : "", ...(r.operatorArgs ?? [])].filter(Boolean).join(" ");
     const limit = r.ownedPerServer + 2;
-    const perServer = r.toSteady.writes / r.n;
+    const shareWrites = r.shareWrites?.toSteady ?? 0;
+    const perServer = (r.toSteady.writes - shareWrites) / r.n;
     lines.push(`${perServer <= limit ? "PASS" : "FAIL"} ${label}: ${perServer.toFixed(2)} writes per DittoServer to steady state (target ≤ ${r.ownedPerServer} children + 2 = ${limit}; ${r.childrenPerServer} applied children + ${r.ownedPerServer - r.childrenPerServer} generated Secrets; events not counted: ${(r.toSteady.events / r.n).toFixed(2)})`);
+    const shares = r.n * (r.sharesPerServer ?? 0);
+    if (shares > 0) {
+      const perShare = shareWrites / shares;
+      lines.push(`${r.sharesSettledSeconds !== null && r.sharesSettledSeconds !== undefined ? "PASS" : "FAIL"} ${label}: ${shares} DittoShares settled (status for their generation with Synced) in ${fmt(r.sharesSettledSeconds)} s`);
+      lines.push(`${perShare <= SHARE_WRITE_TARGET ? "PASS" : "FAIL"} ${label}: ${perShare.toFixed(2)} writes per DittoShare to steady state (target ≤ ${SHARE_WRITE_TARGET}: finalizer + one status)`);
+      lines.push(`${r.idle.seconds > 0 ? "INFO" : "FAIL"} ${label}: idle CPU ${fmt(r.cpuSeconds.idle, 2)} s over ${r.idle.seconds} s = ${fmt((r.cpuSeconds.idle / r.idle.seconds) * 60, 2)} CPU s per idle minute with ${shares} DittoShares`);
+    }
     lines.push(`${r.idle.writes === 0 ? "PASS" : "FAIL"} ${label}: ${r.idle.writes} writes (+${r.idle.events} events) in a ${r.idle.seconds} s idle window (target 0)`);
     if (r.floor && r.childrenSeconds !== null) {
       const ratio = r.childrenSeconds / r.floor.seconds;

@@ -11,7 +11,8 @@ import { CORE } from "../../src/runtime/resources.ts";
 import type { ResourceType } from "../../src/runtime/resources.ts";
 import { countWrites, parseAuditLines } from "./audit.ts";
 import type { WriteCount } from "./audit.ts";
-import { childrenOf, minimalServer, ownedObjectCount, serverName } from "./objects.ts";
+import { DITTOSHARES } from "../../src/dittoshare/kind.ts";
+import { childrenOf, minimalServer, minimalShare, ownedObjectCount, serverName } from "./objects.ts";
 import { createMemoryCgroup } from "./cgroup.ts";
 import { startOperator } from "./operator.ts";
 import { statusPathSummary } from "./report.ts";
@@ -28,6 +29,8 @@ export interface ScenarioOptions {
   workDir: string;
   n: number;
   concurrency: number;
+  /** DittoShares per DittoServer, created right after the servers. */
+  sharesPerServer: number;
   idleMs: number;
   edits: number;
   /** Wait after all-Ready before the idle window starts (late status writes count as convergence). */
@@ -50,6 +53,12 @@ export interface ScenarioOptions {
 export interface ScenarioResult {
   n: number;
   concurrency: number;
+  /** DittoShares per DittoServer (absent in results from before DittoShares: none). */
+  sharesPerServer?: number;
+  /** Seconds until every DittoShare had a status for its generation saying whether it is Synced. */
+  sharesSettledSeconds?: number | null;
+  /** DittoShare writes (metadata and status) among `toSteady`, and the status lines the shares showed. */
+  shareWrites?: { toSteady: number; idle: number; statusLines: Record<string, number> };
   fileServiceType: string;
   /** Absent in results from before the policy existed: read as false. */
   finalizerPolicy?: boolean;
@@ -88,7 +97,8 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const namespace = `scale-n${o.n}-c${o.concurrency}-${Date.now().toString(36)}`;
   await o.admin.create(CORE.namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
   const childrenPerServer = childrenOf(namespace, "x", o.fileServiceType).length;
-  const tracker = await trackNamespace(o.admin, namespace, o.n, childrenPerServer);
+  const shareCount = o.n * o.sharesPerServer;
+  const tracker = await trackNamespace(o.admin, namespace, o.n, childrenPerServer, shareCount);
   const cgroup = o.memoryLimitBytes === undefined ? undefined : await createMemoryCgroup(namespace, o.memoryLimitBytes);
   if (typeof cgroup === "string") o.log(`  no memory limit for the operator: ${cgroup}`);
   const limited = typeof cgroup === "object" ? cgroup : undefined;
@@ -97,14 +107,16 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
 
   const t0 = Date.now();
   await forEachParallel(o.n, 16, async (i) => { await o.admin.create(DITTOSERVERS, minimalServer(namespace, serverName(i), o.fileServiceType)); });
+  await forEachParallel(shareCount, 16, async (k) => { await o.admin.create(DITTOSHARES, minimalShare(namespace, Math.floor(k / o.sharesPerServer), k % o.sharesPerServer)); });
   const createdAt = Date.now();
-  o.log(`N=${o.n} c=${o.concurrency}: ${o.n} DittoServers created in ${((createdAt - t0) / 1000).toFixed(1)} s`);
+  o.log(`N=${o.n} c=${o.concurrency}: ${o.n} DittoServers${shareCount ? ` and ${shareCount} DittoShares` : ""} created in ${((createdAt - t0) / 1000).toFixed(1)} s`);
   let lastReport = Date.now();
-  while (tracker.allReadyAt() === undefined && Date.now() - t0 < o.timeoutMs && !operator.exited()) {
+  const converged = (): boolean => tracker.allReadyAt() !== undefined && (shareCount === 0 || tracker.allSharesSettledAt() !== undefined);
+  while (!converged() && Date.now() - t0 < o.timeoutMs && !operator.exited()) {
     await sleep(250);
     if (Date.now() - lastReport > 15_000) {
       lastReport = Date.now();
-      o.log(`  ${((Date.now() - t0) / 1000).toFixed(0)} s: children ${tracker.childrenSeen()}/${o.n * childrenPerServer}, ready ${tracker.readyCount()}/${o.n}`);
+      o.log(`  ${((Date.now() - t0) / 1000).toFixed(0)} s: children ${tracker.childrenSeen()}/${o.n * childrenPerServer}, ready ${tracker.readyCount()}/${o.n}${shareCount ? `, shares settled ${tracker.sharesSettled()}/${shareCount}` : ""}`);
     }
   }
   const readyAt = tracker.allReadyAt();
@@ -114,6 +126,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
 
   await sleep(o.settleMs);
   for (const line of statusPathSummary(tracker.statusPaths())) o.log(`  ${line}`);
+  for (const [line, shares] of tracker.shareStatusLines()) o.log(`  ${shares} DittoShares showed: ${line}`);
   const idleFrom = Date.now();
   const reconciles0 = await operator.reconciles().catch(() => Number.NaN);
   const cpuIdle0 = (await operator.sample().catch(() => atReady)).cpuSeconds;
@@ -150,6 +163,8 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const idle = countWrites(audit, { username: o.operatorUsername, namespace, from: idleFrom, to: idleTo });
   const editWrites = countWrites(audit, { username: o.operatorUsername, namespace, from: idleTo, to: editsTo });
   const valid = latencies.filter((x) => Number.isFinite(x));
+  const sharesOf = (count: WriteCount): number => Object.entries(count.byKind).filter(([kind]) => kind.startsWith(DITTOSHARES.plural)).reduce((sum, [, n]) => sum + n, 0);
+  const sharesSettledAt = tracker.allSharesSettledAt();
 
   let floor: ScenarioResult["floor"] = null;
   // A failed floor (e.g. the cluster's node ports ran out) must not lose the operator's figures.
@@ -158,6 +173,9 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   return {
     n: o.n,
     concurrency: o.concurrency,
+    sharesPerServer: o.sharesPerServer,
+    sharesSettledSeconds: shareCount === 0 ? null : sharesSettledAt ? rounded((sharesSettledAt - t0) / 1000) : null,
+    shareWrites: { toSteady: sharesOf(toSteady), idle: sharesOf(idle), statusLines: Object.fromEntries(tracker.shareStatusLines()) },
     fileServiceType: o.fileServiceType ?? "LoadBalancer",
     finalizerPolicy: o.finalizerPolicy,
     operatorArgs: o.operatorArgs,

@@ -10,14 +10,21 @@ export interface ScenarioSpec {
   n: number;
   workers: number;
   idleSeconds: number;
+  /** DittoShares per DittoServer (0: none). */
+  sharesPerServer: number;
 }
 
-/** `N[xWORKERS][@IDLE_SECONDS]`, comma-separated. */
+/** `N[xWORKERS][@IDLE_SECONDS][/SHARES_PER_SERVER]`, comma-separated. */
 export function parseScenarios(text: string, idleSeconds: number): ScenarioSpec[] {
   return text.split(",").map((part) => {
-    const m = /^(\d+)(?:x(\d+))?(?:@(\d+))?$/.exec(part.trim());
-    if (!m) throw new Error(`scenario ${JSON.stringify(part)} is not N[xWORKERS][@IDLE_SECONDS] (e.g. 100x4@600)`);
-    return { n: int("scenarios", m[1]), workers: m[2] ? int("scenarios", m[2]) : 1, idleSeconds: m[3] ? int("scenarios", m[3]) : idleSeconds };
+    const m = /^(\d+)(?:x(\d+))?(?:@(\d+))?(?:\/(\d+))?$/.exec(part.trim());
+    if (!m) throw new Error(`scenario ${JSON.stringify(part)} is not N[xWORKERS][@IDLE_SECONDS][/SHARES] (e.g. 100x4@600/10)`);
+    return {
+      n: int("scenarios", m[1]),
+      workers: m[2] ? int("scenarios", m[2]) : 1,
+      idleSeconds: m[3] ? int("scenarios", m[3]) : idleSeconds,
+      sharesPerServer: m[4] ? int("scenarios", m[4]) : 0,
+    };
   });
 }
 

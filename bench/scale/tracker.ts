@@ -5,6 +5,7 @@
  */
 import { LABEL_INSTANCE, MANAGED_SELECTOR } from "../../src/dittoserver/labels.ts";
 import { DITTOSERVERS, NETWORK_POLICIES } from "../../src/dittoserver/kinds.ts";
+import { DITTOSHARES } from "../../src/dittoshare/kind.ts";
 import type { KubeClient } from "../../src/runtime/client.ts";
 import { Informer } from "../../src/runtime/informer.ts";
 import type { KubeObject } from "../../src/runtime/objects.ts";
@@ -19,6 +20,11 @@ export interface Tracker {
   statefulSet(name: string): KubeObject | undefined;
   /** Per server, every status it was seen with, as `phase Type=Status/Reason …` (consecutive duplicates dropped). */
   statusPaths(): Map<string, string[]>;
+  /** ms timestamp when every one of `shareCount` DittoShares had a status for its generation with Synced set. */
+  allSharesSettledAt(): number | undefined;
+  sharesSettled(): number;
+  /** Every DittoShare status line seen, with how many shares showed it. */
+  shareStatusLines(): Map<string, number>;
   /** Resolves with the time the StatefulSet of `server` shows generation > `after`. */
   waitForGeneration(server: string, after: number): Promise<number>;
   stop(): Promise<void>;
@@ -41,7 +47,13 @@ function isReady(obj: KubeObject): boolean {
   return status?.phase === "Running" && !!status.conditions?.some((c) => c.type === "Ready" && c.status === "True");
 }
 
-export async function trackNamespace(client: KubeClient, namespace: string, count: number, childrenPerServer: number): Promise<Tracker> {
+/** A DittoShare has settled once its status is for its generation and says whether it is Synced. */
+function shareSettled(obj: KubeObject): boolean {
+  const status = obj.status as { observedGeneration?: number; conditions?: { type: string }[] } | undefined;
+  return status?.observedGeneration === obj.metadata.generation && !!status?.conditions?.some((c) => c.type === "Synced");
+}
+
+export async function trackNamespace(client: KubeClient, namespace: string, count: number, childrenPerServer: number, shareCount = 0): Promise<Tracker> {
   const childKeys = new Set<string>();
   const ready = new Set<string>();
   let allChildrenAt: number | undefined;
@@ -79,7 +91,23 @@ export async function trackNamespace(client: KubeClient, namespace: string, coun
     if (allReadyAt === undefined && ready.size >= count) allReadyAt = Date.now();
   };
   servers.addEventHandler({ add: onServer, update: (_old, obj) => { onServer(obj); } });
-  const all = [...children, servers];
+  const shares = new Informer({ resource: DITTOSHARES, client, selector: { namespace } });
+  const settled = new Set<string>();
+  const shareLines = new Map<string, Set<string>>();
+  let allSharesSettledAt: number | undefined;
+  const onShare = (obj: KubeObject): void => {
+    const name = obj.metadata.name ?? "";
+    // Servers' names and pod IPs replaced, so shares that went the same way read the same.
+    const line = statusLine(obj)
+      .replaceAll((obj.spec as { serverRef?: { name?: string } } | undefined)?.serverRef?.name ?? name, "<server>")
+      .replaceAll(/\b\d{1,3}(\.\d{1,3}){3}\b/g, "<ip>");
+    shareLines.set(line, (shareLines.get(line) ?? new Set()).add(name));
+    if (!shareSettled(obj)) return;
+    settled.add(name);
+    if (allSharesSettledAt === undefined && settled.size >= shareCount) allSharesSettledAt = Date.now();
+  };
+  shares.addEventHandler({ add: onShare, update: (_old, obj) => { onShare(obj); } });
+  const all = [...children, servers, ...(shareCount > 0 ? [shares] : [])];
   for (const informer of all) informer.start();
   await Promise.all(all.map((i) => i.waitForSync()));
   const statefulSets = children[2]!;
@@ -91,6 +119,9 @@ export async function trackNamespace(client: KubeClient, namespace: string, coun
     readyCount: () => ready.size,
     statefulSet: (name) => statefulSets.get(`${namespace}/${name}`),
     statusPaths: () => paths,
+    allSharesSettledAt: () => (shareCount === 0 ? undefined : allSharesSettledAt),
+    sharesSettled: () => settled.size,
+    shareStatusLines: () => new Map([...shareLines].map(([line, names]) => [line, names.size])),
     waitForGeneration: (server, after) => new Promise((resolve) => { waiters.set(server, { after, resolve }); }),
     stop: async () => { await Promise.all(all.map((i) => i.stop())); },
   };

@@ -64,20 +64,22 @@ describe("audit log counting", () => {
 });
 
 describe("scenario specs", () => {
-  it("parses N[xWORKERS][@IDLE_SECONDS] with defaults, and refuses anything else", () => {
-    assert.deepEqual(parseScenarios("1, 100x4@600,1000x8", 60), [
-      { n: 1, workers: 1, idleSeconds: 60 },
-      { n: 100, workers: 4, idleSeconds: 600 },
-      { n: 1000, workers: 8, idleSeconds: 60 },
+  it("parses N[xWORKERS][@IDLE_SECONDS][/SHARES] with defaults, and refuses anything else", () => {
+    assert.deepEqual(parseScenarios("1, 100x4@600,1000x8,100x4/10", 60), [
+      { n: 1, workers: 1, idleSeconds: 60, sharesPerServer: 0 },
+      { n: 100, workers: 4, idleSeconds: 600, sharesPerServer: 0 },
+      { n: 1000, workers: 8, idleSeconds: 60, sharesPerServer: 0 },
+      { n: 100, workers: 4, idleSeconds: 60, sharesPerServer: 10 },
     ]);
     assert.throws(() => parseScenarios("100x", 60), /not N\[xWORKERS\]/);
     assert.throws(() => parseScenarios("-1", 60), /not N\[xWORKERS\]/);
+    assert.throws(() => parseScenarios("100/", 60), /not N\[xWORKERS\]/);
   });
 
   it("asks for enough 110-pod nodes for every scenario's pods (twice with the floor), at least 3", () => {
-    assert.equal(nodesFor([{ n: 1, workers: 1, idleSeconds: 0 }], true), 3);
-    assert.equal(nodesFor([{ n: 1000, workers: 4, idleSeconds: 0 }], false), 10);
-    assert.equal(nodesFor([{ n: 1000, workers: 4, idleSeconds: 0 }, { n: 100, workers: 4, idleSeconds: 0 }], true), 22);
+    assert.equal(nodesFor([{ n: 1, workers: 1, idleSeconds: 0, sharesPerServer: 0 }], true), 3);
+    assert.equal(nodesFor([{ n: 1000, workers: 4, idleSeconds: 0, sharesPerServer: 0 }], false), 10);
+    assert.equal(nodesFor([{ n: 1000, workers: 4, idleSeconds: 0, sharesPerServer: 0 }, { n: 100, workers: 4, idleSeconds: 0, sharesPerServer: 0 }], true), 22);
   });
 
   it("percentile: nearest rank, NaN when empty", () => {
