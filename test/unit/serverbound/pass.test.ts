@@ -109,14 +109,14 @@ describe("server resolution", () => {
     assert.deepEqual(conditions(w.get()), ["Ready=False/ServerDeleting", "Synced=False/ServerDeleting"]);
   });
 
-  it("no session: ServerNotReady with the server's message, and one safety requeue at its poll interval", async () => {
+  it("no session: ServerNotReady with the server's reason, and one safety requeue at its poll interval", async () => {
     const w = world();
     w.put(thing());
     w.put(server({ adapterDiscovery: { pollingInterval: "45s" } }));
     w.setBorrowed({ ok: false, reason: "AuthenticationFailed", message: "the admin password was refused" });
     assert.deepEqual(await w.pass(), { requeueAfter: 45_000 });
     assert.deepEqual(conditions(w.get()), ["Ready=False/ServerNotReady", "Synced=False/ServerNotReady"]);
-    assert.match(w.get().status?.conditions?.[1]?.message ?? "", /admin password was refused/);
+    assert.match(w.get().status?.conditions?.[1]?.message ?? "", /reason AuthenticationFailed/);
   });
 });
 

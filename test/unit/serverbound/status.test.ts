@@ -17,17 +17,17 @@ describe("resolveServer", () => {
     assert.equal(resolveServer("fs1", server({}, { deletionTimestamp: "2026-01-01T00:00:00Z" }), borrowOk).kind, "deleting");
     const none = resolveServer("fs1", server(), () => ({ ok: false, reason: "AuthenticationFailed", message: "admin password refused" }));
     assert.equal(none.kind, "noSession");
-    assert.equal(none.kind === "noSession" && none.message, "admin password refused");
+    assert.equal(none.kind === "noSession" && none.reason, "AuthenticationFailed");
     const ready = resolveServer("fs1", server(), borrowOk);
     assert.equal(ready.kind === "ready" && ready.session.token, "tok");
   });
 
-  it("the verdicts name the server and, without a session, carry the server's own message", () => {
+  it("the verdicts name the server and, without a session, carry the server's reason (not its changing message)", () => {
     assert.match(unresolvedVerdict({ kind: "missing", name: "fs1" }, "team-a").message, /DittoServer fs1 not found in namespace team-a/);
     assert.equal(unresolvedVerdict({ kind: "deleting", name: "fs1" }, "team-a").reason, "ServerDeleting");
-    const v = unresolvedVerdict({ kind: "noSession", name: "fs1", server: server(), message: "admin password refused" }, "team-a");
+    const v = unresolvedVerdict({ kind: "noSession", name: "fs1", server: server(), reason: "AuthenticationFailed" }, "team-a");
     assert.deepEqual([v.status, v.reason], ["False", "ServerNotReady"]);
-    assert.match(v.message, /fs1.*admin password refused/);
+    assert.match(v.message, /DittoServer fs1 .*reason AuthenticationFailed/);
   });
 });
 
