@@ -23,7 +23,8 @@ export function markdownTable(results: readonly ScenarioResult[]): string {
     fmt(r.childrenSeconds),
     r.readySeconds === null ? `not all (${r.readyCount}/${r.n})` : fmt(r.readySeconds),
     r.floor ? `${fmt(r.floor.seconds)} (${r.floor.writes})` : "—",
-    `${fmt(r.toSteady.writes / r.n, 2)} (+${fmt(r.toSteady.events / r.n, 2)})`,
+    // DittoShare writes have their own target line: this column stays comparable with runs without shares.
+    `${fmt((r.toSteady.writes - (r.shareWrites?.toSteady ?? 0)) / r.n, 2)} (+${fmt(r.toSteady.events / r.n, 2)})`,
     r.idle.seconds,
     `${r.idle.writes} (+${r.idle.events})`,
     Number.isFinite(r.idle.reconciles) ? r.idle.reconciles : "—",
