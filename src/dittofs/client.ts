@@ -20,6 +20,8 @@ import { header, readText, send } from "../runtime/http.ts";
 import { httpError, invalidResponse, transportError } from "./errors.ts";
 import { parseAdapters, parseLiveness, parseNfsSettings, parseSession, parseShareStores, parseSnapshotPolicies, parseSnapshotPolicy, parseStore, parseStores, parseUser, ShapeError } from "./wire.ts";
 import type { Adapter, Liveness, NfsSettings, Role, Session, ShareStores, SnapshotPolicy, SnapshotPolicyBody, Store, StoreBody, User } from "./wire.ts";
+import { parseGroups, parseSharePermissions, parseUserRecord } from "./wire-users.ts";
+import type { GroupRecord, NewUser, PermissionLevel, SharePermissionEntry, UserFields, UserRecord } from "./wire-users.ts";
 
 export interface EndpointTls {
   /** PEM CA bundle the server certificate must chain to. */
@@ -142,17 +144,17 @@ export class DittoFsClient {
     return this.call({ method: "POST", path: "/users/me/password", token, body, secrets: [newPassword, currentPassword ?? ""], parse: parseSession, ...options });
   }
 
-  getUser(token: string, username: string, options: CallOptions = {}): Promise<User> {
-    return this.call({ method: "GET", path: `/users/${segment(username)}`, token, parse: (b) => parseUser(b), ...options });
+  getUser(token: string, username: string, options: CallOptions = {}): Promise<UserRecord> {
+    return this.call({ method: "GET", path: `/users/${segment(username)}`, token, parse: (b) => parseUserRecord(b), ...options });
   }
 
-  /** Admin only. 409 (kind `conflict`) when the user exists. */
-  createUser(token: string, user: { username: string; password: string; role: Role }, options: CallOptions = {}): Promise<User> {
+  /** Admin only. 409 (kind `conflict`) when the user exists; 400 when a named group does not. */
+  createUser(token: string, user: NewUser & { role: Role }, options: CallOptions = {}): Promise<User> {
     return this.call({ method: "POST", path: "/users", token, body: user, secrets: [user.password], parse: (b) => parseUser(b), ...options });
   }
 
-  /** Admin only: changes role and/or enablement. */
-  updateUser(token: string, username: string, changes: { role?: Role; enabled?: boolean }, options: CallOptions = {}): Promise<User> {
+  /** Admin only: changes the given fields, leaves the others. `groups` replaces every membership. */
+  updateUser(token: string, username: string, changes: UserFields, options: CallOptions = {}): Promise<User> {
     return this.call({ method: "PUT", path: `/users/${segment(username)}`, token, body: changes, parse: (b) => parseUser(b), ...options });
   }
 
@@ -164,6 +166,27 @@ export class DittoFsClient {
   /** Admin only; 403 for `admin` itself. */
   deleteUser(token: string, username: string, options: CallOptions = {}): Promise<void> {
     return this.call({ method: "DELETE", path: `/users/${segment(username)}`, token, parse: () => undefined, ...options });
+  }
+
+  /** Admin only. Every grant of a share (users, groups, directory SIDs). 404 when the share does not exist. */
+  listSharePermissions(token: string, share: string, options: CallOptions = {}): Promise<SharePermissionEntry[]> {
+    return this.call({ method: "GET", path: `/shares/${segment(share)}/permissions`, token, parse: parseSharePermissions, ...options });
+  }
+
+  /** Admin only. 404 when the share or the user does not exist. */
+  setUserSharePermission(token: string, share: string, username: string, level: PermissionLevel, options: CallOptions = {}): Promise<void> {
+    const path = `/shares/${segment(share)}/permissions/users/${segment(username)}`;
+    return this.call({ method: "PUT", path, token, body: { level }, parse: () => undefined, ...options });
+  }
+
+  /** Admin only; succeeds when there was no grant. */
+  removeUserSharePermission(token: string, share: string, username: string, options: CallOptions = {}): Promise<void> {
+    return this.call({ method: "DELETE", path: `/shares/${segment(share)}/permissions/users/${segment(username)}`, token, parse: () => undefined, ...options });
+  }
+
+  /** Admin only. */
+  listGroups(token: string, options: CallOptions = {}): Promise<GroupRecord[]> {
+    return this.call({ method: "GET", path: "/groups", token, parse: parseGroups, ...options });
   }
 
   /** Admin or operator role. */

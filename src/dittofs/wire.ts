@@ -72,19 +72,19 @@ export interface SnapshotPolicyBody {
 /** Thrown by the parsers; the client turns it into an invalid-response error. */
 export class ShapeError extends Error {}
 
-type Obj = Record<string, unknown>;
+export type Obj = Record<string, unknown>;
 
-function object(value: unknown, what: string): Obj {
+export function object(value: unknown, what: string): Obj {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw new ShapeError(`${what} is not an object`);
   return value as Obj;
 }
 
-function array(value: unknown, what: string): unknown[] {
+export function array(value: unknown, what: string): unknown[] {
   if (!Array.isArray(value)) throw new ShapeError(`${what} is not an array`);
   return value;
 }
 
-function field<T>(o: Obj, key: string, type: "string" | "number" | "boolean", what: string, fallback?: T): T {
+export function field<T>(o: Obj, key: string, type: "string" | "number" | "boolean", what: string, fallback?: T): T {
   const value = o[key];
   if (value === undefined && fallback !== undefined) return fallback;
   if (typeof value !== type) throw new ShapeError(`${what}.${key} is not a ${type}`);

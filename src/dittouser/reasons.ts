@@ -1,0 +1,15 @@
+/** Reasons of the DittoUser's `Synced=False` the user kind adds to the server-bound ones (docs/conditions.md). */
+export const USER_REASONS = {
+  /** A user of that name exists that this DittoUser neither created nor adopted: left untouched. */
+  UserUnmanaged: "UserUnmanaged",
+  /** A DittoShare grants the user another level on a share; the DittoShare wins. */
+  PermissionConflict: "PermissionConflict",
+  /** A group in spec.groups does not exist on the server (retried at each poll; a DittoGroup appearing wakes it). */
+  GroupNotFound: "GroupNotFound",
+  /** A share in spec.sharePermissions does not exist on the server. */
+  ShareNotFound: "ShareNotFound",
+  /** spec.passwordSecretRef names a Secret or key that does not exist. */
+  PasswordSecretNotFound: "PasswordSecretNotFound",
+} as const;
+
+export type UserReason = (typeof USER_REASONS)[keyof typeof USER_REASONS];

@@ -1,0 +1,137 @@
+/**
+ * The shell step that makes one user on a server match its DittoUser: reads the user, the server's groups (only
+ * when spec.groups is set) and this user's grants on the shares of interest, plans (./plan.ts), then makes the
+ * calls in order. In sync it costs those GETs and no write.
+ *
+ * Failures: a share that vanished between the read and the grant is a problem of that share; any other failure
+ * stops the step and is returned for the caller's back-off, with the record reflecting only the calls answered.
+ * The password travels only in call bodies; the client redacts it from every error text.
+ */
+import type { UserSharePermission } from "../api/dittouser-types.ts";
+import type { DittoFsClient } from "../dittofs/client.ts";
+import { isDittoFsError } from "../dittofs/errors.ts";
+import { normaliseShare, planUser } from "./plan.ts";
+import type { DesiredUser, PlanInput, Problem, UserPlan, UserRecordState, UserStep } from "./plan.ts";
+import { USER_REASONS } from "./reasons.ts";
+
+export type UserApi = Pick<
+  DittoFsClient,
+  "getUser" | "createUser" | "updateUser" | "resetPassword" | "login" | "changeOwnPassword" | "listGroups" | "listSharePermissions" | "setUserSharePermission" | "removeUserSharePermission"
+>;
+
+export interface UserSyncInput extends Omit<PlanInput, "observed"> {
+  /** An admin-role access token (user management is admin-only). */
+  token: string;
+  signal?: AbortSignal | undefined;
+}
+
+export interface UserSyncResult {
+  record: UserRecordState;
+  problems: Problem[];
+  /** The steps the server accepted (none when in sync). */
+  done: UserStep["op"][];
+  /** Only the claim was recorded: write the status and come back at once. */
+  claimOnly: boolean;
+  /** Whether the server has the user after the step (and this DittoUser manages it). */
+  present: boolean;
+  error?: Error;
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** Shares whose grants matter: the wanted ones and the ones this DittoUser set before. */
+function sharesOfInterest(desired: DesiredUser, recorded: readonly UserSharePermission[]): string[] {
+  const shares = new Set(desired.sharePermissions.map((p) => p.share));
+  for (const p of recorded) shares.add(normaliseShare(p.share));
+  return [...shares].sort();
+}
+
+async function observe(api: UserApi, input: UserSyncInput): Promise<PlanInput["observed"]> {
+  const { token, signal, desired } = input;
+  const opts = { signal };
+  let user;
+  try {
+    user = await api.getUser(token, desired.username, opts);
+  } catch (err) {
+    if (!isDittoFsError(err, "notFound")) throw err;
+  }
+  const serverGroups = desired.groups === undefined ? undefined : new Set((await api.listGroups(token, opts)).map((g) => g.name));
+  const grants = new Map<string, string | undefined>();
+  for (const share of sharesOfInterest(desired, input.record.sharePermissions)) {
+    try {
+      const entries = await api.listSharePermissions(token, share, opts);
+      grants.set(share, entries.find((e) => e.type === "user" && e.name === desired.username)?.level);
+    } catch (err) {
+      if (!isDittoFsError(err, "notFound")) throw err;
+    }
+  }
+  return { user, grants, serverGroups };
+}
+
+async function perform(api: UserApi, input: UserSyncInput, step: UserStep): Promise<void> {
+  const { token, signal, desired, password } = input;
+  const opts = { signal };
+  const secret = password?.value ?? "";
+  switch (step.op) {
+    case "create":
+      await api.createUser(token, { username: desired.username, password: secret, ...step.fields }, opts);
+      return;
+    case "update":
+      await api.updateUser(token, desired.username, step.changes, opts);
+      return;
+    case "setPassword":
+      await api.resetPassword(token, desired.username, secret, opts);
+      return;
+    case "clearMustChange": {
+      const session = await api.login(desired.username, secret, opts);
+      await api.changeOwnPassword(session.accessToken, secret, secret, opts);
+      return;
+    }
+    case "grant":
+      await api.setUserSharePermission(token, step.share, desired.username, step.level, opts);
+      return;
+    case "revoke":
+      await api.removeUserSharePermission(token, step.share, desired.username, opts);
+      return;
+  }
+}
+
+/** The record after a failure: the plan's claim and password version only if the steps that earn them ran. */
+function partialRecord(input: UserSyncInput, plan: UserPlan, done: UserStep["op"][]): UserRecordState {
+  const created = done.includes("create");
+  const passwordSet = created || done.includes("setPassword");
+  return {
+    ownership: created || input.record.ownership !== undefined ? plan.next.ownership : input.record.ownership,
+    passwordVersion: passwordSet ? plan.next.passwordVersion : input.record.passwordVersion,
+    // Keep every grant that was or is ours, so a later pass still removes the ones that left the spec.
+    sharePermissions: [...new Map([...input.record.sharePermissions, ...plan.next.sharePermissions].map((p) => [p.share, p])).values()],
+  };
+}
+
+export async function syncUser(api: UserApi, input: UserSyncInput): Promise<UserSyncResult> {
+  let observed: PlanInput["observed"];
+  try {
+    observed = await observe(api, input);
+  } catch (err) {
+    return { record: input.record, problems: [], done: [], claimOnly: false, present: false, error: asError(err) };
+  }
+  const plan = planUser({ ...input, observed });
+  const problems = [...plan.problems];
+  const done: UserStep["op"][] = [];
+  for (const step of plan.steps) {
+    try {
+      await perform(api, input, step);
+      done.push(step.op);
+    } catch (err) {
+      if (step.op === "grant" && isDittoFsError(err, "notFound")) {
+        problems.push({ reason: USER_REASONS.ShareNotFound, message: `share ${step.share} does not exist on the server` });
+        continue;
+      }
+      return { record: partialRecord(input, plan, done), problems, done, claimOnly: false, present: observed.user !== undefined || done.includes("create"), error: asError(err) };
+    }
+  }
+  const present = plan.next.ownership !== undefined && plan.next.ownership !== "Creating" && (observed.user !== undefined || done.includes("create"));
+  return { record: plan.next, problems, done, claimOnly: plan.claimOnly, present };
+}
