@@ -14,7 +14,7 @@
 import { randomBytes } from "node:crypto";
 import type { DittoServer, SnapshotPolicyStatus, StoreStatus } from "../api/types.ts";
 import { DEFAULTS } from "../api/defaults.ts";
-import { accountFromSecretData, accountSecretData, ensureAccount, OPERATOR_USERNAME, refreshDueAt } from "../dittofs/account.ts";
+import { accountFromSecretData, accountSecretData, ensureAccount, OPERATOR_USERNAME, refreshDueAt, tokenTimes } from "../dittofs/account.ts";
 import type { Account, AccountApi } from "../dittofs/account.ts";
 import { afterTerminal, afterTransient, DEFAULT_BACKOFF, mayCall, waitMs } from "../dittofs/backoff.ts";
 import type { ApiBackoff } from "../dittofs/backoff.ts";
@@ -54,7 +54,9 @@ export interface ServerApiState {
   uid: string;
   /** The pod the view, the poll time and the back-off are for; a new pod starts over. */
   podUid?: string | undefined;
-  client?: { key: string; api: DittoFsApi } | undefined;
+  client?: { key: string; api: DittoFsApi; endpoint: ApiEndpoint } | undefined;
+  /** The client lent to controllers of resources bound to this server (`borrow`), for the same endpoint. */
+  borrowed?: { key: string; api: DittoFsClient } | undefined;
   backoff?: ApiBackoff | undefined;
   lastPollAt?: number | undefined;
   view?: AdapterView | undefined;
@@ -68,17 +70,69 @@ export interface ServerApiState {
   stores?: { spec: string; record: StoreStatus[] } | undefined;
 }
 
+/**
+ * The session a controller of a resource bound to a DittoServer borrows (`DittoFsAccess.borrow`): a client for
+ * the server's endpoint and the access token the DittoServer's own pass holds; or why there is none.
+ */
+export type Borrowed = { ok: true; api: DittoFsClient; token: string; where: string } | { ok: false; reason: string; message: string };
+
 /** Per-DittoServer API state and the client factory; one per controller, built in controller.ts. */
 export class DittoFsAccess {
   private readonly states = new Map<string, ServerApiState>();
   readonly connect: (endpoint: ApiEndpoint) => DittoFsApi;
+  /**
+   * Clients lent to borrowers: the full API (shares, users, groups), while `connect` gives the DittoServer's pass
+   * only what it calls (its unit tests fake just that).
+   */
+  readonly connectBorrower: (endpoint: ApiEndpoint) => DittoFsClient;
   readonly random: () => number;
   readonly newPassword: () => string;
+  private readonly refusedListeners: ((serverKey: string) => void)[] = [];
 
-  constructor(options: { connect?: (endpoint: ApiEndpoint) => DittoFsApi; random?: () => number; newPassword?: () => string } = {}) {
+  constructor(options: { connect?: (endpoint: ApiEndpoint) => DittoFsApi; connectBorrower?: (endpoint: ApiEndpoint) => DittoFsClient; random?: () => number; newPassword?: () => string } = {}) {
     this.connect = options.connect ?? ((endpoint) => new DittoFsClient(endpoint));
+    this.connectBorrower = options.connectBorrower ?? ((endpoint) => new DittoFsClient(endpoint));
     this.random = options.random ?? Math.random;
     this.newPassword = options.newPassword ?? (() => randomBytes(24).toString("base64url"));
+  }
+
+  /**
+   * The live session of the DittoServer `serverKey` (UID `serverUid`) as its controller's last pass left it.
+   * Never provisions or logs in: the DittoServer controller owns the account. Not ok, with the server's own
+   * `Authenticated` reason and message, while it has no working session (or its token has expired).
+   */
+  borrow(serverKey: string, serverUid: string, now: number): Borrowed {
+    const state = this.states.get(serverKey);
+    if (state?.uid !== serverUid) return { ok: false, reason: REASON.APIUnreachable, message: "the operator has not called the DittoFS API of this server yet" };
+    const token = state.account?.accessToken;
+    const client = state.client;
+    if (!state.auth?.ok || !token || !client) {
+      return { ok: false, reason: state.auth?.reason ?? REASON.APIUnreachable, message: state.auth?.ok === false ? state.auth.message : "the DittoServer's pass is logging in to the DittoFS API again" };
+    }
+    const expiresAt = tokenTimes(token)?.expiresAt;
+    if (expiresAt !== undefined && now >= expiresAt) return { ok: false, reason: REASON.AuthenticationFailed, message: "the access token expired before the DittoServer's pass refreshed it" };
+    if (state.borrowed?.key !== client.key) {
+      state.borrowed?.api.close();
+      state.borrowed = { key: client.key, api: this.connectBorrower(client.endpoint) };
+    }
+    return { ok: true, api: state.borrowed.api, token, where: `${client.endpoint.podIP}:${client.endpoint.port}` };
+  }
+
+  /** Calls `listener` with a server's key when a borrower's call was refused with 401 (`tokenRefused`). */
+  onTokenRefused(listener: (serverKey: string) => void): void {
+    this.refusedListeners.push(listener);
+  }
+
+  /**
+   * A borrower's call got 401: the token is dropped (no borrower gets it again) and the server's next pass, which
+   * the listener schedules at once, logs in again with the stored password.
+   */
+  tokenRefused(serverKey: string): void {
+    const state = this.states.get(serverKey);
+    if (!state?.account?.accessToken) return;
+    state.account = { ...state.account, accessToken: undefined };
+    state.lastPollAt = undefined;
+    for (const listener of this.refusedListeners) listener(serverKey);
   }
 
   /** The state of the DittoServer `key`; a different UID (deleted and created again) starts from nothing. */
@@ -93,7 +147,9 @@ export class DittoFsAccess {
 
   /** Drops the state of a DittoServer that is gone, closing its connections. */
   forget(key: string): void {
-    this.states.get(key)?.client?.api.close();
+    const state = this.states.get(key);
+    state?.client?.api.close();
+    state?.borrowed?.api.close();
     this.states.delete(key);
   }
 
@@ -102,7 +158,7 @@ export class DittoFsAccess {
     const key = JSON.stringify(endpoint);
     if (state.client?.key === key) return state.client.api;
     state.client?.api.close();
-    state.client = { key, api: this.connect(endpoint) };
+    state.client = { key, api: this.connect(endpoint), endpoint };
     return state.client.api;
   }
 

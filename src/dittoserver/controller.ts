@@ -26,6 +26,8 @@ import { podView } from "./observe.ts";
 import { applyServer, publishEvents, randomEntropy } from "./reconciler.ts";
 import type { ExternalClients, ReconcilerDeps } from "./reconciler.ts";
 import { referencedSecretNames } from "./secretrefs.ts";
+import { serverboundController } from "../serverbound/controller.ts";
+import { SERVERBOUND_KINDS } from "../serverbound/registry.ts";
 
 const BY_SECRET = "bySecret";
 const BY_STORAGE_CLASS = "byStorageClass";
@@ -95,6 +97,10 @@ export function dittoServerController(manager: Manager, options: OperatorOptions
     return result;
   });
   const ctrl = manager.add(spec);
+  // A borrower's call was refused with 401: this server's pass logs in again now, not at its next poll.
+  dittofs.onTokenRefused((key) => {
+    ctrl.queue.add(key);
+  });
   const servers = manager.cache.only(DITTOSERVERS) ?? missing("the DittoServer informer was not created with the controller");
   // Index values carry the namespace: a Secret only matters to DittoServers of its own namespace.
   servers.addIndex(BY_SECRET, (s) => referencedSecretNames(s as DittoServer).map((n) => `${s.metadata.namespace ?? ""}/${n}`));
@@ -113,8 +119,13 @@ export function dittoServerController(manager: Manager, options: OperatorOptions
   return ctrl;
 }
 
-/** A manager running the DittoServer controller (the controller is returned for tests that enqueue keys). */
-export function createOperator(managerOptions: Omit<ManagerOptions, "fieldManager">, options: OperatorOptions = OPERATOR_DEFAULTS, dittofs?: DittoFsAccess): { manager: Manager; controller: Controller } {
+/**
+ * A manager running the DittoServer controller (returned for tests that enqueue keys) and one controller per kind
+ * bound to a DittoServer, borrowing the sessions of the same `dittofs`.
+ */
+export function createOperator(managerOptions: Omit<ManagerOptions, "fieldManager">, options: OperatorOptions = OPERATOR_DEFAULTS, dittofs: DittoFsAccess = new DittoFsAccess()): { manager: Manager; controller: Controller } {
   const manager = new Manager({ ...managerOptions, fieldManager: FIELD_MANAGER });
-  return { manager, controller: dittoServerController(manager, options, dittofs) };
+  const ctrl = dittoServerController(manager, options, dittofs);
+  for (const kind of SERVERBOUND_KINDS) serverboundController(manager, kind, dittofs);
+  return { manager, controller: ctrl };
 }

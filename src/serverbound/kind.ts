@@ -1,0 +1,80 @@
+/**
+ * What a kind of resource bound to a DittoServer declares, once, for the generic controller (controller.ts):
+ * its resource type, finalizer, the Secrets it reads, and the steps that talk to the server through the session
+ * borrowed from the DittoServer controller. Decisions (desired state, diff) are the kind's pure functions; the
+ * framework resolves the server, classifies failures, writes conditions and status, and schedules passes.
+ */
+import type { DittoServer } from "../api/types.ts";
+import type { DittoFsClient } from "../dittofs/client.ts";
+import type { Condition, KubeObject } from "../runtime/objects.ts";
+import type { ResourceType } from "../runtime/resources.ts";
+
+/** The status every bound kind has; a kind adds its own fields next to these. */
+export interface BoundStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  [field: string]: unknown;
+}
+
+export interface BoundObject extends KubeObject {
+  spec: { serverRef: { name: string } };
+  status?: BoundStatus;
+}
+
+/** A condition's value as a step decides it. */
+export interface Verdict {
+  status: "True" | "False";
+  reason: string;
+  message: string;
+}
+
+/** An event a step wants published (the framework adds the object it regards). */
+export interface BoundEvent {
+  type: "Normal" | "Warning";
+  reason: string;
+  action: string;
+  message: string;
+}
+
+/** What a step gets: the object, its server and the borrowed session. */
+export interface SyncContext {
+  object: BoundObject;
+  server: DittoServer;
+  api: DittoFsClient;
+  token: string;
+  /** `podIP:port` of the server's API, for messages. */
+  where: string;
+  /** A Secret of the object's namespace, from the cache. */
+  secret: (name: string) => KubeObject | undefined;
+  /**
+   * Writes these status fields at once (the final write keeps them): e.g. the intent to create something,
+   * recorded before the call so a crash between the call and the final write does not orphan it.
+   */
+  record: (fields: Record<string, unknown>) => Promise<void>;
+  now: number;
+  signal: AbortSignal;
+}
+
+export interface SyncResult {
+  /** The kind's status fields (all of them: they replace the previous ones). */
+  fields: Record<string, unknown>;
+  synced: Verdict;
+  /** Defaults to `synced`. */
+  ready?: Verdict;
+  events?: BoundEvent[];
+  /** The DittoFS failure that stopped the step (its `fields` say what was done before): classified by the framework. */
+  error?: unknown;
+}
+
+export type CleanupStepResult = { done: true; events?: BoundEvent[] } | { done: false; error: unknown };
+
+export interface ServerboundKind {
+  resource: ResourceType;
+  /** Controller (and event reporting) name: a DNS label. */
+  controllerName: string;
+  /** Set when deleting the resource may have to call the server (`cleanup`). */
+  finalizer?: { name: string; cleanup: (ctx: SyncContext) => Promise<CleanupStepResult>; needsServer: (obj: BoundObject) => boolean };
+  /** Names of the Secrets (in its namespace) the object reads: their changes bring a pass. */
+  secretNames?: (obj: BoundObject) => string[];
+  sync: (ctx: SyncContext) => Promise<SyncResult>;
+}

@@ -1,0 +1,7 @@
+/**
+ * The kinds of resources bound to a DittoServer: one line each. createOperator (../dittoserver/controller.ts)
+ * runs a controller for every entry; each needs its CRD in ../api/crd.ts's list and its RBAC rules.
+ */
+import type { ServerboundKind } from "./kind.ts";
+
+export const SERVERBOUND_KINDS: readonly ServerboundKind[] = [];
