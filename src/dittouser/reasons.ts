@@ -1,5 +1,9 @@
 /** Reasons of the DittoUser's `Synced=False` the user kind adds to the server-bound ones (docs/conditions.md). */
 export const USER_REASONS = {
+  /** Ready=True: the user exists on the server and this DittoUser manages it. */
+  UserExists: "UserExists",
+  /** Event: reclaimPolicy Delete removed the user from the server. */
+  UserDeleted: "UserDeleted",
   /** A user of that name exists that this DittoUser neither created nor adopted: left untouched. */
   UserUnmanaged: "UserUnmanaged",
   /** A DittoShare grants the user another level on a share; the DittoShare wins. */

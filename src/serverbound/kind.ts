@@ -51,6 +51,8 @@ export interface SyncContext {
    * recorded before the call so a crash between the call and the final write does not orphan it.
    */
   record: (fields: Record<string, unknown>) => Promise<void>;
+  /** Creates a Secret the object generates (e.g. a password); a 409 (made meanwhile) answers the existing one. */
+  createSecret: (secret: KubeObject) => Promise<KubeObject>;
   now: number;
   signal: AbortSignal;
 }

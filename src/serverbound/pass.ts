@@ -15,7 +15,7 @@ import { pollIntervalMs } from "../dittoserver/api-pass.ts";
 import type { DittoFsAccess } from "../dittoserver/api-pass.ts";
 import { DITTOSERVERS } from "../dittoserver/kinds.ts";
 import type { ReconcileContext, ReconcileResult } from "../runtime/controller.ts";
-import { isNotFound } from "../runtime/errors.ts";
+import { isAlreadyExists, isNotFound } from "../runtime/errors.ts";
 import type { EventRecorder } from "../runtime/events.ts";
 import { finalizer } from "../runtime/finalizer.ts";
 import type { CleanupResult } from "../runtime/finalizer.ts";
@@ -34,7 +34,7 @@ const MIN_REQUEUE_MS = 1_000;
 export interface BoundDeps {
   kind: ServerboundKind;
   cache: { get(res: ResourceType, key: string): KubeObject | undefined };
-  writer: Pick<Writer, "applyStatus" | "jsonPatch">;
+  writer: Pick<Writer, "applyStatus" | "jsonPatch" | "create" | "readLive">;
   recorder: Pick<EventRecorder, "publish">;
   dittofs: Pick<DittoFsAccess, "borrow" | "tokenRefused">;
   clock: { now(): number };
@@ -140,6 +140,15 @@ function stepContext(deps: BoundDeps, object: BoundObject, server: DittoServer, 
       const status: BoundStatus = { ...current.status, ...fields };
       await writeStatus(deps, current, status);
       current = { ...current, status };
+    },
+    createSecret: async (secret) => {
+      try {
+        return await deps.writer.create(CORE.secrets, secret);
+      } catch (err) {
+        const existing = isAlreadyExists(err) ? await deps.writer.readLive(CORE.secrets, { namespace, name: secret.metadata.name ?? "" }) : undefined;
+        if (!existing) throw err;
+        return existing;
+      }
     },
     now,
     signal,
