@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
+import { CRD_DIR, crdName, CRDS } from "../src/api/crd.ts";
 import { RUNNER_LABEL, startControlPlane } from "../test/controlplane/index.ts";
 import { runCommand } from "../test/controlplane/run.ts";
 import type { ControlPlane } from "../test/controlplane/index.ts";
@@ -22,7 +23,7 @@ import { conditionChanges, isReadyRow, parseArgs } from "./demo-status.ts";
 import type { DemoCondition } from "./demo-status.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const CRD = join(ROOT, "deploy/crds/dittofs.dittofs.com_dittoservers.yaml");
+const CRD_KUSTOMIZATION = join(ROOT, CRD_DIR);
 const SAMPLE = join(ROOT, "deploy/samples/dittoserver-minimal.yaml");
 const NAMESPACE = "default";
 
@@ -76,11 +77,11 @@ async function main(): Promise<number> {
     const kubectl = join(cp.binDir, "kubectl");
     const k = (kargs: string[], input?: string) => run(kubectl, ["--kubeconfig", kubeconfig, ...kargs], input);
 
-    say("installing the DittoServer CRD");
-    const crd = await k(["apply", "--server-side", "-f", CRD]);
-    if (crd.code !== 0) throw new Error(`installing the CRD failed: ${crd.stderr}`);
-    const established = await k(["wait", "--for=condition=Established", "--timeout=60s", "crd/dittoservers.dittofs.dittofs.com"]);
-    if (established.code !== 0) throw new Error(`the CRD did not become Established: ${established.stderr}`);
+    say("installing the CRDs");
+    const crd = await k(["apply", "--server-side", "-k", CRD_KUSTOMIZATION]);
+    if (crd.code !== 0) throw new Error(`installing the CRDs failed: ${crd.stderr}`);
+    const established = await k(["wait", "--for=condition=Established", "--timeout=60s", ...CRDS.map((c) => `crd/${crdName(c)}`)]);
+    if (established.code !== 0) throw new Error(`the CRDs did not become Established: ${established.stderr}`);
 
     say(`starting the operator (log: ${operatorLog})`);
     const log = createWriteStream(operatorLog);

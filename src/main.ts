@@ -1,8 +1,8 @@
 /**
- * The operator binary: flags → manager with the DittoServer controller → run until SIGTERM/SIGINT.
+ * The operator binary: flags → manager with the operator's controllers → run until SIGTERM/SIGINT.
  * `node src/main.ts --kubeconfig <file> [--namespace <ns>] [--leader-elect] …` (see --help).
  */
-import { createOperator } from "./dittoserver/controller.ts";
+import { createOperator } from "./operator.ts";
 import { operatorFlagsHelp, parseOperatorFlags } from "./dittoserver/operator-flags.ts";
 import { defaultFlags, FlagError, flagsHelp, parseManagerFlags } from "./runtime/flags.ts";
 import { createLogger } from "./runtime/log.ts";

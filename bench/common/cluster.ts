@@ -7,8 +7,8 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, parseAllDocuments } from "yaml";
-import { CRD_NAME, FINALIZER } from "../../src/api/constants.ts";
-import { CRD_FILE } from "../../src/api/crd.ts";
+import { FINALIZER } from "../../src/api/constants.ts";
+import { CRD_DIR, crdFileName, crdName, CRDS as OPERATOR_CRDS } from "../../src/api/crd.ts";
 import { KubeClient, loadKubeConfig } from "../../src/runtime/client.ts";
 import type { KubeObject } from "../../src/runtime/objects.ts";
 import type { ResourceType } from "../../src/runtime/resources.ts";
@@ -29,16 +29,23 @@ export async function buildDist(): Promise<void> {
   if (build.code !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
 }
 
+/** Every CRD the operator ships (it watches all its kinds), each Established. */
 export async function installCrd(admin: KubeClient): Promise<void> {
-  const crd = parse(await readFile(join(ROOT, CRD_FILE), "utf8")) as KubeObject;
-  await admin.apply(CRDS, crd);
+  for (const decl of OPERATOR_CRDS) {
+    const crd = parse(await readFile(join(ROOT, CRD_DIR, crdFileName(decl)), "utf8")) as KubeObject;
+    await admin.apply(CRDS, crd);
+  }
+  for (const name of OPERATOR_CRDS.map(crdName)) await established(admin, name);
+}
+
+async function established(admin: KubeClient, name: string): Promise<void> {
   for (let i = 0; i < 150; i++) {
-    const got = await admin.get(CRDS, { name: CRD_NAME });
+    const got = await admin.get(CRDS, { name });
     const conditions = (got.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
     if (conditions.some((c) => c.type === "Established" && c.status === "True")) return;
     await sleep(200);
   }
-  throw new Error(`CRD ${CRD_NAME} not Established within 30 s`);
+  throw new Error(`CRD ${name} not Established within 30 s`);
 }
 
 /** The shipped finalizer policy, as `deploy/default` installs it; waits until DittoServer creates come back mutated. */

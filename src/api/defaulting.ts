@@ -4,7 +4,7 @@
  * value. Builders' tests use it to turn a minimal manifest into the object the operator would read; an
  * integration test checks it against what the real API server returns.
  */
-import { openAPIV3Schema } from "./crd.ts";
+import { DITTOSERVER_CRD, openAPIV3Schema } from "./crd.ts";
 import type { JsonSchema } from "./structural.ts";
 import type { DittoServer } from "./types.ts";
 
@@ -39,6 +39,6 @@ let rootSchema: JsonSchema | undefined;
  * applied. No validation happens here.
  */
 export function withDefaults(input: unknown): DittoServer {
-  rootSchema ??= openAPIV3Schema();
+  rootSchema ??= openAPIV3Schema(DITTOSERVER_CRD);
   return applyStructuralDefaults(rootSchema, input) as DittoServer;
 }

@@ -8,8 +8,7 @@ import type { DittoServer } from "../api/types.ts";
 import type { Controller, ReconcileResult } from "../runtime/controller.ts";
 import { controller } from "../runtime/controller.ts";
 import { finalizer, finalizerAction } from "../runtime/finalizer.ts";
-import { Manager } from "../runtime/manager.ts";
-import type { ManagerOptions } from "../runtime/manager.ts";
+import type { Manager } from "../runtime/manager.ts";
 import type { KubeObject } from "../runtime/objects.ts";
 import { specOrLifecycleChanged } from "../runtime/predicates.ts";
 import { CORE } from "../runtime/resources.ts";
@@ -26,8 +25,6 @@ import { podView } from "./observe.ts";
 import { applyServer, publishEvents, randomEntropy } from "./reconciler.ts";
 import type { ExternalClients, ReconcilerDeps } from "./reconciler.ts";
 import { referencedSecretNames } from "./secretrefs.ts";
-import { serverboundController } from "../serverbound/controller.ts";
-import { SERVERBOUND_KINDS } from "../serverbound/registry.ts";
 
 const BY_SECRET = "bySecret";
 const BY_STORAGE_CLASS = "byStorageClass";
@@ -117,15 +114,4 @@ export function dittoServerController(manager: Manager, options: OperatorOptions
     });
   }
   return ctrl;
-}
-
-/**
- * A manager running the DittoServer controller (returned for tests that enqueue keys) and one controller per kind
- * bound to a DittoServer, borrowing the sessions of the same `dittofs`.
- */
-export function createOperator(managerOptions: Omit<ManagerOptions, "fieldManager">, options: OperatorOptions = OPERATOR_DEFAULTS, dittofs: DittoFsAccess = new DittoFsAccess()): { manager: Manager; controller: Controller } {
-  const manager = new Manager({ ...managerOptions, fieldManager: FIELD_MANAGER });
-  const ctrl = dittoServerController(manager, options, dittofs);
-  for (const kind of SERVERBOUND_KINDS) serverboundController(manager, kind, dittofs);
-  return { manager, controller: ctrl };
 }

@@ -1,5 +1,5 @@
 /**
- * The kinds of resources bound to a DittoServer: one line each. createOperator (../dittoserver/controller.ts)
+ * The kinds of resources bound to a DittoServer: one line each. createOperator (../operator.ts)
  * runs a controller for every entry; each needs its CRD in ../api/crd.ts's list and its RBAC rules.
  */
 import type { ServerboundKind } from "./kind.ts";

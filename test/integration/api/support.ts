@@ -3,27 +3,32 @@ import assert from "node:assert/strict";
 import { readFile, readdir } from "node:fs/promises";
 import { ApiException, CustomObjectsApi } from "@kubernetes/client-node";
 import { parse } from "yaml";
-import { API_VERSION, CRD_NAME, GROUP, KIND, PLURAL, VERSION } from "../../../src/api/constants.ts";
-import { CRD_FILE } from "../../../src/api/crd.ts";
+import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from "../../../src/api/constants.ts";
+import { CRD_DIR, crdFileName, crdName, CRDS } from "../../../src/api/crd.ts";
 import { kubectl, testKubeConfig, waitFor } from "../../controlplane/testenv.ts";
 
 const repoRoot = new URL("../../../", import.meta.url);
 
-/** Applies deploy/crds (server-side, idempotent across test files) and waits until the CRD is Established. */
+/**
+ * Applies every CRD of deploy/crds (server-side, idempotent across test files) and waits until each is Established:
+ * the operator watches all its kinds, and its cache does not sync while one of them is missing.
+ */
 export async function installCrd(): Promise<void> {
-  const manifest = await readFile(new URL(CRD_FILE, repoRoot), "utf8");
-  const applied = await kubectl(["apply", "--server-side", "--force-conflicts", "--field-manager=dittofs-tests", "-f", "-"], { input: manifest });
-  assert.equal(applied.code, 0, `installing the CRD failed: ${applied.stderr}`);
-  await waitFor(`CRD ${CRD_NAME} Established`, async () => {
-    const got = await kubectl(["get", "crd", CRD_NAME, "-o", "jsonpath={.status.conditions[?(@.type==\"Established\")].status}"]);
-    return got.stdout === "True" ? true : undefined;
-  }, { timeoutMs: 30_000 });
+  const manifests = await Promise.all(CRDS.map((crd) => readFile(new URL(`${CRD_DIR}/${crdFileName(crd)}`, repoRoot), "utf8")));
+  const applied = await kubectl(["apply", "--server-side", "--force-conflicts", "--field-manager=dittofs-tests", "-f", "-"], { input: manifests.join("\n---\n") });
+  assert.equal(applied.code, 0, `installing the CRDs failed: ${applied.stderr}`);
+  for (const name of CRDS.map(crdName)) {
+    await waitFor(`CRD ${name} Established`, async () => {
+      const got = await kubectl(["get", "crd", name, "-o", "jsonpath={.status.conditions[?(@.type==\"Established\")].status}"]);
+      return got.stdout === "True" ? true : undefined;
+    }, { timeoutMs: 30_000 });
+  }
 }
 
-/** The samples in deploy/samples, parsed. */
-export async function readSamples(): Promise<{ file: string; object: Record<string, unknown> }[]> {
+/** The samples of `kind` in deploy/samples (files `<kind in lower case>-<name>.yaml`), parsed. */
+export async function readSamples(kind = KIND): Promise<{ file: string; object: Record<string, unknown> }[]> {
   const dir = new URL("deploy/samples/", repoRoot);
-  const files = (await readdir(dir)).filter((f) => f.endsWith(".yaml")).sort();
+  const files = (await readdir(dir)).filter((f) => f.startsWith(`${kind.toLowerCase()}-`) && f.endsWith(".yaml")).sort();
   return Promise.all(files.map(async (file) => ({ file, object: parse(await readFile(new URL(file, dir), "utf8")) as Record<string, unknown> })));
 }
 

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
+import { CHART_CRD_DIR, CRD_DIR, crdFileName, CRDS } from "../../../src/api/crd.ts";
 import { withDefaults } from "../../../src/api/defaulting.ts";
 import { parseOperatorFlags } from "../../../src/dittoserver/operator-flags.ts";
 import { desiredStatefulSet } from "../../../src/dittoserver/statefulset.ts";
@@ -79,7 +80,7 @@ describe("install manifests", () => {
     await assert.rejects(helmTemplate(ns.name, ["replicaCount=2", "leaderElection.enabled=false"]), /leaderElection/);
   });
 
-  it("chart and kustomize ship the same ClusterRole rules and the same CRD", async () => {
+  it("chart and kustomize ship the same ClusterRole rules and the same CRDs", async () => {
     const fromKustomize = find(parseDocs(await kustomizeBase()), "ClusterRole", "dittofs-operator") as KubeObject & { rules: unknown };
     const fromHelm = find(parseDocs(await helmTemplate(ns.name)), "ClusterRole", "dittofs-operator") as KubeObject & { rules: unknown };
     assert.deepEqual(fromHelm.rules, fromKustomize.rules);
@@ -89,9 +90,11 @@ describe("install manifests", () => {
     assert.deepEqual(reader(parseDocs(await helmTemplate(ns.name)), "dittofs-operator-metrics-reader"), readerRules);
     const json = JSON.stringify(fromKustomize.rules);
     assert.ok(!json.includes('"*"'), "no wildcard in the ClusterRole");
-    const inChart = readFileSync(join(CHART, "crds/dittofs.dittofs.com_dittoservers.yaml"), "utf8");
-    const generated = readFileSync(join(ROOT, "deploy/crds/dittofs.dittofs.com_dittoservers.yaml"), "utf8");
-    assert.ok(inChart === generated, "charts/dittofs-operator/crds is stale: run npm run gen:docs (it copies deploy/crds into the chart)");
+    for (const crd of CRDS) {
+      const inChart = readFileSync(join(ROOT, CHART_CRD_DIR, crdFileName(crd)), "utf8");
+      const generated = readFileSync(join(ROOT, CRD_DIR, crdFileName(crd)), "utf8");
+      assert.ok(inChart === generated, `${CHART_CRD_DIR}/${crdFileName(crd)} is stale: run npm run gen:docs (it copies deploy/crds into the chart)`);
+    }
   });
 
   it("the finalizer admission policy: deploy/default and the chart (where the API exists) ship the same, cluster-scoped, accepted", async () => {

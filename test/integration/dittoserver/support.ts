@@ -8,7 +8,7 @@ import { Registry } from "prom-client";
 import { API_VERSION, KIND } from "../../../src/api/constants.ts";
 import type { DittoServerStatus } from "../../../src/api/types.ts";
 import type { DittoFsAccess } from "../../../src/dittoserver/api-pass.ts";
-import { createOperator } from "../../../src/dittoserver/controller.ts";
+import { createOperator } from "../../../src/operator.ts";
 import { DITTOSERVERS, OPERATOR_DEFAULTS } from "../../../src/dittoserver/kinds.ts";
 import type { OperatorOptions } from "../../../src/dittoserver/kinds.ts";
 import { KubeClient, loadKubeConfig } from "../../../src/runtime/client.ts";

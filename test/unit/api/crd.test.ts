@@ -1,9 +1,9 @@
-/** The committed CRD is the generator's output, structural, fully documented, and its CEL rules are bounded. */
+/** The committed CRDs are the generator's output, structural, fully documented, and their CEL rules are bounded. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { parse } from "yaml";
-import { CRD_FILE, dittoServerCRDYaml, GEN_CRD_COMMAND } from "../../../src/api/crd.ts";
+import { CRD_DIR, CRD_FILE, crdFileName, crdKustomizationYaml, CRDS, crdYaml, DITTOSERVER_CRD, GEN_CRD_COMMAND } from "../../../src/api/crd.ts";
 import { structuralViolations, undocumentedFields } from "../../../src/api/structural.ts";
 import type { JsonSchema } from "../../../src/api/structural.ts";
 
@@ -11,8 +11,12 @@ const committed = await readFile(new URL(`../../../${CRD_FILE}`, import.meta.url
 const crd = parse(committed) as { spec: { versions: { schema: { openAPIV3Schema: JsonSchema } }[] } };
 const schema = crd.spec.versions[0]!.schema.openAPIV3Schema;
 
-test("the committed CRD equals a fresh generation", () => {
-  assert.ok(committed === dittoServerCRDYaml(), `${CRD_FILE} is stale: run \`${GEN_CRD_COMMAND}\` and commit the result`);
+const read = (file: string): Promise<string> => readFile(new URL(`../../../${CRD_DIR}/${file}`, import.meta.url), "utf8");
+
+test("every committed CRD, and the kustomization listing them, equals a fresh generation", async () => {
+  assert.ok(committed === crdYaml(DITTOSERVER_CRD), `${CRD_FILE} is stale: run \`${GEN_CRD_COMMAND}\` and commit the result`);
+  for (const crd of CRDS) assert.ok((await read(crdFileName(crd))) === crdYaml(crd), `${CRD_DIR}/${crdFileName(crd)} is stale: run \`${GEN_CRD_COMMAND}\``);
+  assert.ok((await read("kustomization.yaml")) === crdKustomizationYaml(), `${CRD_DIR}/kustomization.yaml is stale: run \`${GEN_CRD_COMMAND}\``);
 });
 
 test("the committed schema is structural", () => {

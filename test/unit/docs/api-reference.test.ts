@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { dittoServerCRDYaml } from "../../../src/api/crd.ts";
-import { API_REFERENCE_FILE, renderApiReference } from "../../../hack/api-reference.ts";
+import { CHART_CRD_DIR, crdFileName, CRDS, crdYaml } from "../../../src/api/crd.ts";
+import { API_REFERENCE_FILE, renderApiReference, renderKindReference } from "../../../hack/api-reference.ts";
 
 const read = (file: string): string => readFileSync(fileURLToPath(new URL(`../../../${file}`, import.meta.url)), "utf8");
 
@@ -13,9 +13,16 @@ describe("generated docs", () => {
     assert.ok(read(API_REFERENCE_FILE) === renderApiReference(), `${API_REFERENCE_FILE} is stale: run npm run gen:docs`);
   });
 
-  it("the chart's CRD is current (npm run gen:docs)", () => {
-    const chart = read("charts/dittofs-operator/crds/dittofs.dittofs.com_dittoservers.yaml");
-    assert.ok(chart === dittoServerCRDYaml(), "charts/dittofs-operator/crds is stale: run npm run gen:docs");
+  it("the chart's CRDs are current (npm run gen:docs)", () => {
+    for (const crd of CRDS) {
+      const chart = read(`${CHART_CRD_DIR}/${crdFileName(crd)}`);
+      assert.ok(chart === crdYaml(crd), `${CHART_CRD_DIR}/${crdFileName(crd)} is stale: run npm run gen:docs`);
+    }
+  });
+
+  it("has one section per CRD, in their order", () => {
+    const titles = [...renderApiReference().matchAll(/^# (\w+) API reference/gm)].map((m) => m[1]);
+    assert.deepEqual(titles, CRDS.map((c) => c.kind));
   });
 
   it("documents the real schema: known fields with their defaults", () => {
@@ -44,7 +51,7 @@ describe("renderApiReference", () => {
       },
     },
   };
-  const doc = renderApiReference(schema);
+  const doc = renderKindReference({ kind: "Widget", shortNames: ["wd"] }, schema);
 
   it("one row per field path with type, default, validation and escaped description", () => {
     assert.ok(doc.includes("| `spec.size` | string |  | required; pattern `^[0-9]+Gi$` | How big \\| really. |"), doc);
