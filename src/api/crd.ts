@@ -7,6 +7,7 @@ import type { TSchema } from "@sinclair/typebox";
 import { stringify } from "yaml";
 import { GROUP, KIND, LIST_KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION } from "./constants.ts";
 import { DittoServerSchema, NAME_RULES } from "./schema/dittoserver.ts";
+import { DITTOUSER_CRD } from "./schema/dittouser.ts";
 import { cel } from "./schema/helpers.ts";
 import type { CelRule } from "./schema/helpers.ts";
 import { structuralViolations, toStructural } from "./structural.ts";
@@ -51,7 +52,10 @@ export const DITTOSERVER_CRD: CrdDeclaration = {
 };
 
 /** Every CRD the operator ships, one line each (DittoServer first: the docs keep that order). */
-export const CRDS: readonly CrdDeclaration[] = [DITTOSERVER_CRD];
+export const CRDS: readonly CrdDeclaration[] = [
+  DITTOSERVER_CRD,
+  DITTOUSER_CRD,
+];
 
 export const GEN_CRD_COMMAND = "npm run gen:crd";
 export const CRD_DIR = "deploy/crds";

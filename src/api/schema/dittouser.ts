@@ -9,6 +9,7 @@
 import { Type } from "@sinclair/typebox";
 import type { TUnsafe } from "@sinclair/typebox";
 import type { ObjectMeta } from "../../runtime/objects.ts";
+import type { CrdDeclaration } from "../crd.ts";
 import { cel, DataKey, ObjectName, StringEnum } from "./helpers.ts";
 import type { CelRule } from "./helpers.ts";
 import { ConditionSchema } from "./status.ts";
@@ -157,3 +158,21 @@ export const DittoUserSchema = Type.Object(
   },
   { description: "DittoUser declares one DittoFS user (role, groups, share grants, password from a Secret) on a DittoServer.", ...cel(...USER_ROOT_RULES) },
 );
+
+export const DITTOUSER_CRD: CrdDeclaration = {
+  kind: USER_KIND,
+  listKind: `${USER_KIND}List`,
+  plural: "dittousers",
+  singular: "dittouser",
+  shortNames: ["duser"],
+  schema: DittoUserSchema,
+  nameRules: [],
+  printerColumns: [
+    { name: "Server", type: "string", description: "The DittoServer.", jsonPath: ".spec.serverRef.name" },
+    { name: "User", type: "string", description: "The user on the server.", jsonPath: ".status.username" },
+    { name: "Role", type: "string", jsonPath: ".spec.role" },
+    { name: "Ready", type: "string", jsonPath: ".status.conditions[?(@.type==\"Ready\")].status" },
+    { name: "Synced", type: "string", jsonPath: ".status.conditions[?(@.type==\"Synced\")].status" },
+    { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+  ],
+};

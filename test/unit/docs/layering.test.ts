@@ -17,6 +17,8 @@ function imports(file: string): [boolean, string][] {
 }
 
 const folder = (path: string): string => path.split("/")[0] ?? "";
+/** The one file of the framework that names the bound kinds, which live in folders of their own. */
+const REGISTRY = "serverbound/registry.ts";
 
 test("src/api imports only itself and types of src/runtime/objects.ts; src/runtime only itself; src/dittofs itself and runtime; src/dittoserver api, runtime and dittofs; src/serverbound those and dittoserver", () => {
   const broken: string[] = [];
@@ -29,7 +31,7 @@ test("src/api imports only itself and types of src/runtime/objects.ts; src/runti
         : from === "runtime" ? to === "runtime"
         : from === "dittofs" ? ["dittofs", "runtime"].includes(to)
         : from === "dittoserver" ? ["dittoserver", "api", "runtime", "dittofs"].includes(to)
-        : from === "serverbound" ? ["serverbound", "dittoserver", "api", "runtime", "dittofs"].includes(to)
+        : from === "serverbound" ? ["serverbound", "dittoserver", "api", "runtime", "dittofs"].includes(to) || relative(SRC, file) === REGISTRY
         : true;
       if (!ok) broken.push(`${relative(SRC, file)} → ${target}`);
     }
