@@ -34,7 +34,7 @@ const MIN_REQUEUE_MS = 1_000;
 export interface BoundDeps {
   kind: ServerboundKind;
   cache: { get(res: ResourceType, key: string): KubeObject | undefined };
-  writer: Pick<Writer, "applyStatus" | "jsonPatch" | "create" | "readLive">;
+  writer: Pick<Writer, "applyStatus" | "jsonPatch" | "create">;
   recorder: Pick<EventRecorder, "publish">;
   dittofs: Pick<DittoFsAccess, "borrow" | "tokenRefused">;
   clock: { now(): number };
@@ -145,7 +145,8 @@ function stepContext(deps: BoundDeps, object: BoundObject, server: DittoServer, 
       try {
         return await deps.writer.create(CORE.secrets, secret);
       } catch (err) {
-        const existing = isAlreadyExists(err) ? await deps.writer.readLive(CORE.secrets, { namespace, name: secret.metadata.name ?? "" }) : undefined;
+        // Made meanwhile (another pass, or by hand): the cache has it by now or the next pass will.
+        const existing = isAlreadyExists(err) ? deps.cache.get(CORE.secrets, `${namespace}/${secret.metadata.name ?? ""}`) : undefined;
         if (!existing) throw err;
         return existing;
       }
