@@ -28,7 +28,9 @@ function dittoUser(name: string, spec: Record<string, unknown>): Record<string, 
 }
 
 describe("invalid DittoUsers are rejected at creation", { concurrency: 4 }, () => {
-  test("at least 15 cases", () => assert.ok(USER_CREATE_CASES.length >= 15));
+  test("at least 15 cases", () => {
+    assert.ok(USER_CREATE_CASES.length >= 15);
+  });
   USER_CREATE_CASES.forEach((c, i) => {
     test(c.name, async () => {
       const body = c.raw ? { ...dittoUser(`case-${i}`, {}), ...c.raw, spec: undefined } : dittoUser(c.objectName ?? `case-${i}`, merge(USER_MINIMAL_SPEC, c.spec ?? {}));
