@@ -1,0 +1,198 @@
+/**
+ * DittoUser against the real dfs behind a DittoServer pod (the pod runner), with the operator in-process: a user
+ * whose password comes from a Secret logs in with dfsctl and sees the share it is granted; a generated password
+ * lands in a Secret the DittoUser owns; rotating the Secret changes the password; drift made with dfsctl is reverted
+ * within one poll; a user made with dfsctl is reported unmanaged and left alone; in sync, polls make no DittoFS and
+ * no Kubernetes write; the passwords never appear in the operator's log, in events or in status.
+ */
+import assert from "node:assert/strict";
+import { Writable } from "node:stream";
+import { after, before, describe, it } from "node:test";
+import { API_VERSION } from "../../../src/api/constants.ts";
+import type { DittoUser } from "../../../src/api/dittouser-types.ts";
+import { USER_KIND } from "../../../src/api/schema/dittouser.ts";
+import { DittoFsClient } from "../../../src/dittofs/client.ts";
+import { DittoFsAccess } from "../../../src/dittoserver/api-pass.ts";
+import { DITTOSERVERS } from "../../../src/dittoserver/kinds.ts";
+import { DITTOUSERS } from "../../../src/dittouser/kind.ts";
+import type { KubeObject } from "../../../src/runtime/objects.ts";
+import { CORE } from "../../../src/runtime/resources.ts";
+import { RUNNER_LABEL } from "../../controlplane/index.ts";
+import { createTestNamespace, waitFor } from "../../controlplane/testenv.ts";
+import { privateDfsctl } from "./dfsctl.ts";
+import type { Dfsctl } from "./dfsctl.ts";
+import type { RunningOperator } from "./support.ts";
+import { adminClient, deleteAllServers, dittoServer, installCrd, startOperator, TEST_OPTIONS, waitForCondition } from "./support.ts";
+
+const SERVER = "users";
+const POLL_MS = 5_000;
+/** One poll interval, plus a pass and the watch that shows its result (the machine is shared and loaded). */
+const ONE_POLL_MS = POLL_MS + 5_000;
+const USER_WRITES = new Set(["createUser", "updateUser", "resetPassword", "changeOwnPassword", "setUserSharePermission", "removeUserSharePermission", "deleteUser"]);
+const PASSWORD_1 = "alice-first-Passw0rd";
+const PASSWORD_2 = "alice-second-Passw0rd";
+const client = adminClient();
+let ns: { name: string; delete(): Promise<void> };
+let operator: RunningOperator;
+let dfsctl: Dfsctl;
+let apiUrl = "";
+const logLines: string[] = [];
+/** DittoFS calls of the bound controllers (borrowed sessions), by method name. */
+const calls: string[] = [];
+
+function countingAccess(): DittoFsAccess {
+  return new DittoFsAccess({
+    connectBorrower: (endpoint) =>
+      new Proxy(new DittoFsClient(endpoint), {
+        get(target, prop, receiver) {
+          const value: unknown = Reflect.get(target, prop, receiver);
+          if (typeof value !== "function" || prop === "close") return value;
+          return (...args: unknown[]) => {
+            calls.push(String(prop));
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      }),
+  });
+}
+
+function dittoUser(name: string, spec: Record<string, unknown>, annotations?: Record<string, string>): KubeObject {
+  return { apiVersion: API_VERSION, kind: USER_KIND, metadata: { name, namespace: ns.name, ...(annotations ? { annotations } : {}) }, spec: { serverRef: { name: SERVER }, ...spec } };
+}
+
+function secret(name: string, password: string): KubeObject {
+  return { apiVersion: "v1", kind: "Secret", metadata: { name, namespace: ns.name }, stringData: { password } };
+}
+
+const getUser = (name: string) => client.get<DittoUser & KubeObject>(DITTOUSERS, { namespace: ns.name, name });
+const cond = (u: DittoUser, type: string) => u.status?.conditions?.find((c) => c.type === type);
+
+async function waitForUser(name: string, what: string, pred: (u: DittoUser) => boolean, timeoutMs = 60_000): Promise<DittoUser> {
+  return waitFor(`DittoUser ${name}: ${what}`, async () => {
+    const u = await getUser(name);
+    return pred(u) ? u : undefined;
+  }, { timeoutMs, intervalMs: 250 });
+}
+
+/** A fresh dfsctl login as `username`; resolves with `dfsctl share list` as that user. */
+async function loginAndListShares(username: string, password: string): Promise<string> {
+  await dfsctl.run(["login", "--server", apiUrl, "--username", username, "--password", password]);
+  return dfsctl.run(["share", "list"]);
+}
+
+async function asAdmin(): Promise<void> {
+  const admin = await client.get(CORE.secrets, { namespace: ns.name, name: `${SERVER}-admin-bootstrap-credentials` });
+  const password = Buffer.from((admin.data as Record<string, string>).password ?? "", "base64").toString("utf8");
+  await dfsctl.run(["login", "--server", apiUrl, "--username", "admin", "--password", password]);
+}
+
+before(async () => {
+  await installCrd();
+  ns = await createTestNamespace("ds-users");
+  dfsctl = await privateDfsctl();
+  const log = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logLines.push(chunk.toString("utf8"));
+      done();
+    },
+  });
+  operator = await startOperator(ns.name, TEST_OPTIONS, countingAccess(), log);
+});
+
+after(async () => {
+  await client.delete(DITTOUSERS, { namespace: ns.name, name: "alice" }).catch(() => undefined);
+  await deleteAllServers(client, ns.name).catch(() => undefined);
+  await operator.stop();
+  await ns.delete();
+  await client.close();
+  await dfsctl.remove();
+});
+
+describe("DittoUser on a real dfs", { concurrency: false }, () => {
+  it("a user with its password from a Secret logs in and sees its share; a generated password lands in an owned Secret", async () => {
+    const spec = {
+      storage: { metadataSize: "1Gi", contentSize: "1Gi" },
+      podLabels: { [RUNNER_LABEL]: "true" },
+      adapterDiscovery: { pollingInterval: "5s" },
+      stores: { metadata: [{ name: "meta", type: "badger" }], block: [{ name: "blocks", type: "local" }] },
+    };
+    await client.create(DITTOSERVERS, dittoServer(ns.name, SERVER, spec));
+    await waitForCondition(client, ns.name, SERVER, "StoresReady", "True", "StoresCreated", 120_000);
+    const pod = await client.get<KubeObject & { status?: { podIP?: string } }>(CORE.pods, { namespace: ns.name, name: `${SERVER}-0` });
+    apiUrl = `http://${pod.status?.podIP ?? ""}:8080`;
+    await asAdmin();
+    await dfsctl.run(["share", "create", "--name", "/export", "--metadata", "meta", "--local", "blocks"]);
+
+    await client.create(CORE.secrets, secret("alice-pw", PASSWORD_1));
+    await client.create(DITTOUSERS, dittoUser("alice", { role: "admin", passwordSecretRef: { name: "alice-pw" }, sharePermissions: [{ share: "export", level: "read-write" }] }));
+    await client.create(DITTOUSERS, dittoUser("carol", { groups: ["users"] }));
+    const alice = await waitForUser("alice", "Ready and Synced", (u) => cond(u, "Ready")?.status === "True" && cond(u, "Synced")?.status === "True");
+    assert.equal(cond(alice, "Ready")?.reason, "UserExists");
+    assert.deepEqual([alice.status?.ownership, alice.status?.sharePermissions], ["Created", [{ share: "/export", level: "read-write" }]]);
+    assert.match(await loginAndListShares("alice", PASSWORD_1), /\/export/);
+    await asAdmin();
+    assert.match(await dfsctl.run(["share", "permission", "list", "/export"]), /alice[\s\S]*read-write/);
+
+    await waitForUser("carol", "Synced", (u) => cond(u, "Synced")?.status === "True");
+    const generated = await client.get(CORE.secrets, { namespace: ns.name, name: "carol-password" });
+    assert.equal(generated.metadata.ownerReferences?.[0]?.kind, USER_KIND);
+    const carolPassword = Buffer.from((generated.data as Record<string, string>).password ?? "", "base64").toString("utf8");
+    await dfsctl.run(["login", "--server", apiUrl, "--username", "carol", "--password", carolPassword]);
+    await asAdmin();
+  });
+
+  it("rotation: a new password in the Secret logs in, the old one no longer does", async () => {
+    const before = (await getUser("alice")).status?.passwordVersion;
+    await client.mergePatch(CORE.secrets, { namespace: ns.name, name: "alice-pw" }, { stringData: { password: PASSWORD_2 } });
+    await waitForUser("alice", "a new password version", (u) => u.status?.passwordVersion !== before && cond(u, "Synced")?.status === "True", ONE_POLL_MS);
+    assert.match(await loginAndListShares("alice", PASSWORD_2), /\/export/);
+    await assert.rejects(dfsctl.run(["login", "--server", apiUrl, "--username", "alice", "--password", PASSWORD_1]));
+    await asAdmin();
+  });
+
+  it("drift made with dfsctl (role, enabled) is reverted within one poll", async () => {
+    await dfsctl.run(["user", "edit", "alice", "--role", "user", "--enabled", "false"]);
+    const started = Date.now();
+    await waitFor("alice admin and enabled again", async () => {
+      const user = JSON.parse(await dfsctl.run(["user", "get", "alice", "-o", "json"])) as { role: string; enabled: boolean };
+      return user.role === "admin" && user.enabled ? true : undefined;
+    }, { timeoutMs: ONE_POLL_MS, intervalMs: 500 });
+    console.log(`user drift made with dfsctl → reverted in ${((Date.now() - started) / 1000).toFixed(1)} s (poll interval ${POLL_MS / 1000} s)`);
+    assert.match(await loginAndListShares("alice", PASSWORD_2), /\/export/, "still usable: must-change was not left armed");
+    await asAdmin();
+  });
+
+  it("a user made with dfsctl is reported unmanaged and left alone", async () => {
+    await dfsctl.run(["user", "create", "--username", "bob", "--password", "bob-own-Passw0rd", "--role", "user"]);
+    await client.create(CORE.secrets, secret("bob-pw", "bob-from-Secret-1"));
+    await client.create(DITTOUSERS, dittoUser("bob", { role: "admin", passwordSecretRef: { name: "bob-pw" } }));
+    const bob = await waitForUser("bob", "UserUnmanaged", (u) => cond(u, "Synced")?.reason === "UserUnmanaged");
+    assert.match(cond(bob, "Synced")?.message ?? "", /dittofs\.dittofs\.com\/adopt/);
+    assert.equal(cond(bob, "Ready")?.status, "False");
+    assert.equal(bob.status?.ownership, undefined);
+    const user = JSON.parse(await dfsctl.run(["user", "get", "bob", "-o", "json"])) as { role: string };
+    assert.equal(user.role, "user");
+    await dfsctl.run(["login", "--server", apiUrl, "--username", "bob", "--password", "bob-own-Passw0rd"]);
+    await asAdmin();
+  });
+
+  it("in sync, two polls make no DittoFS write and no Kubernetes write; no password in the log, events or status", async () => {
+    const writesBefore = calls.filter((m) => USER_WRITES.has(m)).length;
+    const kubeWritesBefore = await operator.writes();
+    const readsBefore = calls.filter((m) => m === "getUser").length;
+    // Three users polled each time: two polls are six reads of a user at least.
+    await waitFor("two more polls", () => Promise.resolve(calls.filter((m) => m === "getUser").length >= readsBefore + 6 ? true : undefined), { timeoutMs: 3 * ONE_POLL_MS, intervalMs: 200 });
+    assert.equal(calls.filter((m) => USER_WRITES.has(m)).length, writesBefore, calls.slice(-20).join(", "));
+    assert.equal(await operator.writes(), kubeWritesBefore);
+
+    const generated = await client.get(CORE.secrets, { namespace: ns.name, name: "carol-password" });
+    const carolPassword = Buffer.from((generated.data as Record<string, string>).password ?? "", "base64").toString("utf8");
+    const secrets = [PASSWORD_1, PASSWORD_2, "bob-from-Secret-1", carolPassword];
+    assert.ok(logLines.length > 0, "the operator's log was captured");
+    const events = await client.list<KubeObject & { note?: string }>(CORE.events, { namespace: ns.name });
+    const statuses = await Promise.all(["alice", "bob", "carol"].map(async (n) => JSON.stringify((await getUser(n)).status)));
+    for (const text of [...logLines, ...events.items.map((e) => JSON.stringify(e)), ...statuses]) {
+      for (const s of secrets) assert.ok(!text.includes(s), "a password appeared in the operator's output");
+    }
+  });
+});
