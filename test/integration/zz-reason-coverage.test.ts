@@ -12,6 +12,7 @@ import { basename } from "node:path";
 import { describe, it } from "node:test";
 import { reasonRecordPath } from "./dittoserver/reasons-seen.ts";
 import type { ReasonRecord } from "./dittoserver/reasons-seen.ts";
+import { SERVERBOUND_KINDS } from "../../src/serverbound/registry.ts";
 
 const DOCS = new URL("../../docs/conditions.md", import.meta.url);
 const OPERATOR_TESTS = new URL("./dittoserver/", import.meta.url);
@@ -46,6 +47,18 @@ function documentedReasons(markdown: string): Set<string> {
   }
   for (const [eventType = "", reasonCell = ""] of tableRows(section(markdown, "Events"))) {
     for (const reason of codeSpans(reasonCell)) out.add(`event ${eventType}/${reason}`);
+  }
+  // Each kind bound to a DittoServer has its own two sections, recorded as `<Kind>:Type/Reason`.
+  for (const { kind } of SERVERBOUND_KINDS.map((k) => k.resource)) {
+    let boundType = "";
+    for (const [typeCell = "", , reasonCell = ""] of tableRows(section(markdown, `${kind} conditions`))) {
+      const named = /^`(\w+)`$/.exec(typeCell);
+      if (named) boundType = named[1] ?? "";
+      for (const reason of codeSpans(reasonCell)) out.add(`condition ${kind}:${boundType}/${reason}`);
+    }
+    for (const [eventType = "", reasonCell = ""] of tableRows(section(markdown, `${kind} events`))) {
+      for (const reason of codeSpans(reasonCell)) out.add(`event ${kind}:${eventType}/${reason}`);
+    }
   }
   return out;
 }

@@ -2,7 +2,8 @@
  * DittoUser against the real dfs behind a DittoServer pod (the pod runner), with the operator in-process: a user
  * whose password comes from a Secret logs in with dfsctl and sees the share it is granted; a generated password
  * lands in a Secret the DittoUser owns; rotating the Secret changes the password; drift made with dfsctl is reverted
- * within one poll; a user made with dfsctl is reported unmanaged and left alone; in sync, polls make no DittoFS and
+ * within one poll; a user made with dfsctl is reported unmanaged and left alone; a missing Secret, group or share is
+ * named and retried, and reclaimPolicy Delete removes the user; in sync, polls make no DittoFS and
  * no Kubernetes write; the passwords never appear in the operator's log, in events or in status.
  */
 import assert from "node:assert/strict";
@@ -174,6 +175,32 @@ describe("DittoUser on a real dfs", { concurrency: false }, () => {
     assert.equal(user.role, "user");
     await dfsctl.run(["login", "--server", apiUrl, "--username", "bob", "--password", "bob-own-Passw0rd"]);
     await asAdmin();
+  });
+
+  it("a missing Secret, group and share are named and retried; reclaimPolicy Delete removes the user with the DittoUser", async () => {
+    await client.create(DITTOUSERS, dittoUser("dave", { passwordSecretRef: { name: "dave-pw" }, groups: ["users", "staff"], sharePermissions: [{ share: "/later", level: "read" }], reclaimPolicy: "Delete" }));
+    const noSecret = await waitForUser("dave", "PasswordSecretNotFound", (u) => cond(u, "Synced")?.reason === "PasswordSecretNotFound");
+    assert.match(cond(noSecret, "Synced")?.message ?? "", /Secret dave-pw does not exist/);
+    assert.equal(cond(noSecret, "Ready")?.reason, "PasswordSecretNotFound");
+
+    await client.create(CORE.secrets, secret("dave-pw", "dave-Passw0rd"));
+    const noGroup = await waitForUser("dave", "GroupNotFound", (u) => cond(u, "Synced")?.reason === "GroupNotFound");
+    assert.match(cond(noGroup, "Synced")?.message ?? "", /group staff does not exist/);
+    assert.equal(cond(noGroup, "Ready")?.reason, "UserExists", "created in the groups that exist");
+
+    await dfsctl.run(["group", "create", "--name", "staff"]);
+    const noShare = await waitForUser("dave", "ShareNotFound", (u) => cond(u, "Synced")?.reason === "ShareNotFound", ONE_POLL_MS);
+    assert.match(cond(noShare, "Synced")?.message ?? "", /share \/later does not exist/);
+    await dfsctl.run(["share", "create", "--name", "/later", "--metadata", "meta", "--local", "blocks"]);
+    await waitForUser("dave", "Synced", (u) => cond(u, "Synced")?.status === "True", ONE_POLL_MS);
+    const dave = JSON.parse(await dfsctl.run(["user", "get", "dave", "-o", "json"])) as { groups?: string[] };
+    assert.deepEqual([...(dave.groups ?? [])].sort(), ["staff", "users"]);
+
+    await client.delete(DITTOUSERS, { namespace: ns.name, name: "dave" });
+    await waitFor("DittoUser dave gone", async () => ((await client.getOrUndefined(DITTOUSERS, { namespace: ns.name, name: "dave" })) ? undefined : true), { timeoutMs: 30_000, intervalMs: 250 });
+    await assert.rejects(dfsctl.run(["user", "get", "dave"]), /not found/i);
+    const events = await client.list<KubeObject & { reason?: string; regarding?: { name?: string } }>(CORE.events, { namespace: ns.name });
+    assert.ok(events.items.some((e) => e.reason === "UserDeleted" && e.regarding?.name === "dave"), "a UserDeleted event");
   });
 
   it("in sync, two polls make no DittoFS write and no Kubernetes write; no password in the log, events or status", async () => {

@@ -144,3 +144,10 @@ test("a share the server lacks is reported; a grant a DittoShare makes wins, and
   assert.match(plan.problems[0]?.message ?? "", /data-share/);
   assert.deepEqual(plan.next.sharePermissions, []);
 });
+
+test("a managed user deleted on the server (dfsctl) is created again with the Secret's password", () => {
+  const plan = planUser(input({ record: { ownership: "Adopted", passwordVersion: password.version, sharePermissions: [] } }));
+  assert.deepEqual(ops(plan), ["create"]);
+  assert.equal(plan.next.ownership, "Adopted");
+  assert.equal(plan.claimOnly, false);
+});
