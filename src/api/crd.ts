@@ -7,6 +7,7 @@ import type { TSchema } from "@sinclair/typebox";
 import { stringify } from "yaml";
 import { GROUP, KIND, LIST_KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION } from "./constants.ts";
 import { DittoServerSchema, NAME_RULES } from "./schema/dittoserver.ts";
+import { DittoShareSchema, SHARE_KIND } from "./schema/dittoshare.ts";
 import { DITTOUSER_CRD } from "./schema/dittouser.ts";
 import { cel } from "./schema/helpers.ts";
 import type { CelRule } from "./schema/helpers.ts";
@@ -51,11 +52,28 @@ export const DITTOSERVER_CRD: CrdDeclaration = {
   ],
 };
 
+const conditionColumn = (type: string): PrinterColumn => ({ name: type, type: "string", description: `${type} condition.`, jsonPath: `.status.conditions[?(@.type=="${type}")].status` });
+
+export const DITTOSHARE_CRD: CrdDeclaration = {
+  kind: SHARE_KIND,
+  listKind: `${SHARE_KIND}List`,
+  plural: "dittoshares",
+  singular: "dittoshare",
+  shortNames: ["dshare"],
+  schema: DittoShareSchema,
+  // Any object name makes a valid default share name (`/<name>`): nothing to add to the API server's own check.
+  nameRules: [],
+  printerColumns: [
+    { name: "Server", type: "string", description: "The DittoServer.", jsonPath: ".spec.serverRef.name" },
+    { name: "Share", type: "string", description: "The share's name on the server.", jsonPath: ".status.shareName" },
+    conditionColumn("Ready"),
+    conditionColumn("Synced"),
+    { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+  ],
+};
+
 /** Every CRD the operator ships, one line each (DittoServer first: the docs keep that order). */
-export const CRDS: readonly CrdDeclaration[] = [
-  DITTOSERVER_CRD,
-  DITTOUSER_CRD,
-];
+export const CRDS: readonly CrdDeclaration[] = [DITTOSERVER_CRD, DITTOSHARE_CRD, DITTOUSER_CRD];
 
 export const GEN_CRD_COMMAND = "npm run gen:crd";
 export const CRD_DIR = "deploy/crds";

@@ -83,11 +83,12 @@ function createAgent(endpoint: ApiEndpoint): Agent {
 }
 
 /** Path segment for a share name: `/export` → `%2Fexport` (the server normalises it back to `/export`). */
-function segment(value: string): string {
+export function segment(value: string): string {
   return encodeURIComponent(value);
 }
 
-interface Request<T> {
+/** One call: what `DittoFsClient.call` sends and how it reads the answer. */
+export interface Request<T> {
   method: string;
   path: string;
   /** The path is outside /api/v1 (health). */
@@ -250,7 +251,8 @@ export class DittoFsClient {
     return this.call({ method: "DELETE", path: `${STORE_PATHS[kind]}/${segment(name)}`, token, parse: () => undefined, ...options });
   }
 
-  private async call<T>(req: Request<T>): Promise<T> {
+  /** One call; public for the per-area call sets built on the client (shares.ts). */
+  async call<T>(req: Request<T>): Promise<T> {
     const path = req.root ? req.path : `${API_PREFIX}${req.path}`;
     const secrets = [...(req.secrets ?? []), ...(req.token ? [req.token] : [])];
     const deadline = AbortSignal.timeout(this.timeoutMs);

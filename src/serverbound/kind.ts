@@ -57,16 +57,19 @@ export interface SyncContext {
   signal: AbortSignal;
 }
 
-export interface SyncResult {
-  /** The kind's status fields (all of them: they replace the previous ones). */
-  fields: Record<string, unknown>;
-  synced: Verdict;
-  /** Defaults to `synced`. */
-  ready?: Verdict;
-  events?: BoundEvent[];
-  /** The DittoFS failure that stopped the step (its `fields` say what was done before): classified by the framework. */
-  error?: unknown;
-}
+/**
+ * What the step did: the kind's status fields (all of them: they replace the previous ones) and the conditions it
+ * decided, or the DittoFS failure that stopped it (its `fields` then say what was done before; the framework
+ * classifies the failure).
+ */
+export type SyncResult = { fields: Record<string, unknown>; events?: BoundEvent[] } & (
+  | {
+      synced: Verdict;
+      /** Defaults to `synced`. */
+      ready?: Verdict;
+    }
+  | { error: unknown }
+);
 
 export type CleanupStepResult = { done: true; events?: BoundEvent[] } | { done: false; error: unknown };
 

@@ -98,7 +98,7 @@ async function applyPass(deps: BoundDeps, key: string, object: BoundObject, ctx:
   const step = stepContext(deps, object, server, session, now, ctx.signal);
   const result = await deps.kind.sync(step.context);
   const current = step.current();
-  if (result.error === undefined) {
+  if (!("error" in result)) {
     memory.backoff = undefined;
     await settle(deps, current, nextBoundStatus(current, result.fields, result.synced, result.ready ?? result.synced, now), result.events ?? []);
     return { requeueAfter: pollIntervalMs(server) };

@@ -19,15 +19,6 @@ test("every committed CRD, and the kustomization listing them, equals a fresh ge
   assert.ok((await read("kustomization.yaml")) === crdKustomizationYaml(), `${CRD_DIR}/kustomization.yaml is stale: run \`${GEN_CRD_COMMAND}\``);
 });
 
-test("the committed schema is structural", () => {
-  assert.deepEqual(structuralViolations(schema), []);
-});
-
-test("every field has a description (kubectl explain)", () => {
-  assert.deepEqual(undocumentedFields(schema.properties ? (schema.properties as Record<string, JsonSchema>).spec! : {}, "spec"), []);
-  assert.deepEqual(undocumentedFields((schema.properties as Record<string, JsonSchema>).status!, "status"), []);
-});
-
 function walk(node: JsonSchema, path: string, visit: (node: JsonSchema, path: string) => void): void {
   visit(node, path);
   for (const [name, child] of Object.entries((node.properties ?? {}) as Record<string, JsonSchema>)) walk(child, `${path}.${name}`, visit);
@@ -35,26 +26,41 @@ function walk(node: JsonSchema, path: string, visit: (node: JsonSchema, path: st
   if (typeof node.additionalProperties === "object") walk(node.additionalProperties as JsonSchema, `${path}.*`, visit);
 }
 
-test("every string, list and map is bounded (CEL cost estimates stay finite)", () => {
-  const unbounded: string[] = [];
-  walk(schema, "", (node, path) => {
-    // metadata is bounded by the API server itself; apiVersion and kind are checked before validation.
-    if (path === "" || path.startsWith(".metadata") || path === ".apiVersion" || path === ".kind") return;
-    if (node.type === "string" && node.maxLength === undefined && node.enum === undefined && node.format !== "date-time") unbounded.push(path);
-    if (node.type === "array" && node.maxItems === undefined) unbounded.push(path);
-    if (node.type === "object" && node.additionalProperties !== undefined && node.maxProperties === undefined) unbounded.push(path);
-  });
-  assert.deepEqual(unbounded, []);
-});
+/** Checks every CRD must pass (the DittoServer's own specifics follow). */
+for (const decl of CRDS) {
+  const kind = decl.kind;
+  const schema = (parse(await read(crdFileName(decl))) as typeof crd).spec.versions[0]!.schema.openAPIV3Schema;
 
-test("defaulted properties are never listed as required", () => {
-  const offending: string[] = [];
-  walk(schema, "", (node, path) => {
-    const properties = (node.properties ?? {}) as Record<string, JsonSchema>;
-    for (const name of (node.required ?? []) as string[]) if ("default" in properties[name]!) offending.push(`${path}.${name}`);
+  test(`${kind}: the committed schema is structural`, () => {
+    assert.deepEqual(structuralViolations(schema), []);
   });
-  assert.deepEqual(offending, []);
-});
+
+  test(`${kind}: every field has a description (kubectl explain)`, () => {
+    assert.deepEqual(undocumentedFields(schema.properties ? (schema.properties as Record<string, JsonSchema>).spec! : {}, "spec"), []);
+    assert.deepEqual(undocumentedFields((schema.properties as Record<string, JsonSchema>).status!, "status"), []);
+  });
+
+  test(`${kind}: every string, list and map is bounded (CEL cost estimates stay finite)`, () => {
+    const unbounded: string[] = [];
+    walk(schema, "", (node, path) => {
+      // metadata is bounded by the API server itself; apiVersion and kind are checked before validation.
+      if (path === "" || path.startsWith(".metadata") || path === ".apiVersion" || path === ".kind") return;
+      if (node.type === "string" && node.maxLength === undefined && node.enum === undefined && node.format !== "date-time") unbounded.push(path);
+      if (node.type === "array" && node.maxItems === undefined) unbounded.push(path);
+      if (node.type === "object" && node.additionalProperties !== undefined && node.maxProperties === undefined) unbounded.push(path);
+    });
+    assert.deepEqual(unbounded, []);
+  });
+
+  test(`${kind}: defaulted properties are never listed as required`, () => {
+    const offending: string[] = [];
+    walk(schema, "", (node, path) => {
+      const properties = (node.properties ?? {}) as Record<string, JsonSchema>;
+      for (const name of (node.required ?? []) as string[]) if ("default" in properties[name]!) offending.push(`${path}.${name}`);
+    });
+    assert.deepEqual(offending, []);
+  });
+}
 
 test("CEL rules carry a message and reference only declared reasons", () => {
   const reasons = new Set(["FieldValueInvalid", "FieldValueForbidden", "FieldValueRequired", "FieldValueDuplicate"]);
