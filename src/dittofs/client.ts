@@ -20,8 +20,8 @@ import { header, readText, send } from "../runtime/http.ts";
 import { httpError, invalidResponse, transportError } from "./errors.ts";
 import { parseAdapters, parseLiveness, parseNfsSettings, parseSession, parseShareStores, parseSnapshotPolicies, parseSnapshotPolicy, parseStore, parseStores, parseUser, ShapeError } from "./wire.ts";
 import type { Adapter, Liveness, NfsSettings, Role, Session, ShareStores, SnapshotPolicy, SnapshotPolicyBody, Store, StoreBody, User } from "./wire.ts";
-import { parseGroups, parseSharePermissions, parseUserRecord } from "./wire-users.ts";
-import type { GroupRecord, NewUser, PermissionLevel, SharePermissionEntry, UserFields, UserRecord } from "./wire-users.ts";
+import { parseGroups, parseUserRecord } from "./wire-users.ts";
+import type { GroupRecord, NewUser, UserFields, UserRecord } from "./wire-users.ts";
 
 export interface EndpointTls {
   /** PEM CA bundle the server certificate must chain to. */
@@ -167,22 +167,6 @@ export class DittoFsClient {
   /** Admin only; 403 for `admin` itself. */
   deleteUser(token: string, username: string, options: CallOptions = {}): Promise<void> {
     return this.call({ method: "DELETE", path: `/users/${segment(username)}`, token, parse: () => undefined, ...options });
-  }
-
-  /** Admin only. Every grant of a share (users, groups, directory SIDs). 404 when the share does not exist. */
-  listSharePermissions(token: string, share: string, options: CallOptions = {}): Promise<SharePermissionEntry[]> {
-    return this.call({ method: "GET", path: `/shares/${segment(share)}/permissions`, token, parse: parseSharePermissions, ...options });
-  }
-
-  /** Admin only. 404 when the share or the user does not exist. */
-  setUserSharePermission(token: string, share: string, username: string, level: PermissionLevel, options: CallOptions = {}): Promise<void> {
-    const path = `/shares/${segment(share)}/permissions/users/${segment(username)}`;
-    return this.call({ method: "PUT", path, token, body: { level }, parse: () => undefined, ...options });
-  }
-
-  /** Admin only; succeeds when there was no grant. */
-  removeUserSharePermission(token: string, share: string, username: string, options: CallOptions = {}): Promise<void> {
-    return this.call({ method: "DELETE", path: `/shares/${segment(share)}/permissions/users/${segment(username)}`, token, parse: () => undefined, ...options });
   }
 
   /** Admin only. */

@@ -1,7 +1,7 @@
 /**
  * The user, group and share-permission bodies of the DittoFS v0.29.0 REST API as DittoUser and DittoGroup use them
- * (`internal/controlplane/api/handlers/{users,groups,shares}.go`), with parsers that check what the operator relies
- * on. The user answer carries no share permissions: those are read per share (`GET /shares/{name}/permissions`).
+ * (`internal/controlplane/api/handlers/{users,groups}.go`), with parsers that check what the operator relies on.
+ * The user answer carries no share permissions: those are read per share (`./shares.ts`, `listGrants`).
  */
 import { array, field, object, parseUser, ShapeError } from "./wire.ts";
 import type { Role, User } from "./wire.ts";
@@ -39,13 +39,6 @@ export interface NewUser extends UserFields {
   password: string;
 }
 
-/** One entry of `GET /shares/{name}/permissions`: type `user`, `group` or `sid` (a directory grant). */
-export interface SharePermissionEntry {
-  type: string;
-  name: string;
-  level: string;
-}
-
 /** A group as `GET /groups/{name}` answers. */
 export interface GroupRecord {
   name: string;
@@ -76,16 +69,6 @@ export function parseUserRecord(value: unknown, what = "user"): UserRecord {
     gid: optionalNumber(o, "gid", what),
     groups: names(o.groups, `${what}.groups`),
   };
-}
-
-/** The list may be `null` (Go's nil slice) when the share has no grants. */
-export function parseSharePermissions(value: unknown): SharePermissionEntry[] {
-  if (value === null || value === undefined) return [];
-  return array(value, "permission list").map((item, i) => {
-    const what = `permission[${i}]`;
-    const o = object(item, what);
-    return { type: field(o, "type", "string", what), name: field(o, "name", "string", what), level: field(o, "level", "string", what) };
-  });
 }
 
 function parseGroup(value: unknown, what = "group"): GroupRecord {

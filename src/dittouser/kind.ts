@@ -18,7 +18,7 @@ import { GENERATED_PASSWORD_BYTES, generatedPasswordSecret, passwordSource, reso
 import { desiredUser } from "./plan.ts";
 import type { Problem, UserRecordState } from "./plan.ts";
 import { USER_REASONS } from "./reasons.ts";
-import { syncUser } from "./sync.ts";
+import { syncUser, userApi } from "./sync.ts";
 import type { UserSyncResult } from "./sync.ts";
 
 export const DITTOUSERS: ResourceType = { group: GROUP, version: VERSION, plural: "dittousers", kind: USER_KIND, namespaced: true };
@@ -70,11 +70,12 @@ async function syncStep(ctx: SyncContext): Promise<SyncResult> {
     claims: [],
     signal: ctx.signal,
   };
-  let result: UserSyncResult = await syncUser(ctx.api, input);
+  const api = userApi(ctx.api);
+  let result: UserSyncResult = await syncUser(api, input);
   if (result.claimOnly && !result.error) {
     // Recorded before the POST: a crash after it still finds the user ours.
     await ctx.record(statusFields(user, result.record, source.name));
-    result = await syncUser(ctx.api, { ...input, record: result.record });
+    result = await syncUser(api, { ...input, record: result.record });
   }
   const { synced, ready } = userVerdicts(input.desired.username, result.problems, result.present);
   return { fields: statusFields(user, result.record, source.name), synced, ready, ...(result.error ? { error: result.error } : {}) };

@@ -10,14 +10,21 @@
 import type { UserSharePermission } from "../api/dittouser-types.ts";
 import type { DittoFsClient } from "../dittofs/client.ts";
 import { isDittoFsError } from "../dittofs/errors.ts";
+import { shareApi } from "../dittofs/shares.ts";
+import type { ShareApi } from "../dittofs/shares.ts";
 import { normaliseShare, planUser } from "./plan.ts";
 import type { DesiredUser, PlanInput, Problem, UserPlan, UserRecordState, UserStep } from "./plan.ts";
 import { USER_REASONS } from "./reasons.ts";
 
-export type UserApi = Pick<
-  DittoFsClient,
-  "getUser" | "createUser" | "updateUser" | "resetPassword" | "login" | "changeOwnPassword" | "listGroups" | "listSharePermissions" | "setUserSharePermission" | "removeUserSharePermission"
->;
+/** The user calls of the client and the share-grant calls (../dittofs/shares.ts) the step makes. */
+export interface UserApi {
+  users: Pick<DittoFsClient, "getUser" | "createUser" | "updateUser" | "resetPassword" | "login" | "changeOwnPassword" | "listGroups">;
+  shares: Pick<ShareApi, "listGrants" | "setGrant" | "removeGrant">;
+}
+
+export function userApi(client: DittoFsClient): UserApi {
+  return { users: client, shares: shareApi(client) };
+}
 
 export interface UserSyncInput extends Omit<PlanInput, "observed"> {
   /** An admin-role access token (user management is admin-only). */
@@ -53,15 +60,15 @@ async function observe(api: UserApi, input: UserSyncInput): Promise<PlanInput["o
   const opts = { signal };
   let user;
   try {
-    user = await api.getUser(token, desired.username, opts);
+    user = await api.users.getUser(token, desired.username, opts);
   } catch (err) {
     if (!isDittoFsError(err, "notFound")) throw err;
   }
-  const serverGroups = desired.groups === undefined ? undefined : new Set((await api.listGroups(token, opts)).map((g) => g.name));
+  const serverGroups = desired.groups === undefined ? undefined : new Set((await api.users.listGroups(token, opts)).map((g) => g.name));
   const grants = new Map<string, string | undefined>();
   for (const share of sharesOfInterest(desired, input.record.sharePermissions)) {
     try {
-      const entries = await api.listSharePermissions(token, share, opts);
+      const entries = await api.shares.listGrants(token, share, opts);
       grants.set(share, entries.find((e) => e.type === "user" && e.name === desired.username)?.level);
     } catch (err) {
       if (!isDittoFsError(err, "notFound")) throw err;
@@ -76,24 +83,24 @@ async function perform(api: UserApi, input: UserSyncInput, step: UserStep): Prom
   const secret = password?.value ?? "";
   switch (step.op) {
     case "create":
-      await api.createUser(token, { username: desired.username, password: secret, ...step.fields }, opts);
+      await api.users.createUser(token, { username: desired.username, password: secret, ...step.fields }, opts);
       return;
     case "update":
-      await api.updateUser(token, desired.username, step.changes, opts);
+      await api.users.updateUser(token, desired.username, step.changes, opts);
       return;
     case "setPassword":
-      await api.resetPassword(token, desired.username, secret, opts);
+      await api.users.resetPassword(token, desired.username, secret, opts);
       return;
     case "clearMustChange": {
-      const session = await api.login(desired.username, secret, opts);
-      await api.changeOwnPassword(session.accessToken, secret, secret, opts);
+      const session = await api.users.login(desired.username, secret, opts);
+      await api.users.changeOwnPassword(session.accessToken, secret, secret, opts);
       return;
     }
     case "grant":
-      await api.setUserSharePermission(token, step.share, desired.username, step.level, opts);
+      await api.shares.setGrant(token, step.share, "user", desired.username, step.level, opts);
       return;
     case "revoke":
-      await api.removeUserSharePermission(token, step.share, desired.username, opts);
+      await api.shares.removeGrant(token, step.share, "user", desired.username, opts);
       return;
   }
 }

@@ -7,9 +7,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { DittoUser } from "../../src/api/dittouser-types.ts";
 import { ensureAccount } from "../../src/dittofs/account.ts";
+import type { DittoFsClient } from "../../src/dittofs/client.ts";
 import { desiredUser } from "../../src/dittouser/plan.ts";
 import type { Password, UserRecordState } from "../../src/dittouser/plan.ts";
-import { syncUser } from "../../src/dittouser/sync.ts";
+import { syncUser, userApi } from "../../src/dittouser/sync.ts";
 import type { UserApi, UserSyncResult } from "../../src/dittouser/sync.ts";
 import { syncStores } from "../../src/dittoserver/store-sync.ts";
 import { counting, openLab, rejected } from "./dittofs-lab.ts";
@@ -44,7 +45,7 @@ describe("DittoUser sync against dfs v0.29.0", () => {
 
   /** One pass; `api` counts the calls. Fails the test on an API failure. */
   async function pass(user: DittoUser, record: UserRecordState, password: Password, options: { adopt?: boolean; api?: UserApi } = {}): Promise<UserSyncResult> {
-    const result = await syncUser(options.api ?? s.client, { token, desired: desiredUser(user), adopt: options.adopt ?? false, record, password, claims: [] });
+    const result = await syncUser(options.api ?? userApi(s.client), { token, desired: desiredUser(user), adopt: options.adopt ?? false, record, password, claims: [] });
     if (result.error) throw result.error;
     return result;
   }
@@ -66,9 +67,9 @@ describe("DittoUser sync against dfs v0.29.0", () => {
     assert.match(await s.dfsctl("share", "permission", "list", "/data"), /alice[\s\S]*read-write/);
 
     const { api, calls } = counting(s.client);
-    const idle = await pass(alice, record, first, { api: api as unknown as UserApi });
+    const idle = await pass(alice, record, first, { api: userApi(api as unknown as DittoFsClient) });
     assert.deepEqual(idle.done, []);
-    assert.deepEqual(calls, ["getUser", "listSharePermissions"]);
+    assert.deepEqual(calls, ["getUser", "call"], "GET /users/alice and GET /shares/%2Fdata/permissions");
   });
 
   it("rotation: a new Secret version sets the new password, the old one stops working, the admin stays usable", async () => {
@@ -101,7 +102,7 @@ describe("DittoUser sync against dfs v0.29.0", () => {
     const bob = dittoUser("bob", { role: "operator" });
     const password: Password = { value: "bob-from-secret", version: "b/1" };
     const { api, calls } = counting(s.client);
-    const unmanaged = await pass(bob, { sharePermissions: [] }, password, { api: api as unknown as UserApi });
+    const unmanaged = await pass(bob, { sharePermissions: [] }, password, { api: userApi(api as unknown as DittoFsClient) });
     assert.deepEqual(unmanaged.problems.map((p) => p.reason), ["UserUnmanaged"]);
     assert.deepEqual(calls, ["getUser"]);
     assert.equal((await s.client.getUser(token, "bob")).role, "user");

@@ -29,7 +29,7 @@ const SERVER = "users";
 const POLL_MS = 5_000;
 /** One poll interval, plus a pass and the watch that shows its result (the machine is shared and loaded). */
 const ONE_POLL_MS = POLL_MS + 5_000;
-const USER_WRITES = new Set(["createUser", "updateUser", "resetPassword", "changeOwnPassword", "setUserSharePermission", "removeUserSharePermission", "deleteUser"]);
+const USER_WRITES = new Set(["createUser", "updateUser", "resetPassword", "changeOwnPassword", "deleteUser", "call PUT", "call POST", "call PATCH", "call DELETE"]);
 const PASSWORD_1 = "alice-first-Passw0rd";
 const PASSWORD_2 = "alice-second-Passw0rd";
 const client = adminClient();
@@ -49,7 +49,8 @@ function countingAccess(): DittoFsAccess {
           const value: unknown = Reflect.get(target, prop, receiver);
           if (typeof value !== "function" || prop === "close") return value;
           return (...args: unknown[]) => {
-            calls.push(String(prop));
+            // The share calls (src/dittofs/shares.ts) go through `call`: recorded with their HTTP method.
+            calls.push(prop === "call" ? `call ${(args[0] as { method: string }).method}` : String(prop));
             return (value as (...a: unknown[]) => unknown).apply(target, args);
           };
         },

@@ -1,8 +1,8 @@
-/** The user, group and permission parsers: optional fields, Go's nil slices, and shapes that are refused. */
+/** The user and group parsers: optional fields, Go's nil slices, and shapes that are refused. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ShapeError } from "../../../src/dittofs/wire.ts";
-import { parseGroups, parseSharePermissions, parseUserRecord } from "../../../src/dittofs/wire-users.ts";
+import { parseGroups, parseUserRecord } from "../../../src/dittofs/wire-users.ts";
 
 test("a user with and without its optional fields", () => {
   assert.deepEqual(parseUserRecord({ username: "a", role: "user", enabled: false, must_change_password: true, uid: 1001, gid: 100, display_name: "A", email: "a@b", groups: ["staff"] }), {
@@ -11,15 +11,6 @@ test("a user with and without its optional fields", () => {
   assert.deepEqual(parseUserRecord({ username: "b", role: "admin" }), { username: "b", role: "admin", enabled: true, mustChangePassword: false, displayName: "", email: "", uid: undefined, gid: undefined, groups: [] });
   assert.throws(() => parseUserRecord({ username: "c", role: "user", groups: [1] }), ShapeError);
   assert.throws(() => parseUserRecord({ username: "c", role: "user", uid: "1001" }), ShapeError);
-});
-
-test("share permissions: null is no grant; entries keep their type", () => {
-  assert.deepEqual(parseSharePermissions(null), []);
-  assert.deepEqual(parseSharePermissions([{ type: "user", name: "a", level: "read" }, { type: "sid", name: "S-1", level: "admin", sid: "S-1" }]), [
-    { type: "user", name: "a", level: "read" },
-    { type: "sid", name: "S-1", level: "admin" },
-  ]);
-  assert.throws(() => parseSharePermissions([{ type: "user", name: "a" }]), ShapeError);
 });
 
 test("groups: members absent when empty", () => {

@@ -41,7 +41,7 @@ function fakeServer(state: { users?: Record<string, UserRecord>; groups?: string
     calls.push(c);
     if (state.failOn === c) throw new DittoFsError("transient", 503, "X", c, `DittoFS API ${c}: HTTP 503`);
   };
-  const api: UserApi = {
+  const userCalls: UserApi["users"] = {
     getUser: (_t, name) => answer(() => {
       call(`GET user ${name}`);
       const user = users[name];
@@ -70,24 +70,26 @@ function fakeServer(state: { users?: Record<string, UserRecord>; groups?: string
       return { accessToken: "t", refreshToken: "r", expiresAt: 0, user: users.alice! };
     }),
     listGroups: () => answer(() => (call("GET groups"), (state.groups ?? []).map((name) => ({ name, description: "", members: [] })))),
-    listSharePermissions: (_t, share) => answer(() => {
+  };
+  const shareCalls: UserApi["shares"] = {
+    listGrants: (_t, share) => answer(() => {
       call(`GET perms ${share}`);
       const grants = shares[share];
       if (!grants) throw notFound(share);
       return Object.entries(grants).map(([name, level]) => ({ type: "user", name, level }));
     }),
-    setUserSharePermission: (_t, share, name, level) => answer(() => {
+    setGrant: (_t, share, _kind, name, level) => answer(() => {
       call(`PUT perm ${share} ${level}`);
       const grants = shares[share];
       if (!grants) throw notFound(share);
       grants[name] = level;
     }),
-    removeUserSharePermission: (_t, share, name) => answer(() => {
+    removeGrant: (_t, share, _kind, name) => answer(() => {
       call(`DELETE perm ${share}`);
       delete shares[share]?.[name];
     }),
   };
-  return { api, calls, users, shares };
+  return { api: { users: userCalls, shares: shareCalls }, calls, users, shares };
 }
 
 function syncInput(user: DittoUser, record: UserRecordState): UserSyncInput {
@@ -113,8 +115,8 @@ test("create (after the claim) of an admin-role user with a grant, then a second
 test("a share removed between the read and the grant is a problem of that share, not a failure", async () => {
   const server = fakeServer({ users: { alice: { username: "alice", role: "user", enabled: true, mustChangePassword: false, displayName: "", email: "", groups: [] } }, shares: { "/data": {} } });
   const input = syncInput(spec({ sharePermissions: [{ share: "/data", level: "read" }] }), { ownership: "Created", passwordVersion: "s/1", sharePermissions: [] });
-  const realGet = server.api.listSharePermissions;
-  server.api.listSharePermissions = async (t, s, o) => {
+  const realGet = server.api.shares.listGrants;
+  server.api.shares.listGrants = async (t, s, o) => {
     const got = await realGet(t, s, o);
     delete server.shares["/data"];
     return got;
