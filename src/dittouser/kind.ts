@@ -10,12 +10,14 @@ import { randomBytes } from "node:crypto";
 import { GROUP, VERSION } from "../api/constants.ts";
 import type { DittoUser, DittoUserStatus } from "../api/dittouser-types.ts";
 import { USER_KIND } from "../api/schema/dittouser.ts";
+import type { DittoShare } from "../api/schema/dittoshare.ts";
 import { isDittoFsError } from "../dittofs/errors.ts";
+import { DITTOSHARES } from "../dittoshare/kind.ts";
 import type { ResourceType } from "../runtime/resources.ts";
 import type { BoundObject, CleanupStepResult, ServerboundKind, SyncContext, SyncResult, Verdict } from "../serverbound/kind.ts";
 import { BOUND_REASON } from "../serverbound/reasons.ts";
 import { GENERATED_PASSWORD_BYTES, generatedPasswordSecret, passwordSource, resolvePassword } from "./password.ts";
-import { desiredUser } from "./plan.ts";
+import { desiredUser, shareClaims } from "./plan.ts";
 import type { Problem, UserRecordState } from "./plan.ts";
 import { USER_REASONS } from "./reasons.ts";
 import { syncUser, userApi } from "./sync.ts";
@@ -67,7 +69,7 @@ async function syncStep(ctx: SyncContext): Promise<SyncResult> {
     record: recordOf(user.status),
     password: resolved.ok ? resolved.password : undefined,
     passwordProblem: resolved.ok ? undefined : resolved.message,
-    claims: [],
+    claims: shareClaims(user, desiredUser(user).username, ctx.peers(DITTOSHARES) as unknown as DittoShare[]),
     signal: ctx.signal,
   };
   const api = userApi(ctx.api);

@@ -11,8 +11,11 @@
  * different level as a conflict naming the DittoShare.
  */
 import type { DittoUser, UserOwnership, UserSharePermission } from "../api/dittouser-types.ts";
+import type { DittoShare } from "../api/schema/dittoshare.ts";
 import type { PermissionLevel, UserFields, UserRecord } from "../dittofs/wire-users.ts";
 import type { Role } from "../dittofs/wire.ts";
+import { normalizeShare } from "../dittoserver/snapshot-policies.ts";
+import { shareNameOf } from "../dittoshare/plan.ts";
 import { USER_REASONS } from "./reasons.ts";
 import type { UserReason } from "./reasons.ts";
 
@@ -30,11 +33,6 @@ export interface DesiredUser {
   sharePermissions: { share: string; level: PermissionLevel }[];
 }
 
-/** `export` and `/export` are the same share; the server keeps exactly one leading `/`. */
-export function normaliseShare(name: string): string {
-  return `/${name.replace(/^\/+/, "")}`;
-}
-
 export function desiredUser(user: DittoUser): DesiredUser {
   const spec = user.spec;
   return {
@@ -46,7 +44,7 @@ export function desiredUser(user: DittoUser): DesiredUser {
     uid: spec.uid,
     gid: spec.gid,
     groups: spec.groups,
-    sharePermissions: (spec.sharePermissions ?? []).map((p) => ({ share: normaliseShare(p.share), level: p.level })),
+    sharePermissions: (spec.sharePermissions ?? []).map((p) => ({ share: normalizeShare(p.share), level: p.level })),
   };
 }
 
@@ -71,6 +69,13 @@ export interface ShareGrantClaim {
   level: string;
   /** The DittoShare's name, for the conflict message. */
   by: string;
+}
+
+/** The grants the live DittoShares of the user's server give it; they win over the DittoUser's own. */
+export function shareClaims(user: DittoUser, username: string, shares: readonly DittoShare[]): ShareGrantClaim[] {
+  return shares
+    .filter((s) => s.spec.serverRef.name === user.spec.serverRef.name && !s.metadata.deletionTimestamp)
+    .flatMap((s) => (s.spec.permissions?.users ?? []).filter((g) => g.name === username).map((g) => ({ share: shareNameOf(s), level: g.level, by: s.metadata.name ?? "" })));
 }
 
 export interface UserRecordState {
@@ -164,7 +169,7 @@ function planGrants(input: PlanInput, exists: boolean): { steps: UserStep[]; rec
     recorded.push(want);
   }
   for (const had of record.sharePermissions) {
-    const share = normaliseShare(had.share);
+    const share = normalizeShare(had.share);
     if (desired.sharePermissions.some((w) => w.share === share) || claims.some((c) => c.share === share)) continue;
     // Left the spec: removed only while the server still has it; a share gone took the grant with it.
     if (exists && observed.grants.get(share) !== undefined) steps.push({ op: "revoke", share });

@@ -12,7 +12,8 @@ import type { DittoFsClient } from "../dittofs/client.ts";
 import { isDittoFsError } from "../dittofs/errors.ts";
 import { shareApi } from "../dittofs/shares.ts";
 import type { ShareApi } from "../dittofs/shares.ts";
-import { normaliseShare, planUser } from "./plan.ts";
+import { normalizeShare } from "../dittoserver/snapshot-policies.ts";
+import { planUser } from "./plan.ts";
 import type { DesiredUser, PlanInput, Problem, UserPlan, UserRecordState, UserStep } from "./plan.ts";
 import { USER_REASONS } from "./reasons.ts";
 
@@ -51,7 +52,7 @@ function asError(err: unknown): Error {
 /** Shares whose grants matter: the wanted ones and the ones this DittoUser set before. */
 function sharesOfInterest(desired: DesiredUser, recorded: readonly UserSharePermission[]): string[] {
   const shares = new Set(desired.sharePermissions.map((p) => p.share));
-  for (const p of recorded) shares.add(normaliseShare(p.share));
+  for (const p of recorded) shares.add(normalizeShare(p.share));
   return [...shares].sort();
 }
 

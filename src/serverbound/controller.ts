@@ -35,7 +35,7 @@ export function serverboundController(manager: Manager, kind: ServerboundKind, d
   const dependents = (index: string, value: string): string[] => informer.byIndex(index, value).map(objectKey);
   const deps: BoundDeps = {
     kind,
-    cache: { get: (res, key) => manager.cache.get(res, key) },
+    cache: { get: (res, key) => manager.cache.get(res, key), list: (res, namespace) => manager.cache.list(res, namespace) },
     writer: new CacheWriter(manager.client, manager.cache),
     recorder: manager.eventRecorder(kind.controllerName),
     dittofs,

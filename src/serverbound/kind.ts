@@ -46,6 +46,8 @@ export interface SyncContext {
   where: string;
   /** A Secret of the object's namespace, from the cache. */
   secret: (name: string) => KubeObject | undefined;
+  /** The objects of another watched kind in the object's namespace, from the cache (e.g. the DittoShares of a DittoUser). */
+  peers: (res: ResourceType) => KubeObject[];
   /**
    * Writes these status fields at once (the final write keeps them): e.g. the intent to create something,
    * recorded before the call so a crash between the call and the final write does not orphan it.

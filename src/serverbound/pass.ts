@@ -33,7 +33,7 @@ const MIN_REQUEUE_MS = 1_000;
 
 export interface BoundDeps {
   kind: ServerboundKind;
-  cache: { get(res: ResourceType, key: string): KubeObject | undefined };
+  cache: { get(res: ResourceType, key: string): KubeObject | undefined; list(res: ResourceType, namespace: string): KubeObject[] };
   writer: Pick<Writer, "applyStatus" | "jsonPatch" | "create">;
   recorder: Pick<EventRecorder, "publish">;
   dittofs: Pick<DittoFsAccess, "borrow" | "tokenRefused">;
@@ -136,6 +136,7 @@ function stepContext(deps: BoundDeps, object: BoundObject, server: DittoServer, 
     token: session.token,
     where: session.where,
     secret: (name) => deps.cache.get(CORE.secrets, `${namespace}/${name}`),
+    peers: (res) => deps.cache.list(res, namespace),
     record: async (fields) => {
       const status: BoundStatus = { ...current.status, ...fields };
       await writeStatus(deps, current, status);

@@ -3,7 +3,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { DittoUser } from "../../../src/api/dittouser-types.ts";
 import type { UserRecord } from "../../../src/dittofs/wire-users.ts";
-import { desiredUser, normaliseShare, planUser } from "../../../src/dittouser/plan.ts";
+import type { DittoShare } from "../../../src/api/schema/dittoshare.ts";
+import { desiredUser, planUser, shareClaims } from "../../../src/dittouser/plan.ts";
 import type { PlanInput } from "../../../src/dittouser/plan.ts";
 
 function dittoUser(spec: Partial<DittoUser["spec"]> = {}, name = "alice"): DittoUser {
@@ -39,8 +40,6 @@ const ops = (plan: ReturnType<typeof planUser>) => plan.steps.map((s) => s.op);
 test("the username defaults to metadata.name; share names get one leading slash", () => {
   assert.equal(desiredUser(dittoUser()).username, "alice");
   assert.equal(desiredUser(dittoUser({ username: "bob" })).username, "bob");
-  assert.equal(normaliseShare("export"), "/export");
-  assert.equal(normaliseShare("//export"), "/export");
   assert.deepEqual(desiredUser(dittoUser({ sharePermissions: [{ share: "data", level: "read" }] })).sharePermissions, [{ share: "/data", level: "read" }]);
 });
 
@@ -150,4 +149,23 @@ test("a managed user deleted on the server (dfsctl) is created again with the Se
   assert.deepEqual(ops(plan), ["create"]);
   assert.equal(plan.next.ownership, "Adopted");
   assert.equal(plan.claimOnly, false);
+});
+
+test("claims: the user's grants in the live DittoShares of the same server, by normalised share name", () => {
+  const share = (name: string, server: string, users: { name: string; level: "read" | "admin" }[], extra: Partial<DittoShare["metadata"]> = {}, shareName?: string): DittoShare => ({
+    apiVersion: "dittofs.dittofs.com/v1alpha1",
+    kind: "DittoShare",
+    metadata: { name, namespace: "ns", ...extra },
+    spec: { serverRef: { name: server }, ...(shareName ? { shareName } : {}), metadataStore: "m", localBlockStore: "b", readOnly: false, enabled: true, defaultPermission: "none", reclaimPolicy: "Retain", permissions: { users } },
+  });
+  const claims = shareClaims(dittoUser(), "alice", [
+    share("data", "files", [{ name: "alice", level: "read" }, { name: "bob", level: "admin" }]),
+    share("named", "files", [{ name: "alice", level: "admin" }], {}, "projects/x"),
+    share("elsewhere", "other", [{ name: "alice", level: "read" }]),
+    share("going", "files", [{ name: "alice", level: "read" }], { deletionTimestamp: "2026-01-01T00:00:00Z" }),
+  ]);
+  assert.deepEqual(claims, [
+    { share: "/data", level: "read", by: "data" },
+    { share: "/projects/x", level: "admin", by: "named" },
+  ]);
 });

@@ -56,7 +56,7 @@ function world(opts: Options = {}) {
   };
   const deps: BoundDeps = {
     kind,
-    cache: { get: (res, key) => objects.get(`${res.plural}/${key}`) },
+    cache: { get: (res, key) => objects.get(`${res.plural}/${key}`), list: (res, namespace) => [...objects].filter(([k]) => k.startsWith(`${res.plural}/${namespace}/`)).map(([, o]) => o) },
     writer: {
       applyStatus: (_res, obj) => {
         statusWrites.push(obj.status as Record<string, unknown>);
