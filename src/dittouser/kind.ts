@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import { GROUP, VERSION } from "../api/constants.ts";
 import type { DittoUser, DittoUserStatus } from "../api/dittouser-types.ts";
 import { USER_KIND } from "../api/schema/dittouser.ts";
+import { ADOPT_ANNOTATION } from "../api/schema/dittoshare.ts";
 import type { DittoShare } from "../api/schema/dittoshare.ts";
 import { isDittoFsError } from "../dittofs/errors.ts";
 import { DITTOSHARES } from "../dittoshare/kind.ts";
@@ -25,8 +26,6 @@ import type { UserSyncResult } from "./sync.ts";
 
 export const DITTOUSERS: ResourceType = { group: GROUP, version: VERSION, plural: "dittousers", kind: USER_KIND, namespaced: true };
 export const USER_FINALIZER = `${GROUP}/user-cleanup`;
-/** On a DittoUser: take over an existing user of that name. */
-export const ADOPT_ANNOTATION = `${GROUP}/adopt`;
 
 function asUser(obj: BoundObject): DittoUser {
   return obj as unknown as DittoUser;

@@ -3,7 +3,8 @@
  * whose password comes from a Secret logs in with dfsctl and sees the share it is granted; a generated password
  * lands in a Secret the DittoUser owns; rotating the Secret changes the password; drift made with dfsctl is reverted
  * within one poll; a user made with dfsctl is reported unmanaged and left alone; a missing Secret, group or share is
- * named and retried, and reclaimPolicy Delete removes the user; in sync, polls make no DittoFS and
+ * named and retried, and reclaimPolicy Delete removes the user; a DittoShare's grant wins over the DittoUser's;
+ * in sync (the conflict included), polls make no DittoFS and
  * no Kubernetes write; the passwords never appear in the operator's log, in events or in status.
  */
 import assert from "node:assert/strict";
@@ -15,6 +16,7 @@ import { USER_KIND } from "../../../src/api/schema/dittouser.ts";
 import { DittoFsClient } from "../../../src/dittofs/client.ts";
 import { DittoFsAccess } from "../../../src/dittoserver/api-pass.ts";
 import { DITTOSERVERS } from "../../../src/dittoserver/kinds.ts";
+import { DITTOSHARES } from "../../../src/dittoshare/kind.ts";
 import { DITTOUSERS } from "../../../src/dittouser/kind.ts";
 import type { KubeObject } from "../../../src/runtime/objects.ts";
 import { CORE } from "../../../src/runtime/resources.ts";
@@ -103,6 +105,7 @@ before(async () => {
 
 after(async () => {
   await client.delete(DITTOUSERS, { namespace: ns.name, name: "alice" }).catch(() => undefined);
+  await client.delete(DITTOSHARES, { namespace: ns.name, name: "export" }).catch(() => undefined);
   await deleteAllServers(client, ns.name).catch(() => undefined);
   await operator.stop();
   await ns.delete();
@@ -202,6 +205,16 @@ describe("DittoUser on a real dfs", { concurrency: false }, () => {
     await assert.rejects(dfsctl.run(["user", "get", "dave"]), /not found/i);
     const events = await client.list<KubeObject & { reason?: string; regarding?: { name?: string } }>(CORE.events, { namespace: ns.name });
     assert.ok(events.items.some((e) => e.reason === "UserDeleted" && e.regarding?.name === "dave"), "a UserDeleted event");
+  });
+
+  it("a DittoShare granting alice another level on its share wins: PermissionConflict naming it, and no fight", async () => {
+    const share = { apiVersion: API_VERSION, kind: "DittoShare", metadata: { name: "export", namespace: ns.name, annotations: { "dittofs.dittofs.com/adopt": "true" } }, spec: { serverRef: { name: SERVER }, metadataStore: "meta", localBlockStore: "blocks", permissions: { users: [{ name: "alice", level: "read" }] } } };
+    await client.create(DITTOSHARES, share);
+    const alice = await waitForUser("alice", "PermissionConflict", (u) => cond(u, "Synced")?.reason === "PermissionConflict", 2 * ONE_POLL_MS);
+    assert.match(cond(alice, "Synced")?.message ?? "", /DittoShare export grants \/export at read/);
+    assert.equal(cond(alice, "Ready")?.status, "True");
+    assert.equal(alice.status?.sharePermissions, undefined, "the grant is the DittoShare's now");
+    await waitFor("alice read on /export", async () => (/alice\s+read\s/.test(await dfsctl.run(["share", "permission", "list", "/export"])) ? true : undefined), { timeoutMs: ONE_POLL_MS, intervalMs: 500 });
   });
 
   it("in sync, two polls make no DittoFS write and no Kubernetes write; no password in the log, events or status", async () => {
