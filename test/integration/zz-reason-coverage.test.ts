@@ -48,8 +48,9 @@ function documentedReasons(markdown: string): Set<string> {
   for (const [eventType = "", reasonCell = ""] of tableRows(section(markdown, "Events"))) {
     for (const reason of codeSpans(reasonCell)) out.add(`event ${eventType}/${reason}`);
   }
-  // Each kind bound to a DittoServer has its own two sections, recorded as `<Kind>:Type/Reason`.
+  // A kind bound to a DittoServer documents its reasons in two sections of its own, recorded as `<Kind>:Type/Reason`.
   for (const { kind } of SERVERBOUND_KINDS.map((k) => k.resource)) {
+    if (!markdown.includes(`\n## ${kind} conditions\n`)) continue;
     let boundType = "";
     for (const [typeCell = "", , reasonCell = ""] of tableRows(section(markdown, `${kind} conditions`))) {
       const named = /^`(\w+)`$/.exec(typeCell);

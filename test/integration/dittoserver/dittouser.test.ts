@@ -4,8 +4,9 @@
  * lands in a Secret the DittoUser owns; rotating the Secret changes the password; drift made with dfsctl is reverted
  * within one poll; a user made with dfsctl is reported unmanaged and left alone; a missing Secret, group or share is
  * named and retried, and reclaimPolicy Delete removes the user; a DittoShare's grant wins over the DittoUser's;
- * in sync (the conflict included), polls make no DittoFS and
- * no Kubernetes write; the passwords never appear in the operator's log, in events or in status.
+ * in sync (the conflict included), polls make no DittoFS and no Kubernetes write; the passwords never appear in the
+ * operator's log, in events or in status; a DittoUser waits for a server not created yet, and reports the server's
+ * deletion without a hot loop.
  */
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
@@ -121,7 +122,11 @@ describe("DittoUser on a real dfs", { concurrency: false }, () => {
       adapterDiscovery: { pollingInterval: "5s" },
       stores: { metadata: [{ name: "meta", type: "badger" }], block: [{ name: "blocks", type: "local" }] },
     };
+    // carol first: her server does not exist yet, then has no API session while it starts.
+    await client.create(DITTOUSERS, dittoUser("carol", { groups: ["users"] }));
+    await waitForUser("carol", "ServerNotFound", (u) => cond(u, "Synced")?.reason === "ServerNotFound");
     await client.create(DITTOSERVERS, dittoServer(ns.name, SERVER, spec));
+    await waitForUser("carol", "ServerNotReady", (u) => cond(u, "Synced")?.reason === "ServerNotReady");
     await waitForCondition(client, ns.name, SERVER, "StoresReady", "True", "StoresCreated", 120_000);
     const pod = await client.get<KubeObject & { status?: { podIP?: string } }>(CORE.pods, { namespace: ns.name, name: `${SERVER}-0` });
     apiUrl = `http://${pod.status?.podIP ?? ""}:8080`;
@@ -130,7 +135,6 @@ describe("DittoUser on a real dfs", { concurrency: false }, () => {
 
     await client.create(CORE.secrets, secret("alice-pw", PASSWORD_1));
     await client.create(DITTOUSERS, dittoUser("alice", { role: "admin", passwordSecretRef: { name: "alice-pw" }, sharePermissions: [{ share: "export", level: "read-write" }] }));
-    await client.create(DITTOUSERS, dittoUser("carol", { groups: ["users"] }));
     const alice = await waitForUser("alice", "Ready and Synced", (u) => cond(u, "Ready")?.status === "True" && cond(u, "Synced")?.status === "True");
     assert.equal(cond(alice, "Ready")?.reason, "UserExists");
     assert.deepEqual([alice.status?.ownership, alice.status?.sharePermissions], ["Created", [{ share: "/export", level: "read-write" }]]);
@@ -235,5 +239,19 @@ describe("DittoUser on a real dfs", { concurrency: false }, () => {
     for (const text of [...logLines, ...events.items.map((e) => JSON.stringify(e)), ...statuses]) {
       for (const s of secrets) assert.ok(!text.includes(s), "a password appeared in the operator's output");
     }
+  });
+
+  it("the DittoServer deleted first: every DittoUser reports it (deleting, then gone), with no hot loop", async () => {
+    await client.delete(DITTOSERVERS, { namespace: ns.name, name: SERVER });
+    for (const name of ["alice", "bob", "carol"]) {
+      await waitForUser(name, "ServerNotFound", (u) => cond(u, "Synced")?.reason === "ServerNotFound" && cond(u, "Ready")?.reason === "ServerNotFound", 120_000);
+    }
+    assert.ok(operator.reasons.conditions("DittoUser:alice").has("DittoUser:Synced/ServerDeleting"), "ServerDeleting was reported while the server's finalizer ran");
+    const reconciles = await operator.reconciles();
+    const reads = calls.length;
+    // A window of two poll intervals: nothing is requeued for a server that is gone.
+    await new Promise((resolve) => setTimeout(resolve, 2 * POLL_MS));
+    assert.ok((await operator.reconciles()) - reconciles <= 1, `reconciles in the window: ${(await operator.reconciles()) - reconciles}`);
+    assert.equal(calls.length, reads, "no DittoFS call");
   });
 });
