@@ -19,7 +19,8 @@ import type { BoundObject, CleanupStepResult, ServerboundKind, SyncContext, Sync
 import { BOUND_REASON } from "../serverbound/reasons.ts";
 import { GENERATED_PASSWORD_BYTES, generatedPasswordSecret, passwordSource, resolvePassword } from "./password.ts";
 import { desiredUser, shareClaims } from "./plan.ts";
-import type { Problem, UserRecordState } from "./plan.ts";
+import type { Problem } from "./grants.ts";
+import type { UserRecordState } from "./plan.ts";
 import { USER_REASONS } from "./reasons.ts";
 import { syncUser, userApi } from "./sync.ts";
 import type { UserSyncResult } from "./sync.ts";

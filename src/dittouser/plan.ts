@@ -16,8 +16,9 @@ import type { PermissionLevel, UserFields, UserRecord } from "../dittofs/wire-us
 import type { Role } from "../dittofs/wire.ts";
 import { normalizeShare } from "../dittoserver/snapshot-policies.ts";
 import { shareNameOf } from "../dittoshare/plan.ts";
+import { planGrants } from "./grants.ts";
+import type { GrantStep, Problem, ShareGrantClaim } from "./grants.ts";
 import { USER_REASONS } from "./reasons.ts";
-import type { UserReason } from "./reasons.ts";
 
 export interface DesiredUser {
   username: string;
@@ -63,14 +64,6 @@ export interface ObservedUser {
   serverGroups?: ReadonlySet<string> | undefined;
 }
 
-/** A DittoShare of the same server granting this user a level on its share. */
-export interface ShareGrantClaim {
-  share: string;
-  level: string;
-  /** The DittoShare's name, for the conflict message. */
-  by: string;
-}
-
 /** The grants the live DittoShares of the user's server give it; they win over the DittoUser's own. */
 export function shareClaims(user: DittoUser, username: string, shares: readonly DittoShare[]): ShareGrantClaim[] {
   return shares
@@ -90,13 +83,7 @@ export type UserStep =
   | { op: "setPassword" }
   /** Log in as the user and set the same password: clears the must-change an admin-role user gets from a reset. */
   | { op: "clearMustChange" }
-  | { op: "grant"; share: string; level: PermissionLevel }
-  | { op: "revoke"; share: string };
-
-export interface Problem {
-  reason: UserReason;
-  message: string;
-}
+  | GrantStep;
 
 export interface UserPlan {
   steps: UserStep[];
@@ -147,36 +134,6 @@ function createFields(desired: DesiredUser, groups: string[] | undefined): UserF
   };
 }
 
-/** The grant steps and the next recorded grants; problems for conflicts and missing shares. */
-function planGrants(input: PlanInput, exists: boolean): { steps: UserStep[]; recorded: UserSharePermission[]; problems: Problem[] } {
-  const { desired, observed, claims, record } = input;
-  const steps: UserStep[] = [];
-  const recorded: UserSharePermission[] = [];
-  const problems: Problem[] = [];
-  for (const want of desired.sharePermissions) {
-    const claim = claims.find((c) => c.share === want.share);
-    if (claim) {
-      if (claim.level !== want.level) {
-        problems.push({ reason: USER_REASONS.PermissionConflict, message: `DittoShare ${claim.by} grants ${want.share} at ${claim.level}; it wins over ${want.level} here` });
-      }
-      continue;
-    }
-    if (!observed.grants.has(want.share)) {
-      problems.push({ reason: USER_REASONS.ShareNotFound, message: `share ${want.share} does not exist on the server` });
-      continue;
-    }
-    if (!exists || observed.grants.get(want.share) !== want.level) steps.push({ op: "grant", share: want.share, level: want.level });
-    recorded.push(want);
-  }
-  for (const had of record.sharePermissions) {
-    const share = normalizeShare(had.share);
-    if (desired.sharePermissions.some((w) => w.share === share) || claims.some((c) => c.share === share)) continue;
-    // Left the spec: removed only while the server still has it; a share gone took the grant with it.
-    if (exists && observed.grants.get(share) !== undefined) steps.push({ op: "revoke", share });
-  }
-  return { steps, recorded, problems };
-}
-
 export function planUser(input: PlanInput): UserPlan {
   const { desired, adopt, record, observed, password } = input;
   const user = observed.user;
@@ -220,7 +177,7 @@ export function planUser(input: PlanInput): UserPlan {
       passwordVersion = password.version;
     }
   }
-  const grants = planGrants(input, user !== undefined);
+  const grants = planGrants({ wanted: desired.sharePermissions, recorded: record.sharePermissions, observed: observed.grants, claims: input.claims, exists: user !== undefined });
   return {
     steps: [...steps, ...grants.steps],
     next: { ownership, passwordVersion, sharePermissions: grants.recorded },

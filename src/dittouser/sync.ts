@@ -7,14 +7,14 @@
  * stops the step and is returned for the caller's back-off, with the record reflecting only the calls answered.
  * The password travels only in call bodies; the client redacts it from every error text.
  */
-import type { UserSharePermission } from "../api/dittouser-types.ts";
 import type { DittoFsClient } from "../dittofs/client.ts";
 import { isDittoFsError } from "../dittofs/errors.ts";
 import { shareApi } from "../dittofs/shares.ts";
 import type { ShareApi } from "../dittofs/shares.ts";
-import { normalizeShare } from "../dittoserver/snapshot-policies.ts";
 import { planUser } from "./plan.ts";
-import type { DesiredUser, PlanInput, Problem, UserPlan, UserRecordState, UserStep } from "./plan.ts";
+import type { PlanInput, UserPlan, UserRecordState, UserStep } from "./plan.ts";
+import { sharesOfInterest } from "./grants.ts";
+import type { Problem } from "./grants.ts";
 import { USER_REASONS } from "./reasons.ts";
 
 /** The user calls of the client and the share-grant calls (../dittofs/shares.ts) the step makes. */
@@ -49,13 +49,6 @@ function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
-/** Shares whose grants matter: the wanted ones and the ones this DittoUser set before. */
-function sharesOfInterest(desired: DesiredUser, recorded: readonly UserSharePermission[]): string[] {
-  const shares = new Set(desired.sharePermissions.map((p) => p.share));
-  for (const p of recorded) shares.add(normalizeShare(p.share));
-  return [...shares].sort();
-}
-
 async function observe(api: UserApi, input: UserSyncInput): Promise<PlanInput["observed"]> {
   const { token, signal, desired } = input;
   const opts = { signal };
@@ -67,7 +60,7 @@ async function observe(api: UserApi, input: UserSyncInput): Promise<PlanInput["o
   }
   const serverGroups = desired.groups === undefined ? undefined : new Set((await api.users.listGroups(token, opts)).map((g) => g.name));
   const grants = new Map<string, string | undefined>();
-  for (const share of sharesOfInterest(desired, input.record.sharePermissions)) {
+  for (const share of sharesOfInterest(desired.sharePermissions, input.record.sharePermissions)) {
     try {
       const entries = await api.shares.listGrants(token, share, opts);
       grants.set(share, entries.find((e) => e.type === "user" && e.name === desired.username)?.level);
