@@ -20,8 +20,8 @@ import { header, readText, send } from "../runtime/http.ts";
 import { httpError, invalidResponse, transportError } from "./errors.ts";
 import { parseAdapters, parseLiveness, parseNfsSettings, parseSession, parseShareStores, parseSnapshotPolicies, parseSnapshotPolicy, parseStore, parseStores, parseUser, ShapeError } from "./wire.ts";
 import type { Adapter, Liveness, NfsSettings, Role, Session, ShareStores, SnapshotPolicy, SnapshotPolicyBody, Store, StoreBody, User } from "./wire.ts";
-import { parseGroups, parseUserRecord } from "./wire-users.ts";
-import type { GroupRecord, NewUser, UserFields, UserRecord } from "./wire-users.ts";
+import { parseGroup, parseGroups, parseUserRecord } from "./wire-users.ts";
+import type { GroupFields, GroupRecord, NewUser, UserFields, UserRecord } from "./wire-users.ts";
 
 export interface EndpointTls {
   /** PEM CA bundle the server certificate must chain to. */
@@ -172,6 +172,26 @@ export class DittoFsClient {
   /** Admin only. */
   listGroups(token: string, options: CallOptions = {}): Promise<GroupRecord[]> {
     return this.call({ method: "GET", path: "/groups", token, parse: parseGroups, ...options });
+  }
+
+  /** Admin only. 404 (kind `notFound`) when there is no such group. */
+  getGroup(token: string, name: string, options: CallOptions = {}): Promise<GroupRecord> {
+    return this.call({ method: "GET", path: `/groups/${segment(name)}`, token, parse: (b) => parseGroup(b), ...options });
+  }
+
+  /** Admin only. 409 (kind `conflict`) when the name or the gid is taken. */
+  createGroup(token: string, name: string, fields: GroupFields, options: CallOptions = {}): Promise<GroupRecord> {
+    return this.call({ method: "POST", path: "/groups", token, body: { name, ...fields }, parse: (b) => parseGroup(b), ...options });
+  }
+
+  /** Admin only: changes the given fields. 404 when the group is gone. */
+  updateGroup(token: string, name: string, fields: GroupFields, options: CallOptions = {}): Promise<GroupRecord> {
+    return this.call({ method: "PUT", path: `/groups/${segment(name)}`, token, body: fields, parse: (b) => parseGroup(b), ...options });
+  }
+
+  /** Admin only. 403 for the system groups (admins, operators, users); 404 when gone. */
+  deleteGroup(token: string, name: string, options: CallOptions = {}): Promise<void> {
+    return this.call({ method: "DELETE", path: `/groups/${segment(name)}`, token, parse: () => undefined, ...options });
   }
 
   /** Admin or operator role. */

@@ -47,6 +47,12 @@ export interface GroupRecord {
   members: string[];
 }
 
+/** Body of `POST /groups` (with `name`) and `PUT /groups/{name}`. */
+export interface GroupFields {
+  description?: string;
+  gid?: number;
+}
+
 function optionalNumber(o: Record<string, unknown>, key: string, what: string): number | undefined {
   return o[key] === undefined || o[key] === null ? undefined : field<number>(o, key, "number", what);
 }
@@ -71,7 +77,7 @@ export function parseUserRecord(value: unknown, what = "user"): UserRecord {
   };
 }
 
-function parseGroup(value: unknown, what = "group"): GroupRecord {
+export function parseGroup(value: unknown, what = "group"): GroupRecord {
   const o = object(value, what);
   return {
     name: field(o, "name", "string", what),

@@ -4,8 +4,10 @@
  * principal a level on its share wins: that grant is neither written nor revoked here, and a different level is a
  * conflict naming the DittoShare.
  */
+import type { DittoShare } from "../api/schema/dittoshare.ts";
 import type { PermissionLevel } from "../dittofs/wire-users.ts";
 import { normalizeShare } from "../dittoserver/snapshot-policies.ts";
+import { shareNameOf } from "../dittoshare/plan.ts";
 import { USER_REASONS } from "./reasons.ts";
 import type { UserReason } from "./reasons.ts";
 
@@ -26,6 +28,13 @@ export interface ShareGrantClaim {
   level: string;
   /** The DittoShare's name, for the conflict message. */
   by: string;
+}
+
+/** The grants the live DittoShares of `server` give the principal (`users` or `groups` of their permissions). */
+export function shareClaims(server: string, kind: "users" | "groups", principal: string, shares: readonly DittoShare[]): ShareGrantClaim[] {
+  return shares
+    .filter((s) => s.spec.serverRef.name === server && !s.metadata.deletionTimestamp)
+    .flatMap((s) => (s.spec.permissions?.[kind] ?? []).filter((g) => g.name === principal).map((g) => ({ share: shareNameOf(s), level: g.level, by: s.metadata.name ?? "" })));
 }
 
 export type GrantStep = { op: "grant"; share: string; level: PermissionLevel } | { op: "revoke"; share: string };

@@ -18,7 +18,8 @@ import type { ResourceType } from "../runtime/resources.ts";
 import type { BoundObject, CleanupStepResult, ServerboundKind, SyncContext, SyncResult, Verdict } from "../serverbound/kind.ts";
 import { BOUND_REASON } from "../serverbound/reasons.ts";
 import { GENERATED_PASSWORD_BYTES, generatedPasswordSecret, passwordSource, resolvePassword } from "./password.ts";
-import { desiredUser, shareClaims } from "./plan.ts";
+import { desiredUser } from "./plan.ts";
+import { shareClaims } from "./grants.ts";
 import type { Problem } from "./grants.ts";
 import type { UserRecordState } from "./plan.ts";
 import { USER_REASONS } from "./reasons.ts";
@@ -69,7 +70,7 @@ async function syncStep(ctx: SyncContext): Promise<SyncResult> {
     record: recordOf(user.status),
     password: resolved.ok ? resolved.password : undefined,
     passwordProblem: resolved.ok ? undefined : resolved.message,
-    claims: shareClaims(user, desiredUser(user).username, ctx.peers(DITTOSHARES) as unknown as DittoShare[]),
+    claims: shareClaims(user.spec.serverRef.name, "users", desiredUser(user).username, ctx.peers(DITTOSHARES) as unknown as DittoShare[]),
     signal: ctx.signal,
   };
   const api = userApi(ctx.api);

@@ -11,11 +11,9 @@
  * different level as a conflict naming the DittoShare.
  */
 import type { DittoUser, UserOwnership, UserSharePermission } from "../api/dittouser-types.ts";
-import type { DittoShare } from "../api/schema/dittoshare.ts";
 import type { PermissionLevel, UserFields, UserRecord } from "../dittofs/wire-users.ts";
 import type { Role } from "../dittofs/wire.ts";
 import { normalizeShare } from "../dittoserver/snapshot-policies.ts";
-import { shareNameOf } from "../dittoshare/plan.ts";
 import { planGrants } from "./grants.ts";
 import type { GrantStep, Problem, ShareGrantClaim } from "./grants.ts";
 import { USER_REASONS } from "./reasons.ts";
@@ -62,13 +60,6 @@ export interface ObservedUser {
   grants: ReadonlyMap<string, string | undefined>;
   /** Group names on the server; undefined when not read (spec.groups absent). */
   serverGroups?: ReadonlySet<string> | undefined;
-}
-
-/** The grants the live DittoShares of the user's server give it; they win over the DittoUser's own. */
-export function shareClaims(user: DittoUser, username: string, shares: readonly DittoShare[]): ShareGrantClaim[] {
-  return shares
-    .filter((s) => s.spec.serverRef.name === user.spec.serverRef.name && !s.metadata.deletionTimestamp)
-    .flatMap((s) => (s.spec.permissions?.users ?? []).filter((g) => g.name === username).map((g) => ({ share: shareNameOf(s), level: g.level, by: s.metadata.name ?? "" })));
 }
 
 export interface UserRecordState {

@@ -1,9 +1,15 @@
-/** Reasons of the DittoUser's `Synced=False` the user kind adds to the server-bound ones (docs/conditions.md). */
+/** Reasons the DittoUser and DittoGroup kinds add to the server-bound ones (docs/conditions.md). */
 export const USER_REASONS = {
   /** Ready=True: the user exists on the server and this DittoUser manages it. */
   UserExists: "UserExists",
   /** Event: reclaimPolicy Delete removed the user from the server. */
   UserDeleted: "UserDeleted",
+  /** Ready=True of a DittoGroup: the group exists on the server and this DittoGroup manages it. */
+  GroupExists: "GroupExists",
+  /** A group of that name exists that this DittoGroup neither created nor adopted: left untouched. */
+  GroupUnmanaged: "GroupUnmanaged",
+  /** Event: reclaimPolicy Delete removed the group from the server. */
+  GroupDeleted: "GroupDeleted",
   /** A user of that name exists that this DittoUser neither created nor adopted: left untouched. */
   UserUnmanaged: "UserUnmanaged",
   /** A DittoShare grants the user another level on a share; the DittoShare wins. */

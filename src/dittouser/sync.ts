@@ -10,17 +10,20 @@
 import type { DittoFsClient } from "../dittofs/client.ts";
 import { isDittoFsError } from "../dittofs/errors.ts";
 import { shareApi } from "../dittofs/shares.ts";
-import type { ShareApi } from "../dittofs/shares.ts";
+import type { GrantKind, ShareApi } from "../dittofs/shares.ts";
 import { planUser } from "./plan.ts";
 import type { PlanInput, UserPlan, UserRecordState, UserStep } from "./plan.ts";
 import { sharesOfInterest } from "./grants.ts";
-import type { Problem } from "./grants.ts";
+import type { GrantStep, Problem } from "./grants.ts";
 import { USER_REASONS } from "./reasons.ts";
 
-/** The user calls of the client and the share-grant calls (../dittofs/shares.ts) the step makes. */
+/** The share-grant calls (../dittofs/shares.ts) of users and groups. */
+export type GrantApi = Pick<ShareApi, "listGrants" | "setGrant" | "removeGrant">;
+
+/** The user calls of the client and the share-grant calls the step makes. */
 export interface UserApi {
   users: Pick<DittoFsClient, "getUser" | "createUser" | "updateUser" | "resetPassword" | "login" | "changeOwnPassword" | "listGroups">;
-  shares: Pick<ShareApi, "listGrants" | "setGrant" | "removeGrant">;
+  shares: GrantApi;
 }
 
 export function userApi(client: DittoFsClient): UserApi {
@@ -59,16 +62,26 @@ async function observe(api: UserApi, input: UserSyncInput): Promise<PlanInput["o
     if (!isDittoFsError(err, "notFound")) throw err;
   }
   const serverGroups = desired.groups === undefined ? undefined : new Set((await api.users.listGroups(token, opts)).map((g) => g.name));
+  const grants = await readGrants(api.shares, token, "user", desired.username, sharesOfInterest(desired.sharePermissions, input.record.sharePermissions), signal);
+  return { user, grants, serverGroups };
+}
+
+/** The principal's level on each share (undefined: no grant); a share the server lacks is left out. */
+export async function readGrants(api: GrantApi, token: string, kind: GrantKind, principal: string, shares: readonly string[], signal: AbortSignal | undefined): Promise<Map<string, string | undefined>> {
   const grants = new Map<string, string | undefined>();
-  for (const share of sharesOfInterest(desired.sharePermissions, input.record.sharePermissions)) {
+  for (const share of shares) {
     try {
-      const entries = await api.shares.listGrants(token, share, opts);
-      grants.set(share, entries.find((e) => e.type === "user" && e.name === desired.username)?.level);
+      const entries = await api.listGrants(token, share, { signal });
+      grants.set(share, entries.find((e) => e.type === kind && e.name === principal)?.level);
     } catch (err) {
       if (!isDittoFsError(err, "notFound")) throw err;
     }
   }
-  return { user, grants, serverGroups };
+  return grants;
+}
+
+export function performGrant(api: GrantApi, token: string, kind: GrantKind, principal: string, step: GrantStep, signal: AbortSignal | undefined): Promise<void> {
+  return step.op === "grant" ? api.setGrant(token, step.share, kind, principal, step.level, { signal }) : api.removeGrant(token, step.share, kind, principal, { signal });
 }
 
 async function perform(api: UserApi, input: UserSyncInput, step: UserStep): Promise<void> {
@@ -91,10 +104,8 @@ async function perform(api: UserApi, input: UserSyncInput, step: UserStep): Prom
       return;
     }
     case "grant":
-      await api.shares.setGrant(token, step.share, "user", desired.username, step.level, opts);
-      return;
     case "revoke":
-      await api.shares.removeGrant(token, step.share, "user", desired.username, opts);
+      await performGrant(api.shares, token, "user", desired.username, step, signal);
       return;
   }
 }

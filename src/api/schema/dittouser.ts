@@ -28,25 +28,39 @@ export const RECLAIM_POLICIES = ["Retain", "Delete"] as const;
 
 /** Share names as the server accepts them in paths; `export` and `/export` are the same share. */
 const SHARE_NAME_PATTERN = "^/?[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$";
-const GROUP_NAME_PATTERN = "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$";
+export const GROUP_NAME_PATTERN = "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$";
 /** A Unix id the server stores (uint32); 0 (root) is refused: a file server account must not map to root. */
-const UnixId = (description: string) => Type.Integer({ description, format: "int64", minimum: 1, maximum: 4294967294 });
+export const UnixId = (description: string) => Type.Integer({ description, format: "int64", minimum: 1, maximum: 4294967294 });
 
-const ServerRefSchema = Type.Object(
+export const ServerRefSchema = Type.Object(
   { name: ObjectName("Name of the DittoServer, in this object's namespace.") },
   { description: "The DittoServer whose API holds this object." },
 );
 
-const SharePermissionSchema = Type.Object(
+export const SharePermissionSchema = Type.Object(
   {
     share: Type.String({ description: "Share name (`/export` or `export`: the server adds the leading `/`).", minLength: 1, maxLength: 255, pattern: SHARE_NAME_PATTERN }),
     level: StringEnum(PERMISSION_LEVEL_VALUES, { description: "none, read, read-write or admin." }),
   },
-  { description: "The user's own grant on one share." },
+  { description: "A grant on one share." },
 );
 
 /** CEL over a share name `n`: the name with exactly one leading `/`, as the server stores it. */
 const normalised = (n: string) => `(${n}.startsWith('/') ? ${n} : '/' + ${n})`;
+
+/** The grants of a user or group on shares, one per share. */
+export function SharePermissions(what: string, kind: string) {
+  return Type.Optional(
+    Type.Array(SharePermissionSchema, {
+      description: `The ${what}'s grants on shares. Only grants this ${kind} set are ever removed.`,
+      maxItems: 64,
+      ...cel({
+        rule: `self.all(p, self.filter(q, ${normalised("q.share")} == ${normalised("p.share")}).size() == 1)`,
+        message: "sharePermissions names the same share twice (`x` and `/x` are the same share)",
+      }),
+    }),
+  );
+}
 
 const PasswordSecretRefSchema = Type.Object(
   {
@@ -57,7 +71,7 @@ const PasswordSecretRefSchema = Type.Object(
 );
 
 /** Rule: once created, `field` (a required object or scalar) may not change. */
-const immutable = (field: string, what: string): CelRule => ({ rule: `self.${field} == oldSelf.${field}`, message: `${what} is immutable`, fieldPath: `.${field}` });
+export const immutable = (field: string, what: string): CelRule => ({ rule: `self.${field} == oldSelf.${field}`, message: `${what} is immutable`, fieldPath: `.${field}` });
 
 export const DittoUserSpecSchema = Type.Object(
   {
@@ -86,16 +100,7 @@ export const DittoUserSpecSchema = Type.Object(
         "x-kubernetes-list-type": "set",
       }),
     ),
-    sharePermissions: Type.Optional(
-      Type.Array(SharePermissionSchema, {
-        description: "The user's grants on shares. Only grants this DittoUser set are ever removed.",
-        maxItems: 64,
-        ...cel({
-          rule: `self.all(p, self.filter(q, ${normalised("q.share")} == ${normalised("p.share")}).size() == 1)`,
-          message: "sharePermissions names the same share twice (`x` and `/x` are the same share)",
-        }),
-      }),
-    ),
+    sharePermissions: SharePermissions("user", "DittoUser"),
     passwordSecretRef: Type.Optional(PasswordSecretRefSchema),
     reclaimPolicy: StringEnum(RECLAIM_POLICIES, {
       description: "Retain: deleting the DittoUser leaves the user on the server. Delete: the operator deletes it (only a user it created or adopted).",
@@ -136,7 +141,7 @@ export const DittoUserStatusSchema = Type.Object(
   { description: "Observed state of the DittoUser, written by the operator." },
 );
 
-const ObjectMetaSchema: TUnsafe<ObjectMeta> = Type.Unsafe<ObjectMeta>(Type.Object({}, { description: "Standard object metadata." }));
+export const ObjectMetaSchema: TUnsafe<ObjectMeta> = Type.Unsafe<ObjectMeta>(Type.Object({}, { description: "Standard object metadata." }));
 
 /** Root rules: the username defaults to metadata.name, which must then obey the username rules too. */
 export const USER_ROOT_RULES: CelRule[] = [

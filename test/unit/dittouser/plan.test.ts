@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import type { DittoUser } from "../../../src/api/dittouser-types.ts";
 import type { UserRecord } from "../../../src/dittofs/wire-users.ts";
 import type { DittoShare } from "../../../src/api/schema/dittoshare.ts";
-import { desiredUser, planUser, shareClaims } from "../../../src/dittouser/plan.ts";
+import { shareClaims } from "../../../src/dittouser/grants.ts";
+import { desiredUser, planUser } from "../../../src/dittouser/plan.ts";
 import type { PlanInput } from "../../../src/dittouser/plan.ts";
 
 function dittoUser(spec: Partial<DittoUser["spec"]> = {}, name = "alice"): DittoUser {
@@ -158,7 +159,7 @@ test("claims: the user's grants in the live DittoShares of the same server, by n
     metadata: { name, namespace: "ns", ...extra },
     spec: { serverRef: { name: server }, ...(shareName ? { shareName } : {}), metadataStore: "m", localBlockStore: "b", readOnly: false, enabled: true, defaultPermission: "none", reclaimPolicy: "Retain", permissions: { users } },
   });
-  const claims = shareClaims(dittoUser(), "alice", [
+  const claims = shareClaims("files", "users", "alice", [
     share("data", "files", [{ name: "alice", level: "read" }, { name: "bob", level: "admin" }]),
     share("named", "files", [{ name: "alice", level: "admin" }], {}, "projects/x"),
     share("elsewhere", "other", [{ name: "alice", level: "read" }]),
