@@ -47,3 +47,14 @@ export const USER_UPDATE_CASES: UserUpdateCase[] = [
   { name: "username added", before: {}, after: { username: "alicia" }, field: "spec.username", message: "username is immutable" },
   { name: "serverRef changed", before: {}, after: { serverRef: { name: "other" } }, field: "spec.serverRef", message: "serverRef is immutable" },
 ];
+
+export const GROUP_CREATE_CASES: CreateCase[] = [
+  { name: "group without serverRef", spec: { serverRef: null }, field: "spec.serverRef", message: "Required value" },
+  { name: "system group users", spec: { groupName: "users" }, field: "spec.groupName", message: "groupName users is a system group" },
+  { name: "metadata.name admins without a groupName", objectName: "admins", field: "spec.groupName", message: "spec.groupName is required when metadata.name is a system group" },
+  { name: "groupName with a space", spec: { groupName: "my staff" }, field: "spec.groupName", message: "should match" },
+  { name: "gid 0 (root)", spec: { gid: 0 }, field: "spec.gid", message: "greater than or equal to 1" },
+  { name: "group grant at an unknown level", spec: { sharePermissions: [{ share: "/data", level: "full" }] }, field: "spec.sharePermissions[0].level", message: "Unsupported value" },
+  { name: "group grants naming the same share twice", spec: { sharePermissions: [{ share: "/data", level: "read" }, { share: "data", level: "admin" }] }, field: "spec.sharePermissions", message: "names the same share twice" },
+  { name: "group with an unknown reclaimPolicy", spec: { reclaimPolicy: "Purge" }, field: "spec.reclaimPolicy", message: "Unsupported value" },
+];

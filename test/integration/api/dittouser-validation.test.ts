@@ -1,13 +1,14 @@
 /**
- * The DittoUser CRD on the real kube-apiserver: every invalid DittoUser in the table is rejected with the expected
- * field path and message at creation, the immutable fields at update, and the sample is accepted.
+ * The DittoUser and DittoGroup CRDs on the real kube-apiserver: every invalid object in the tables is rejected with
+ * the expected field path and message at creation, the immutable fields at update, and the samples are accepted.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { API_VERSION, GROUP, VERSION } from "../../../src/api/constants.ts";
+import { GROUP_KIND } from "../../../src/api/schema/dittogroup.ts";
 import { USER_KIND } from "../../../src/api/schema/dittouser.ts";
 import { createTestNamespace } from "../../controlplane/testenv.ts";
-import { USER_CREATE_CASES, USER_MINIMAL_SPEC, USER_UPDATE_CASES } from "./dittouser-invalid-cases.ts";
+import { GROUP_CREATE_CASES, USER_CREATE_CASES, USER_MINIMAL_SPEC, USER_UPDATE_CASES } from "./dittouser-invalid-cases.ts";
 import { assertCause, customObjects, installCrd, merge, readSamples, rejection } from "./support.ts";
 
 const api = customObjects();
@@ -38,6 +39,23 @@ describe("invalid DittoUsers are rejected at creation", { concurrency: 4 }, () =
       assert.ok(result.code === 422 || result.code === 400, `unexpected HTTP ${result.code}: ${result.message}`);
       assertCause(result, c.field, c.message);
     });
+  });
+});
+
+describe("invalid DittoGroups are rejected at creation", { concurrency: 4 }, () => {
+  const groups = { group: GROUP, version: VERSION, plural: "dittogroups" } as const;
+  GROUP_CREATE_CASES.forEach((c, i) => {
+    test(c.name, async () => {
+      const body = { apiVersion: API_VERSION, kind: GROUP_KIND, metadata: { name: c.objectName ?? `group-${i}` }, spec: merge(USER_MINIMAL_SPEC, c.spec ?? {}) };
+      const result = await rejection(api.createNamespacedCustomObject({ ...groups, namespace, body, dryRun: "All", fieldValidation: "Strict" }));
+      assert.ok(result.code === 422 || result.code === 400, `unexpected HTTP ${result.code}: ${result.message}`);
+      assertCause(result, c.field, c.message);
+    });
+  });
+  test("the DittoGroup samples are accepted", async () => {
+    const samples = await readSamples(GROUP_KIND);
+    assert.ok(samples.length >= 1);
+    for (const { object } of samples) await api.createNamespacedCustomObject({ ...groups, namespace, body: object, dryRun: "All", fieldValidation: "Strict" });
   });
 });
 
