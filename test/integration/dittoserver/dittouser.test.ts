@@ -3,7 +3,8 @@
  * whose password comes from a Secret logs in with dfsctl and sees the share it is granted; a generated password
  * lands in a Secret the DittoUser owns; rotating the Secret changes the password; drift made with dfsctl is reverted
  * within one poll; a user made with dfsctl is reported unmanaged and left alone; a missing Secret, group or share is
- * named and retried, and reclaimPolicy Delete removes the user; a DittoShare's grant wins over the DittoUser's;
+ * named and retried, and reclaimPolicy Delete removes the user; a DittoGroup creates its group (the user joins it),
+ * one made with dfsctl is left alone; a DittoShare's grant wins over the DittoUser's;
  * in sync (the conflict included), polls make no DittoFS and no Kubernetes write; the passwords never appear in the
  * operator's log, in events or in status; a DittoUser waits for a server not created yet, and reports the server's
  * deletion without a hot loop.
@@ -12,12 +13,14 @@ import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { API_VERSION } from "../../../src/api/constants.ts";
-import type { DittoUser } from "../../../src/api/dittouser-types.ts";
+import type { DittoGroup, DittoUser } from "../../../src/api/dittouser-types.ts";
+import { GROUP_KIND } from "../../../src/api/schema/dittogroup.ts";
 import { USER_KIND } from "../../../src/api/schema/dittouser.ts";
 import { DittoFsClient } from "../../../src/dittofs/client.ts";
 import { DittoFsAccess } from "../../../src/dittoserver/api-pass.ts";
 import { DITTOSERVERS } from "../../../src/dittoserver/kinds.ts";
 import { DITTOSHARES } from "../../../src/dittoshare/kind.ts";
+import { DITTOGROUPS } from "../../../src/dittouser/group-kind.ts";
 import { DITTOUSERS } from "../../../src/dittouser/kind.ts";
 import type { KubeObject } from "../../../src/runtime/objects.ts";
 import { CORE } from "../../../src/runtime/resources.ts";
@@ -32,7 +35,7 @@ const SERVER = "users";
 const POLL_MS = 5_000;
 /** One poll interval, plus a pass and the watch that shows its result (the machine is shared and loaded). */
 const ONE_POLL_MS = POLL_MS + 5_000;
-const USER_WRITES = new Set(["createUser", "updateUser", "resetPassword", "changeOwnPassword", "deleteUser", "call PUT", "call POST", "call PATCH", "call DELETE"]);
+const USER_WRITES = new Set(["createUser", "updateUser", "resetPassword", "changeOwnPassword", "deleteUser", "createGroup", "updateGroup", "deleteGroup", "call PUT", "call POST", "call PATCH", "call DELETE"]);
 const PASSWORD_1 = "alice-first-Passw0rd";
 const PASSWORD_2 = "alice-second-Passw0rd";
 const client = adminClient();
@@ -69,8 +72,19 @@ function secret(name: string, password: string): KubeObject {
   return { apiVersion: "v1", kind: "Secret", metadata: { name, namespace: ns.name }, stringData: { password } };
 }
 
+function dittoGroup(name: string, spec: Record<string, unknown>): KubeObject {
+  return { apiVersion: API_VERSION, kind: GROUP_KIND, metadata: { name, namespace: ns.name }, spec: { serverRef: { name: SERVER }, ...spec } };
+}
+
 const getUser = (name: string) => client.get<DittoUser & KubeObject>(DITTOUSERS, { namespace: ns.name, name });
-const cond = (u: DittoUser, type: string) => u.status?.conditions?.find((c) => c.type === type);
+const cond = (u: DittoUser | DittoGroup, type: string) => u.status?.conditions?.find((c) => c.type === type);
+
+async function waitForGroup(name: string, what: string, pred: (g: DittoGroup) => boolean, timeoutMs = 60_000): Promise<DittoGroup> {
+  return waitFor(`DittoGroup ${name}: ${what}`, async () => {
+    const g = await client.get<DittoGroup & KubeObject>(DITTOGROUPS, { namespace: ns.name, name });
+    return pred(g) ? g : undefined;
+  }, { timeoutMs, intervalMs: 250 });
+}
 
 async function waitForUser(name: string, what: string, pred: (u: DittoUser) => boolean, timeoutMs = 60_000): Promise<DittoUser> {
   return waitFor(`DittoUser ${name}: ${what}`, async () => {
@@ -171,7 +185,7 @@ describe("DittoUser on a real dfs", { concurrency: false }, () => {
     await asAdmin();
   });
 
-  it("a user made with dfsctl is reported unmanaged and left alone", async () => {
+  it("a user and a group made with dfsctl are reported unmanaged and left alone", async () => {
     await dfsctl.run(["user", "create", "--username", "bob", "--password", "bob-own-Passw0rd", "--role", "user"]);
     await client.create(CORE.secrets, secret("bob-pw", "bob-from-Secret-1"));
     await client.create(DITTOUSERS, dittoUser("bob", { role: "admin", passwordSecretRef: { name: "bob-pw" } }));
@@ -183,9 +197,15 @@ describe("DittoUser on a real dfs", { concurrency: false }, () => {
     assert.equal(user.role, "user");
     await dfsctl.run(["login", "--server", apiUrl, "--username", "bob", "--password", "bob-own-Passw0rd"]);
     await asAdmin();
+
+    await dfsctl.run(["group", "create", "--name", "ops", "--gid", "3100"]);
+    await client.create(DITTOGROUPS, dittoGroup("ops", { gid: 3200 }));
+    const ops = await waitForGroup("ops", "GroupUnmanaged", (g) => cond(g, "Synced")?.reason === "GroupUnmanaged");
+    assert.equal(cond(ops, "Ready")?.status, "False");
+    assert.equal((JSON.parse(await dfsctl.run(["group", "get", "ops", "-o", "json"])) as { gid?: number }).gid, 3100, "left as dfsctl made it");
   });
 
-  it("a missing Secret, group and share are named and retried; reclaimPolicy Delete removes the user with the DittoUser", async () => {
+  it("a missing Secret, group and share are named and retried (the group made by a DittoGroup); reclaimPolicy Delete removes user and group", async () => {
     await client.create(DITTOUSERS, dittoUser("dave", { passwordSecretRef: { name: "dave-pw" }, groups: ["users", "staff"], sharePermissions: [{ share: "/later", level: "read" }], reclaimPolicy: "Delete" }));
     const noSecret = await waitForUser("dave", "PasswordSecretNotFound", (u) => cond(u, "Synced")?.reason === "PasswordSecretNotFound");
     assert.match(cond(noSecret, "Synced")?.message ?? "", /Secret dave-pw does not exist/);
@@ -196,7 +216,12 @@ describe("DittoUser on a real dfs", { concurrency: false }, () => {
     assert.match(cond(noGroup, "Synced")?.message ?? "", /group staff does not exist/);
     assert.equal(cond(noGroup, "Ready")?.reason, "UserExists", "created in the groups that exist");
 
-    await dfsctl.run(["group", "create", "--name", "staff"]);
+    // The DittoGroup creates the group with its grant; dave joins it at the next poll.
+    await client.create(DITTOGROUPS, dittoGroup("staff", { gid: 3000, sharePermissions: [{ share: "/export", level: "read" }], reclaimPolicy: "Delete" }));
+    const staff = await waitForGroup("staff", "Ready and Synced", (g) => cond(g, "Ready")?.reason === "GroupExists" && cond(g, "Synced")?.status === "True");
+    assert.equal(staff.status?.ownership, "Created");
+    assert.equal((JSON.parse(await dfsctl.run(["group", "get", "staff", "-o", "json"])) as { gid?: number }).gid, 3000);
+    assert.match(await dfsctl.run(["share", "permission", "list", "/export"]), /staff\s+read\s/);
     const noShare = await waitForUser("dave", "ShareNotFound", (u) => cond(u, "Synced")?.reason === "ShareNotFound", ONE_POLL_MS);
     assert.match(cond(noShare, "Synced")?.message ?? "", /share \/later does not exist/);
     await dfsctl.run(["share", "create", "--name", "/later", "--metadata", "meta", "--local", "blocks"]);
@@ -209,6 +234,9 @@ describe("DittoUser on a real dfs", { concurrency: false }, () => {
     await assert.rejects(dfsctl.run(["user", "get", "dave"]), /not found/i);
     const events = await client.list<KubeObject & { reason?: string; regarding?: { name?: string } }>(CORE.events, { namespace: ns.name });
     assert.ok(events.items.some((e) => e.reason === "UserDeleted" && e.regarding?.name === "dave"), "a UserDeleted event");
+
+    await client.delete(DITTOGROUPS, { namespace: ns.name, name: "staff" });
+    await waitFor("group staff deleted", async () => ((await dfsctl.run(["group", "list"])).includes("staff") ? undefined : true), { timeoutMs: 30_000, intervalMs: 500 });
   });
 
   it("a DittoShare granting alice another level on its share wins: PermissionConflict naming it, and no fight", async () => {
@@ -246,6 +274,7 @@ describe("DittoUser on a real dfs", { concurrency: false }, () => {
     for (const name of ["alice", "bob", "carol"]) {
       await waitForUser(name, "ServerNotFound", (u) => cond(u, "Synced")?.reason === "ServerNotFound" && cond(u, "Ready")?.reason === "ServerNotFound", 120_000);
     }
+    await waitForGroup("ops", "ServerNotFound", (g) => cond(g, "Synced")?.reason === "ServerNotFound", 30_000);
     assert.ok(operator.reasons.conditions("DittoUser:alice").has("DittoUser:Synced/ServerDeleting"), "ServerDeleting was reported while the server's finalizer ran");
     const reconciles = await operator.reconciles();
     const reads = calls.length;
