@@ -269,12 +269,13 @@ describe("DittoUser on a real dfs", { concurrency: false }, () => {
     }
   });
 
-  it("the DittoServer deleted first: every DittoUser reports it (deleting, then gone), with no hot loop", async () => {
+  it("the DittoServer deleted first: every DittoUser and DittoGroup reports it (deleting, then gone), with no hot loop", async () => {
     await client.delete(DITTOSERVERS, { namespace: ns.name, name: SERVER });
     for (const name of ["alice", "bob", "carol"]) {
       await waitForUser(name, "ServerNotFound", (u) => cond(u, "Synced")?.reason === "ServerNotFound" && cond(u, "Ready")?.reason === "ServerNotFound", 120_000);
     }
     await waitForGroup("ops", "ServerNotFound", (g) => cond(g, "Synced")?.reason === "ServerNotFound", 30_000);
+    assert.ok(operator.reasons.conditions("DittoGroup:ops").has("DittoGroup:Synced/ServerDeleting"), "the DittoGroup reported ServerDeleting too");
     assert.ok(operator.reasons.conditions("DittoUser:alice").has("DittoUser:Synced/ServerDeleting"), "ServerDeleting was reported while the server's finalizer ran");
     const reconciles = await operator.reconciles();
     const reads = calls.length;
