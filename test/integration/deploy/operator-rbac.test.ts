@@ -1,7 +1,7 @@
 /**
  * The operator binary (`src/main.ts`) running as its own ServiceAccount with only the shipped ClusterRole and
  * leader-election Role (from deploy/base): it brings the minimal sample to Ready 1/1, deletes it through its
- * finalizer, and the API server's audit log shows no 403 (nor a 4xx the code does not expect) for that
+ * finalizer, takes a DittoShare through its finalizer too, and the API server's audit log shows no 403 (nor a 4xx the code does not expect) for that
  * ServiceAccount. The optional paths (Percona, ServiceMonitor, volume expansion, CRDs installed after the start)
  * are in operator-rbac-optional.test.ts.
  */
@@ -60,7 +60,18 @@ it("runs with only the shipped RBAC: sample Ready 1/1, metrics Service added and
     return got.code === 0 && got.stdout.trim() === "" ? true : undefined;
   }, { timeoutMs: 60_000 });
 
+  // A DittoShare (the sample, whose DittoServer does not exist here): finalizer added, ServerNotFound written, deleted.
+  const share = parse(readFileSync(join(ROOT, "deploy/samples/dittoshare-export.yaml"), "utf8")) as KubeObject;
+  await ok(["apply", "-n", ns.name, "-f", "-"], { input: JSON.stringify(share) });
+  await waitWithOperator(operator, "DittoShare export reports ServerNotFound", async () => {
+    const got = await kubectl(["get", "dittoshare", "export", "-n", ns.name, "-o", "jsonpath={.status.conditions[?(@.type==\"Synced\")].reason}"]);
+    return got.code === 0 && got.stdout === "ServerNotFound" ? true : undefined;
+  });
+  await ok(["delete", "dittoshare", "export", "-n", ns.name, "--timeout=30s"]);
+
   const events = auditEventsOf(operator.username);
+  assertRequested(events, "patch", "dittoshares");
+  assertRequested(events, "patch", "dittoshares", "status");
   // The check below must be able to fail: the operator's own writes are in the audit log under its identity.
   assertRequested(events, "patch", "dittoservers", "status");
   assertRequested(events, "create", "leases");
