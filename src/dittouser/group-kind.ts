@@ -9,6 +9,7 @@ import { ADOPT_ANNOTATION } from "../api/schema/dittoshare.ts";
 import type { DittoShare } from "../api/schema/dittoshare.ts";
 import { isDittoFsError } from "../dittofs/errors.ts";
 import { DITTOSHARES } from "../dittoshare/kind.ts";
+import { shareNameOf } from "../dittoshare/plan.ts";
 import type { ResourceType } from "../runtime/resources.ts";
 import type { BoundObject, CleanupStepResult, ServerboundKind, SyncContext, SyncResult, Verdict } from "../serverbound/kind.ts";
 import { BOUND_REASON } from "../serverbound/reasons.ts";
@@ -78,5 +79,6 @@ export const DITTOGROUP_KIND: ServerboundKind = {
     // Delete removes the group, but only one this DittoGroup created or adopted.
     needsServer: (obj) => asGroup(obj).spec.reclaimPolicy === "Delete" && asGroup(obj).status?.ownership !== undefined,
   },
+  wokenBy: [{ resource: DITTOSHARES, names: (obj) => desiredGroup(asGroup(obj)).sharePermissions.map((p) => p.share), nameOf: (share) => shareNameOf(share as unknown as DittoShare) }],
   sync: syncStep,
 };

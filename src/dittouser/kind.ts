@@ -8,12 +8,15 @@
  */
 import { randomBytes } from "node:crypto";
 import { GROUP, VERSION } from "../api/constants.ts";
-import type { DittoUser, DittoUserStatus } from "../api/dittouser-types.ts";
+import type { DittoGroup, DittoUser, DittoUserStatus } from "../api/dittouser-types.ts";
 import { USER_KIND } from "../api/schema/dittouser.ts";
 import { ADOPT_ANNOTATION } from "../api/schema/dittoshare.ts";
 import type { DittoShare } from "../api/schema/dittoshare.ts";
 import { isDittoFsError } from "../dittofs/errors.ts";
 import { DITTOSHARES } from "../dittoshare/kind.ts";
+import { shareNameOf } from "../dittoshare/plan.ts";
+import { DITTOGROUPS } from "./group-kind.ts";
+import { desiredGroup } from "./group-plan.ts";
 import type { ResourceType } from "../runtime/resources.ts";
 import type { BoundObject, CleanupStepResult, ServerboundKind, SyncContext, SyncResult, Verdict } from "../serverbound/kind.ts";
 import { BOUND_REASON } from "../serverbound/reasons.ts";
@@ -105,5 +108,10 @@ export const DITTOUSER_KIND: ServerboundKind = {
   controllerName: "dittouser",
   finalizer: { name: USER_FINALIZER, cleanup, needsServer },
   secretNames: (obj) => [passwordSource(asUser(obj)).name],
+  // A group or share it names appearing (or a DittoShare's grant changing) is seen at once, not at the next poll.
+  wokenBy: [
+    { resource: DITTOGROUPS, names: (obj) => asUser(obj).spec.groups ?? [], nameOf: (group) => desiredGroup(group as unknown as DittoGroup).name },
+    { resource: DITTOSHARES, names: (obj) => desiredUser(asUser(obj)).sharePermissions.map((p) => p.share), nameOf: (share) => shareNameOf(share as unknown as DittoShare) },
+  ],
   sync: syncStep,
 };

@@ -75,6 +75,19 @@ export type SyncResult = { fields: Record<string, unknown>; events?: BoundEvent[
 
 export type CleanupStepResult = { done: true; events?: BoundEvent[] } | { done: false; error: unknown };
 
+/**
+ * Objects of another bound kind that this kind's objects name (a DittoUser's groups, its shares): a change of one
+ * (its creation, its status turning Ready) brings a pass of the objects naming it on the same server at once,
+ * rather than at their next poll.
+ */
+export interface WokenBy {
+  resource: ResourceType;
+  /** The names the object refers to, in the other kind's terms. */
+  names: (obj: BoundObject) => string[];
+  /** The name an object of the other kind is referred to by. */
+  nameOf: (other: BoundObject) => string;
+}
+
 export interface ServerboundKind {
   resource: ResourceType;
   /** Controller (and event reporting) name: a DNS label. */
@@ -83,5 +96,6 @@ export interface ServerboundKind {
   finalizer?: { name: string; cleanup: (ctx: SyncContext) => Promise<CleanupStepResult>; needsServer: (obj: BoundObject) => boolean };
   /** Names of the Secrets (in its namespace) the object reads: their changes bring a pass. */
   secretNames?: (obj: BoundObject) => string[];
+  wokenBy?: readonly WokenBy[];
   sync: (ctx: SyncContext) => Promise<SyncResult>;
 }

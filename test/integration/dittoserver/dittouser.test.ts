@@ -217,12 +217,14 @@ describe("DittoUser on a real dfs", { concurrency: false }, () => {
     assert.equal(cond(noGroup, "Ready")?.reason, "UserExists", "created in the groups that exist");
 
     // The DittoGroup creates the group with its grant; dave joins it at the next poll.
+    const groupAt = Date.now();
     await client.create(DITTOGROUPS, dittoGroup("staff", { gid: 3000, sharePermissions: [{ share: "/export", level: "read" }], reclaimPolicy: "Delete" }));
     const staff = await waitForGroup("staff", "Ready and Synced", (g) => cond(g, "Ready")?.reason === "GroupExists" && cond(g, "Synced")?.status === "True");
     assert.equal(staff.status?.ownership, "Created");
     assert.equal((JSON.parse(await dfsctl.run(["group", "get", "staff", "-o", "json"])) as { gid?: number }).gid, 3000);
     assert.match(await dfsctl.run(["share", "permission", "list", "/export"]), /staff\s+read\s/);
     const noShare = await waitForUser("dave", "ShareNotFound", (u) => cond(u, "Synced")?.reason === "ShareNotFound", ONE_POLL_MS);
+    console.log(`DittoGroup staff created → dave in the group after ${((Date.now() - groupAt) / 1000).toFixed(1)} s (poll interval ${POLL_MS / 1000} s)`);
     assert.match(cond(noShare, "Synced")?.message ?? "", /share \/later does not exist/);
     await dfsctl.run(["share", "create", "--name", "/later", "--metadata", "meta", "--local", "blocks"]);
     await waitForUser("dave", "Synced", (u) => cond(u, "Synced")?.status === "True", ONE_POLL_MS);
