@@ -11,13 +11,13 @@ import { isDittoFsError } from "../dittofs/errors.ts";
 import { DITTOSHARES } from "../dittoshare/kind.ts";
 import { shareNameOf } from "../dittoshare/plan.ts";
 import type { ResourceType } from "../runtime/resources.ts";
-import type { BoundObject, CleanupStepResult, ServerboundKind, SyncContext, SyncResult, Verdict } from "../serverbound/kind.ts";
-import { BOUND_REASON } from "../serverbound/reasons.ts";
+import type { BoundObject, CleanupStepResult, ServerboundKind, SyncContext, SyncResult } from "../serverbound/kind.ts";
 import { shareClaims } from "./grants.ts";
 import { desiredGroup } from "./group-plan.ts";
 import type { GroupRecordState } from "./group-plan.ts";
 import { groupApi, syncGroup } from "./group-sync.ts";
 import { USER_REASONS } from "./reasons.ts";
+import { verdicts } from "./verdicts.ts";
 
 export const DITTOGROUPS: ResourceType = { group: GROUP, version: VERSION, plural: DITTOGROUP_CRD.plural, kind: DITTOGROUP_CRD.kind, namespaced: true };
 export const GROUP_FINALIZER = `${GROUP}/group-cleanup`;
@@ -51,12 +51,7 @@ async function syncStep(ctx: SyncContext): Promise<SyncResult> {
     await ctx.record(statusFields(desired.name, result.record));
     result = await syncGroup(api, { ...input, record: result.record });
   }
-  const problems = result.problems;
-  const synced: Verdict =
-    problems.length === 0
-      ? { status: "True", reason: BOUND_REASON.InSync, message: `group ${desired.name} is as specified` }
-      : { status: "False", reason: problems[0]?.reason ?? BOUND_REASON.APIRejected, message: problems.map((p) => p.message).join("; ") };
-  const ready: Verdict = result.present ? { status: "True", reason: USER_REASONS.GroupExists, message: `group ${desired.name} exists on the server` } : { ...synced, status: "False" };
+  const { synced, ready } = verdicts(`group ${desired.name}`, USER_REASONS.GroupExists, result.problems, result.present);
   return { fields: statusFields(desired.name, result.record), synced, ready, ...(result.error ? { error: result.error } : {}) };
 }
 

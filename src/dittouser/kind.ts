@@ -18,15 +18,14 @@ import { shareNameOf } from "../dittoshare/plan.ts";
 import { DITTOGROUPS } from "./group-kind.ts";
 import { desiredGroup } from "./group-plan.ts";
 import type { ResourceType } from "../runtime/resources.ts";
-import type { BoundObject, CleanupStepResult, ServerboundKind, SyncContext, SyncResult, Verdict } from "../serverbound/kind.ts";
-import { BOUND_REASON } from "../serverbound/reasons.ts";
+import type { BoundObject, CleanupStepResult, ServerboundKind, SyncContext, SyncResult } from "../serverbound/kind.ts";
 import { GENERATED_PASSWORD_BYTES, generatedPasswordSecret, passwordSource, resolvePassword } from "./password.ts";
 import { desiredUser } from "./plan.ts";
 import { shareClaims } from "./grants.ts";
-import type { Problem } from "./grants.ts";
 import type { UserRecordState } from "./plan.ts";
 import { USER_REASONS } from "./reasons.ts";
 import { syncUser, userApi } from "./sync.ts";
+import { verdicts } from "./verdicts.ts";
 import type { UserSyncResult } from "./sync.ts";
 
 export const DITTOUSERS: ResourceType = { group: GROUP, version: VERSION, plural: "dittousers", kind: USER_KIND, namespaced: true };
@@ -48,16 +47,6 @@ function statusFields(user: DittoUser, record: UserRecordState, passwordSecret: 
     ...(record.passwordVersion ? { passwordVersion: record.passwordVersion } : {}),
     ...(record.sharePermissions.length > 0 ? { sharePermissions: record.sharePermissions } : {}),
   };
-}
-
-/** Synced from the problems; Ready while the server has the user and this DittoUser manages it. */
-export function userVerdicts(username: string, problems: readonly Problem[], present: boolean): { synced: Verdict; ready: Verdict } {
-  const synced: Verdict =
-    problems.length === 0
-      ? { status: "True", reason: BOUND_REASON.InSync, message: `user ${username} is as specified` }
-      : { status: "False", reason: problems[0]?.reason ?? BOUND_REASON.APIRejected, message: problems.map((p) => p.message).join("; ") };
-  const ready: Verdict = present ? { status: "True", reason: USER_REASONS.UserExists, message: `user ${username} exists on the server` } : { ...synced, status: "False" };
-  return { synced, ready };
 }
 
 async function syncStep(ctx: SyncContext): Promise<SyncResult> {
@@ -83,7 +72,7 @@ async function syncStep(ctx: SyncContext): Promise<SyncResult> {
     await ctx.record(statusFields(user, result.record, source.name));
     result = await syncUser(api, { ...input, record: result.record });
   }
-  const { synced, ready } = userVerdicts(input.desired.username, result.problems, result.present);
+  const { synced, ready } = verdicts(`user ${input.desired.username}`, USER_REASONS.UserExists, result.problems, result.present);
   return { fields: statusFields(user, result.record, source.name), synced, ready, ...(result.error ? { error: result.error } : {}) };
 }
 

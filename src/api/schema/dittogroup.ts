@@ -7,7 +7,7 @@ import { Type } from "@sinclair/typebox";
 import type { CrdDeclaration } from "../crd.ts";
 import { cel, StringEnum } from "./helpers.ts";
 import type { CelRule } from "./helpers.ts";
-import { GROUP_NAME_PATTERN, immutable, ObjectMetaSchema, RECLAIM_POLICIES, ServerRefSchema, SharePermissions, SharePermissionSchema, UnixId } from "./dittouser.ts";
+import { GROUP_NAME_PATTERN, immutable, ObjectMetaSchema, RECLAIM_POLICIES, ServerRefSchema, SharePermissions, SharePermissionSchema, UnixId, USER_OWNERSHIP } from "./dittouser.ts";
 import { ConditionSchema } from "./status.ts";
 
 export const GROUP_KIND = "DittoGroup";
@@ -51,7 +51,7 @@ export const DittoGroupStatusSchema = Type.Object(
     observedGeneration: Type.Optional(Type.Integer({ description: "metadata.generation last reconciled.", format: "int64" })),
     groupName: Type.Optional(Type.String({ description: "The group on the server this object manages.", maxLength: 255 })),
     ownership: Type.Optional(
-      StringEnum(["Creating", "Created", "Adopted"] as const, {
+      StringEnum(USER_OWNERSHIP, {
         description: "Creating: about to be created (recorded first, so a crash after the create still finds it ours). Created, Adopted: managed.",
       }),
     ),
