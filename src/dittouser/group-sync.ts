@@ -63,7 +63,8 @@ export async function syncGroup(api: GroupApi, input: GroupSyncInput): Promise<G
     } catch (err) {
       const created = done.includes("create") || observed.group !== undefined;
       // Keep every grant that was or is ours, so a later pass still removes the ones that left the spec.
-      const record = { ownership: created ? plan.next.ownership : input.record.ownership, sharePermissions: [...input.record.sharePermissions] };
+      const sharePermissions = [...new Map([...input.record.sharePermissions, ...plan.next.sharePermissions].map((p) => [p.share, p])).values()];
+      const record = { ownership: created ? plan.next.ownership : input.record.ownership, sharePermissions };
       return { record, problems: plan.problems, done, claimOnly: false, present: created, error: err instanceof Error ? err : new Error(String(err)) };
     }
   }

@@ -11,10 +11,10 @@ import type { DittoFsClient } from "../dittofs/client.ts";
 import { isDittoFsError } from "../dittofs/errors.ts";
 import { shareApi } from "../dittofs/shares.ts";
 import type { GrantKind, ShareApi } from "../dittofs/shares.ts";
-import { planUser } from "./plan.ts";
-import type { PlanInput, UserPlan, UserRecordState, UserStep } from "./plan.ts";
 import { sharesOfInterest } from "./grants.ts";
 import type { GrantStep, Problem } from "./grants.ts";
+import { planUser } from "./plan.ts";
+import type { PlanInput, UserPlan, UserRecordState, UserStep } from "./plan.ts";
 import { USER_REASONS } from "./reasons.ts";
 
 /** The share-grant calls (../dittofs/shares.ts) of users and groups. */
