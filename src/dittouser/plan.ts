@@ -3,12 +3,14 @@
  * DittoUser recorded in its status, the ordered API steps and the next record.
  *
  * Ownership: only a user this DittoUser created (status.ownership Creating/Created) or adopted (annotation) is ever
- * changed. `Creating` is recorded in a pass of its own before the POST, so a crash between the POST and the status
- * write still finds the user ours at the next pass instead of reporting it unmanaged.
+ * changed. The plan answers `claimOnly` for a new user: the shell records `Creating` in status before the POST
+ * (`SyncContext.record`), so a crash between the POST and the final status write still finds the user ours at the
+ * next pass instead of reporting it unmanaged.
  *
- * Share grants: only grants this DittoUser set (status.sharePermissions) are removed. A DittoShare of the same server
- * that grants the user a level on a share wins: the DittoUser neither writes nor removes that grant, and reports a
- * different level as a conflict naming the DittoShare.
+ * Password: set again whenever the Secret's version differs from the recorded one, or the server says the user must
+ * change it (an admin reset re-arms that for admin-role users); an admin-role user then clears it by itself.
+ *
+ * Share grants: ./grants.ts (only the grants this DittoUser set are removed; a DittoShare's grant wins).
  */
 import type { DittoUser, UserOwnership, UserSharePermission } from "../api/dittouser-types.ts";
 import type { PermissionLevel, UserFields, UserRecord } from "../dittofs/wire-users.ts";
