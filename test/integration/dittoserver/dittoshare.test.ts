@@ -78,6 +78,7 @@ interface ListedShare {
   name: string;
   metadata_store: string;
   local_block_store: string;
+  enabled: boolean;
 }
 const onServer = async (): Promise<ListedShare[]> => JSON.parse(await dfsctl.run(["share", "list", "-o", "json"])) as ListedShare[];
 /** `dfsctl share show` of one share (read_only is left out when false). */
@@ -114,14 +115,15 @@ describe("DittoShares on a real dfs", { concurrency: false }, () => {
       snapshotPolicies: [{ share: "/conflict", interval: "24h" }],
     };
     await client.create(DITTOSERVERS, dittoServer(ns.name, SERVER, spec));
-    await createShare("export", { reclaimPolicy: "Delete", snapshotPolicy: { interval: "24h", keepLast: 3 } });
-    await createShare("keep", { shareName: "/kept", reclaimPolicy: "Retain" });
+    await createShare("export", { reclaimPolicy: "Delete", squash: "all_to_guest", permissions: { users: [{ name: "admin", level: "read" }] }, snapshotPolicy: { interval: "24h", keepLast: 3 } });
+    await createShare("keep", { shareName: "/kept", reclaimPolicy: "Retain", enabled: false });
     await waitForShare("export", "Synced", "False", "ServerNotReady", 30_000);
     const ready = await waitForShare("export", "Synced", "True", "InSync", 120_000);
     console.log(`DittoShare created with its DittoServer → share in sync after ${((Date.now() - started) / 1000).toFixed(1)} s`);
     assert.equal(conditionOf(ready, "Ready")?.reason, "ShareReady");
     assert.deepEqual([ready.status?.shareName, ready.status?.ownership, ready.status?.server], ["/export", "Created", SERVER]);
     assert.deepEqual(ready.status?.snapshotPolicy, { interval: "24h", keepLast: 3 });
+    assert.deepEqual(ready.status?.permissions, { users: [{ name: "admin", level: "read" }] });
     assert.equal((await eventOn("export", "ShareCreated")).type, "Normal");
     await waitForShare("keep", "Synced", "True", "InSync");
 
@@ -133,7 +135,11 @@ describe("DittoShares on a real dfs", { concurrency: false }, () => {
     const exported = listed.find((s) => s.name === "/export");
     assert.deepEqual([exported?.metadata_store, exported?.local_block_store], ["meta", "blocks"], "on the server's stores");
     assert.equal((await shown("/export")).id, ready.status?.shareID, "dfsctl sees the share the status records");
-    assert.ok(listed.some((s) => s.name === "/kept"));
+    assert.equal(listed.find((s) => s.name === "/kept")?.enabled, false, "disabled as specified");
+    const nfs = JSON.parse(await dfsctl.run(["share", "nfs-config", "show", "/export", "-o", "json"])) as { squash?: string };
+    assert.equal(nfs.squash, "all_to_guest");
+    const grants = JSON.parse(await dfsctl.run(["share", "permission", "list", "/export", "-o", "json"])) as { type: string; name: string; level: string }[];
+    assert.ok(grants.some((g) => g.type === "user" && g.name === "admin" && g.level === "read"), JSON.stringify(grants));
   });
 
   it("in sync, two polls make no DittoFS write and no Kubernetes write; read-only set with dfsctl is reverted within one poll", async () => {
