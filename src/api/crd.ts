@@ -8,6 +8,8 @@ import { stringify } from "yaml";
 import { GROUP, KIND, LIST_KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION } from "./constants.ts";
 import { DittoServerSchema, NAME_RULES } from "./schema/dittoserver.ts";
 import { DittoShareSchema, SHARE_KIND } from "./schema/dittoshare.ts";
+import { DITTOGROUP_CRD } from "./schema/dittogroup.ts";
+import { DITTOUSER_CRD } from "./schema/dittouser.ts";
 import { cel } from "./schema/helpers.ts";
 import type { CelRule } from "./schema/helpers.ts";
 import { structuralViolations, toStructural } from "./structural.ts";
@@ -72,7 +74,7 @@ export const DITTOSHARE_CRD: CrdDeclaration = {
 };
 
 /** Every CRD the operator ships, one line each (DittoServer first: the docs keep that order). */
-export const CRDS: readonly CrdDeclaration[] = [DITTOSERVER_CRD, DITTOSHARE_CRD];
+export const CRDS: readonly CrdDeclaration[] = [DITTOSERVER_CRD, DITTOSHARE_CRD, DITTOUSER_CRD, DITTOGROUP_CRD];
 
 export const GEN_CRD_COMMAND = "npm run gen:crd";
 export const CRD_DIR = "deploy/crds";

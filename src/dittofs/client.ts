@@ -20,6 +20,8 @@ import { header, readText, send } from "../runtime/http.ts";
 import { httpError, invalidResponse, transportError } from "./errors.ts";
 import { parseAdapters, parseLiveness, parseNfsSettings, parseSession, parseShareStores, parseSnapshotPolicies, parseSnapshotPolicy, parseStore, parseStores, parseUser, ShapeError } from "./wire.ts";
 import type { Adapter, Liveness, NfsSettings, Role, Session, ShareStores, SnapshotPolicy, SnapshotPolicyBody, Store, StoreBody, User } from "./wire.ts";
+import { parseGroup, parseGroups, parseUserRecord } from "./wire-users.ts";
+import type { GroupFields, GroupRecord, NewUser, UserFields, UserRecord } from "./wire-users.ts";
 
 export interface EndpointTls {
   /** PEM CA bundle the server certificate must chain to. */
@@ -143,17 +145,17 @@ export class DittoFsClient {
     return this.call({ method: "POST", path: "/users/me/password", token, body, secrets: [newPassword, currentPassword ?? ""], parse: parseSession, ...options });
   }
 
-  getUser(token: string, username: string, options: CallOptions = {}): Promise<User> {
-    return this.call({ method: "GET", path: `/users/${segment(username)}`, token, parse: (b) => parseUser(b), ...options });
+  getUser(token: string, username: string, options: CallOptions = {}): Promise<UserRecord> {
+    return this.call({ method: "GET", path: `/users/${segment(username)}`, token, parse: (b) => parseUserRecord(b), ...options });
   }
 
-  /** Admin only. 409 (kind `conflict`) when the user exists. */
-  createUser(token: string, user: { username: string; password: string; role: Role }, options: CallOptions = {}): Promise<User> {
+  /** Admin only. 409 (kind `conflict`) when the user exists; 400 when a named group does not. */
+  createUser(token: string, user: NewUser & { role: Role }, options: CallOptions = {}): Promise<User> {
     return this.call({ method: "POST", path: "/users", token, body: user, secrets: [user.password], parse: (b) => parseUser(b), ...options });
   }
 
-  /** Admin only: changes role and/or enablement. */
-  updateUser(token: string, username: string, changes: { role?: Role; enabled?: boolean }, options: CallOptions = {}): Promise<User> {
+  /** Admin only: changes the given fields, leaves the others. `groups` replaces every membership. */
+  updateUser(token: string, username: string, changes: UserFields, options: CallOptions = {}): Promise<User> {
     return this.call({ method: "PUT", path: `/users/${segment(username)}`, token, body: changes, parse: (b) => parseUser(b), ...options });
   }
 
@@ -165,6 +167,31 @@ export class DittoFsClient {
   /** Admin only; 403 for `admin` itself. */
   deleteUser(token: string, username: string, options: CallOptions = {}): Promise<void> {
     return this.call({ method: "DELETE", path: `/users/${segment(username)}`, token, parse: () => undefined, ...options });
+  }
+
+  /** Admin only. */
+  listGroups(token: string, options: CallOptions = {}): Promise<GroupRecord[]> {
+    return this.call({ method: "GET", path: "/groups", token, parse: parseGroups, ...options });
+  }
+
+  /** Admin only. 404 (kind `notFound`) when there is no such group. */
+  getGroup(token: string, name: string, options: CallOptions = {}): Promise<GroupRecord> {
+    return this.call({ method: "GET", path: `/groups/${segment(name)}`, token, parse: (b) => parseGroup(b), ...options });
+  }
+
+  /** Admin only. 409 (kind `conflict`) when the name or the gid is taken. */
+  createGroup(token: string, name: string, fields: GroupFields, options: CallOptions = {}): Promise<GroupRecord> {
+    return this.call({ method: "POST", path: "/groups", token, body: { name, ...fields }, parse: (b) => parseGroup(b), ...options });
+  }
+
+  /** Admin only: changes the given fields. 404 when the group is gone. */
+  updateGroup(token: string, name: string, fields: GroupFields, options: CallOptions = {}): Promise<GroupRecord> {
+    return this.call({ method: "PUT", path: `/groups/${segment(name)}`, token, body: fields, parse: (b) => parseGroup(b), ...options });
+  }
+
+  /** Admin only. 403 for the system groups (admins, operators, users); 404 when gone. */
+  deleteGroup(token: string, name: string, options: CallOptions = {}): Promise<void> {
+    return this.call({ method: "DELETE", path: `/groups/${segment(name)}`, token, parse: () => undefined, ...options });
   }
 
   /** Admin or operator role. */

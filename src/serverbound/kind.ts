@@ -46,11 +46,15 @@ export interface SyncContext {
   where: string;
   /** A Secret of the object's namespace, from the cache. */
   secret: (name: string) => KubeObject | undefined;
+  /** The objects of another watched kind in the object's namespace, from the cache (e.g. the DittoShares of a DittoUser). */
+  peers: (res: ResourceType) => KubeObject[];
   /**
    * Writes these status fields at once (the final write keeps them): e.g. the intent to create something,
    * recorded before the call so a crash between the call and the final write does not orphan it.
    */
   record: (fields: Record<string, unknown>) => Promise<void>;
+  /** Creates a Secret the object generates (e.g. a password); a 409 (made meanwhile) answers the existing one. */
+  createSecret: (secret: KubeObject) => Promise<KubeObject>;
   now: number;
   signal: AbortSignal;
 }
@@ -71,6 +75,19 @@ export type SyncResult = { fields: Record<string, unknown>; events?: BoundEvent[
 
 export type CleanupStepResult = { done: true; events?: BoundEvent[] } | { done: false; error: unknown };
 
+/**
+ * Objects of another bound kind that this kind's objects name (a DittoUser's groups, its shares): a change of one
+ * (its creation, its status turning Ready) brings a pass of the objects naming it on the same server at once,
+ * rather than at their next poll.
+ */
+export interface WokenBy {
+  resource: ResourceType;
+  /** The names the object refers to, in the other kind's terms. */
+  names: (obj: BoundObject) => string[];
+  /** The name an object of the other kind is referred to by. */
+  nameOf: (other: BoundObject) => string;
+}
+
 export interface ServerboundKind {
   resource: ResourceType;
   /** Controller (and event reporting) name: a DNS label. */
@@ -79,5 +96,6 @@ export interface ServerboundKind {
   finalizer?: { name: string; cleanup: (ctx: SyncContext) => Promise<CleanupStepResult>; needsServer: (obj: BoundObject) => boolean };
   /** Names of the Secrets (in its namespace) the object reads: their changes bring a pass. */
   secretNames?: (obj: BoundObject) => string[];
+  wokenBy?: readonly WokenBy[];
   sync: (ctx: SyncContext) => Promise<SyncResult>;
 }

@@ -15,7 +15,7 @@ import { pollIntervalMs } from "../dittoserver/api-pass.ts";
 import type { DittoFsAccess } from "../dittoserver/api-pass.ts";
 import { DITTOSERVERS } from "../dittoserver/kinds.ts";
 import type { ReconcileContext, ReconcileResult } from "../runtime/controller.ts";
-import { isNotFound } from "../runtime/errors.ts";
+import { isAlreadyExists, isNotFound } from "../runtime/errors.ts";
 import type { EventRecorder } from "../runtime/events.ts";
 import { finalizer } from "../runtime/finalizer.ts";
 import type { CleanupResult } from "../runtime/finalizer.ts";
@@ -33,8 +33,8 @@ const MIN_REQUEUE_MS = 1_000;
 
 export interface BoundDeps {
   kind: ServerboundKind;
-  cache: { get(res: ResourceType, key: string): KubeObject | undefined };
-  writer: Pick<Writer, "applyStatus" | "jsonPatch">;
+  cache: { get(res: ResourceType, key: string): KubeObject | undefined; list(res: ResourceType, namespace: string): KubeObject[] };
+  writer: Pick<Writer, "applyStatus" | "jsonPatch" | "create">;
   recorder: Pick<EventRecorder, "publish">;
   dittofs: Pick<DittoFsAccess, "borrow" | "tokenRefused">;
   clock: { now(): number };
@@ -136,10 +136,21 @@ function stepContext(deps: BoundDeps, object: BoundObject, server: DittoServer, 
     token: session.token,
     where: session.where,
     secret: (name) => deps.cache.get(CORE.secrets, `${namespace}/${name}`),
+    peers: (res) => deps.cache.list(res, namespace),
     record: async (fields) => {
       const status: BoundStatus = { ...current.status, ...fields };
       await writeStatus(deps, current, status);
       current = { ...current, status };
+    },
+    createSecret: async (secret) => {
+      try {
+        return await deps.writer.create(CORE.secrets, secret);
+      } catch (err) {
+        // Made meanwhile (another pass, or by hand): the cache has it by now or the next pass will.
+        const existing = isAlreadyExists(err) ? deps.cache.get(CORE.secrets, `${namespace}/${secret.metadata.name ?? ""}`) : undefined;
+        if (!existing) throw err;
+        return existing;
+      }
     },
     now,
     signal,

@@ -4,6 +4,7 @@
  * conditions and events.
  */
 import assert from "node:assert/strict";
+import type { DestinationStream } from "pino";
 import { Registry } from "prom-client";
 import { API_VERSION, KIND } from "../../../src/api/constants.ts";
 import type { DittoServerStatus } from "../../../src/api/types.ts";
@@ -44,7 +45,8 @@ export interface RunningOperator {
 const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /** `dittofs`: the operator's access to the servers' APIs, for a test that counts its DittoFS calls. */
-export async function startOperator(namespace: string, options: OperatorOptions = TEST_OPTIONS, dittofs?: DittoFsAccess): Promise<RunningOperator> {
+/** `log`: where the operator's log lines go instead of stdout (a test reading them), at `debug` level. */
+export async function startOperator(namespace: string, options: OperatorOptions = TEST_OPTIONS, dittofs?: DittoFsAccess, log?: DestinationStream): Promise<RunningOperator> {
   const registry = new Registry();
   // Opened before the operator starts, so every status write of the file's servers is seen.
   const recorderClient = adminClient();
@@ -56,7 +58,7 @@ export async function startOperator(namespace: string, options: OperatorOptions 
       metricsBindAddress: "0",
       healthProbeBindAddress: "0",
       metrics: createRuntimeMetrics(registry),
-      logger: createLogger({ level: process.env.DITTOFS_TEST_OPERATOR_LOG ?? "warn", name: "operator" }),
+      logger: createLogger(log ? { level: "debug", name: "operator", destination: log } : { level: process.env.DITTOFS_TEST_OPERATOR_LOG ?? "warn", name: "operator" }),
       gracefulShutdownTimeoutMs: 5_000,
     },
     options,

@@ -18,7 +18,8 @@ function imports(file: string): [boolean, string][] {
 
 const folder = (path: string): string => path.split("/")[0] ?? "";
 /** Folders of the kinds bound to a DittoServer (listed in src/serverbound/registry.ts). */
-const BOUND_KINDS = ["dittoshare"];
+const BOUND_KINDS = ["dittoshare", "dittouser"];
+// A DittoUser reads the DittoShares of its server: a grant a DittoShare declares wins over the DittoUser's own.
 
 test("src/api imports only itself and types of src/runtime/objects.ts; src/runtime only itself; src/dittofs itself and runtime; src/dittoserver api, runtime and dittofs; src/serverbound those and dittoserver (its registry the kinds); a bound kind those and serverbound", () => {
   const broken: string[] = [];
@@ -32,7 +33,7 @@ test("src/api imports only itself and types of src/runtime/objects.ts; src/runti
         : from === "dittofs" ? ["dittofs", "runtime"].includes(to)
         : from === "dittoserver" ? ["dittoserver", "api", "runtime", "dittofs"].includes(to)
         : from === "serverbound" ? ["serverbound", "dittoserver", "api", "runtime", "dittofs"].includes(to) || (relative(SRC, file) === "serverbound/registry.ts" && BOUND_KINDS.includes(to))
-        : BOUND_KINDS.includes(from) ? [from, "serverbound", "dittoserver", "api", "runtime", "dittofs"].includes(to)
+        : BOUND_KINDS.includes(from) ? [from, "serverbound", "dittoserver", "api", "runtime", "dittofs"].includes(to) || (from === "dittouser" && to === "dittoshare")
         : true;
       if (!ok) broken.push(`${relative(SRC, file)} → ${target}`);
     }

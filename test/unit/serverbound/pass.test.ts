@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import { DittoFsError } from "../../../src/dittofs/errors.ts";
 import type { Borrowed } from "../../../src/dittoserver/api-pass.ts";
 import type { ReconcileContext } from "../../../src/runtime/controller.ts";
+import { ApiError } from "../../../src/runtime/errors.ts";
 import type { JsonPatchOp } from "../../../src/runtime/client.ts";
 import type { PublishedEvent } from "../../../src/runtime/events.ts";
 import type { KubeObject } from "../../../src/runtime/objects.ts";
@@ -55,7 +56,7 @@ function world(opts: Options = {}) {
   };
   const deps: BoundDeps = {
     kind,
-    cache: { get: (res, key) => objects.get(`${res.plural}/${key}`) },
+    cache: { get: (res, key) => objects.get(`${res.plural}/${key}`), list: (res, namespace) => [...objects].filter(([k]) => k.startsWith(`${res.plural}/${namespace}/`)).map(([, o]) => o) },
     writer: {
       applyStatus: (_res, obj) => {
         statusWrites.push(obj.status as Record<string, unknown>);
@@ -67,6 +68,13 @@ function world(opts: Options = {}) {
       jsonPatch: (_res, _ref, ops) => {
         patches.push(ops);
         return Promise.resolve({} as KubeObject);
+      },
+      create: (res, obj) => {
+        const key = `${res.plural}/${obj.metadata.namespace ?? ""}/${obj.metadata.name ?? ""}`;
+        if (objects.has(key)) return Promise.reject(new ApiError(409, "AlreadyExists", `${res.plural} "${obj.metadata.name ?? ""}" already exists`, ""));
+        const created = { ...obj, metadata: { ...obj.metadata, uid: "created-uid" } };
+        objects.set(key, created);
+        return Promise.resolve(created);
       },
     },
     recorder: { publish: (e) => void events.push(e) },
@@ -157,6 +165,21 @@ describe("sync", () => {
     w.put(server());
     await w.pass();
     assert.deepEqual(w.statusWrites.map((s) => [s.intent, s.id]), [["create", undefined], ["create", "s1"]]);
+  });
+
+  it("createSecret() creates a Secret in the object's namespace; one made meanwhile (409) is answered from the cache", async () => {
+    const secret: KubeObject = { apiVersion: "v1", kind: "Secret", metadata: { name: "generated", namespace: "team-a" } };
+    const answers: (string | undefined)[] = [];
+    const w = world({
+      sync: async (c) => {
+        answers.push((await c.createSecret(secret)).metadata.uid, (await c.createSecret(secret)).metadata.uid);
+        return { fields: {}, synced: { status: "True", reason: "InSync", message: "ok" } };
+      },
+    });
+    w.put(thing());
+    w.put(server());
+    await w.pass();
+    assert.deepEqual(answers, ["created-uid", "created-uid"]);
   });
 
   it("a transient failure: APIUnreachable, and no call before the back-off allows it", async () => {
