@@ -12,6 +12,7 @@ import { DITTOGROUP_CRD } from "./schema/dittogroup.ts";
 import { DITTOUSER_CRD } from "./schema/dittouser.ts";
 import { cel } from "./schema/helpers.ts";
 import type { CelRule } from "./schema/helpers.ts";
+import { boundColumns } from "./bound-columns.ts";
 import { structuralViolations, toStructural } from "./structural.ts";
 import type { JsonSchema } from "./structural.ts";
 
@@ -53,8 +54,6 @@ export const DITTOSERVER_CRD: CrdDeclaration = {
   ],
 };
 
-const conditionColumn = (type: string): PrinterColumn => ({ name: type, type: "string", description: `${type} condition.`, jsonPath: `.status.conditions[?(@.type=="${type}")].status` });
-
 export const DITTOSHARE_CRD: CrdDeclaration = {
   kind: SHARE_KIND,
   listKind: `${SHARE_KIND}List`,
@@ -64,13 +63,7 @@ export const DITTOSHARE_CRD: CrdDeclaration = {
   schema: DittoShareSchema,
   // Any object name makes a valid default share name (`/<name>`): nothing to add to the API server's own check.
   nameRules: [],
-  printerColumns: [
-    { name: "Server", type: "string", description: "The DittoServer.", jsonPath: ".spec.serverRef.name" },
-    { name: "Share", type: "string", description: "The share's name on the server.", jsonPath: ".status.shareName" },
-    conditionColumn("Ready"),
-    conditionColumn("Synced"),
-    { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
-  ],
+  printerColumns: boundColumns([{ name: "Share", type: "string", description: "The share's name on the server.", jsonPath: ".status.shareName" }]),
 };
 
 /** Every CRD the operator ships, one line each (DittoServer first: the docs keep that order). */

@@ -4,6 +4,7 @@
  * (`admins`, `operators`, `users`) are created by the server itself and can never be managed.
  */
 import { Type } from "@sinclair/typebox";
+import { boundColumns } from "../bound-columns.ts";
 import type { CrdDeclaration } from "../crd.ts";
 import { cel, StringEnum } from "./helpers.ts";
 import type { CelRule } from "./helpers.ts";
@@ -92,11 +93,5 @@ export const DITTOGROUP_CRD: CrdDeclaration = {
   shortNames: ["dgroup"],
   schema: DittoGroupSchema,
   nameRules: [],
-  printerColumns: [
-    { name: "Server", type: "string", description: "The DittoServer.", jsonPath: ".spec.serverRef.name" },
-    { name: "Group", type: "string", description: "The group on the server.", jsonPath: ".status.groupName" },
-    { name: "Ready", type: "string", jsonPath: ".status.conditions[?(@.type==\"Ready\")].status" },
-    { name: "Synced", type: "string", jsonPath: ".status.conditions[?(@.type==\"Synced\")].status" },
-    { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
-  ],
+  printerColumns: boundColumns([{ name: "Group", type: "string", description: "The group on the server.", jsonPath: ".status.groupName" }]),
 };

@@ -9,6 +9,7 @@
 import { Type } from "@sinclair/typebox";
 import type { TUnsafe } from "@sinclair/typebox";
 import type { ObjectMeta } from "../../runtime/objects.ts";
+import { boundColumns } from "../bound-columns.ts";
 import type { CrdDeclaration } from "../crd.ts";
 import { cel, DataKey, ObjectName, StringEnum } from "./helpers.ts";
 import type { CelRule } from "./helpers.ts";
@@ -172,12 +173,8 @@ export const DITTOUSER_CRD: CrdDeclaration = {
   shortNames: ["duser"],
   schema: DittoUserSchema,
   nameRules: [],
-  printerColumns: [
-    { name: "Server", type: "string", description: "The DittoServer.", jsonPath: ".spec.serverRef.name" },
+  printerColumns: boundColumns([
     { name: "User", type: "string", description: "The user on the server.", jsonPath: ".status.username" },
-    { name: "Role", type: "string", jsonPath: ".spec.role" },
-    { name: "Ready", type: "string", jsonPath: ".status.conditions[?(@.type==\"Ready\")].status" },
-    { name: "Synced", type: "string", jsonPath: ".status.conditions[?(@.type==\"Synced\")].status" },
-    { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
-  ],
+    { name: "Role", type: "string", description: "The user's role.", jsonPath: ".spec.role" },
+  ]),
 };

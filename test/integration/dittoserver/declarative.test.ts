@@ -10,9 +10,6 @@ import { after, before, describe, it } from "node:test";
 import { API_VERSION } from "../../../src/api/constants.ts";
 import { SHARE_KIND } from "../../../src/api/schema/dittoshare.ts";
 import { USER_KIND } from "../../../src/api/schema/dittouser.ts";
-import { DittoFsClient } from "../../../src/dittofs/client.ts";
-import type { Request } from "../../../src/dittofs/client.ts";
-import { DittoFsAccess } from "../../../src/dittoserver/api-pass.ts";
 import { DITTOSERVERS } from "../../../src/dittoserver/kinds.ts";
 import { DITTOSHARES } from "../../../src/dittoshare/kind.ts";
 import { DITTOUSERS } from "../../../src/dittouser/kind.ts";
@@ -23,7 +20,7 @@ import { createTestNamespace, waitFor } from "../../controlplane/testenv.ts";
 import { privateDfsctl } from "./dfsctl.ts";
 import type { Dfsctl } from "./dfsctl.ts";
 import type { RunningOperator } from "./support.ts";
-import { adminClient, deleteAllServers, dittoServer, installCrd, startOperator, TEST_OPTIONS, waitForCondition } from "./support.ts";
+import { adminClient, deleteAllServers, dittoServer, installCrd, recordingBorrowers, startOperator, TEST_OPTIONS, waitForCondition } from "./support.ts";
 
 const SERVER = "decl";
 const PASSWORD = "bob-declared-Passw0rd";
@@ -36,19 +33,6 @@ let dfsctl: Dfsctl;
 const borrowed: string[] = [];
 const creates = (): string[] => borrowed.filter((c) => c === "POST /shares" || c === "POST /users");
 
-function countingAccess(): DittoFsAccess {
-  return new DittoFsAccess({
-    connectBorrower: (endpoint) => {
-      const real = new DittoFsClient(endpoint);
-      const call = real.call.bind(real);
-      real.call = <T>(req: Request<T>): Promise<T> => {
-        borrowed.push(`${req.method} ${req.path}`);
-        return call(req);
-      };
-      return real;
-    },
-  });
-}
 
 type Bound = KubeObject & { status?: { conditions?: Condition[]; shareID?: string; ownership?: string } };
 /**
@@ -89,7 +73,7 @@ before(async () => {
   await installCrd();
   ns = await createTestNamespace("declarative");
   dfsctl = await privateDfsctl();
-  operator = await startOperator(ns.name, TEST_OPTIONS, countingAccess());
+  operator = await startOperator(ns.name, TEST_OPTIONS, recordingBorrowers(borrowed));
 });
 
 after(async () => {

@@ -8,10 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { DittoShareStatus } from "../../../src/api/schema/dittoshare.ts";
 import { API_VERSION } from "../../../src/api/constants.ts";
-import { DittoFsClient } from "../../../src/dittofs/client.ts";
-import type { Request } from "../../../src/dittofs/client.ts";
 import { DITTOSHARES } from "../../../src/dittoshare/kind.ts";
-import { DittoFsAccess } from "../../../src/dittoserver/api-pass.ts";
 import { DITTOSERVERS } from "../../../src/dittoserver/kinds.ts";
 import type { Condition, KubeObject } from "../../../src/runtime/objects.ts";
 import { CORE } from "../../../src/runtime/resources.ts";
@@ -20,7 +17,7 @@ import { createTestNamespace, waitFor } from "../../controlplane/testenv.ts";
 import { privateDfsctl } from "./dfsctl.ts";
 import type { Dfsctl } from "./dfsctl.ts";
 import type { RunningOperator } from "./support.ts";
-import { adminClient, deleteAllServers, dittoServer, installCrd, startOperator, TEST_OPTIONS } from "./support.ts";
+import { adminClient, deleteAllServers, dittoServer, installCrd, recordingBorrowers, startOperator, TEST_OPTIONS } from "./support.ts";
 
 const SERVER = "shares";
 const POLL_MS = 5_000;
@@ -35,19 +32,6 @@ let dfsctl: Dfsctl;
 const borrowed: string[] = [];
 const writes = (): string[] => borrowed.filter((c) => !c.startsWith("GET "));
 
-function countingAccess(): DittoFsAccess {
-  return new DittoFsAccess({
-    connectBorrower: (endpoint) => {
-      const real = new DittoFsClient(endpoint);
-      const call = real.call.bind(real);
-      real.call = <T>(req: Request<T>): Promise<T> => {
-        borrowed.push(`${req.method} ${req.path}`);
-        return call(req);
-      };
-      return real;
-    },
-  });
-}
 
 type Share = KubeObject & { status?: DittoShareStatus };
 const shareSpec = (spec: Record<string, unknown> = {}) => ({ serverRef: { name: SERVER }, metadataStore: "meta", localBlockStore: "blocks", ...spec });
@@ -91,7 +75,7 @@ before(async () => {
   await installCrd();
   ns = await createTestNamespace("dittoshares");
   dfsctl = await privateDfsctl();
-  operator = await startOperator(ns.name, { ...TEST_OPTIONS, deletionPodTimeoutMs: 120_000 }, countingAccess());
+  operator = await startOperator(ns.name, { ...TEST_OPTIONS, deletionPodTimeoutMs: 120_000 }, recordingBorrowers(borrowed));
 });
 
 after(async () => {

@@ -8,7 +8,9 @@ import type { DestinationStream } from "pino";
 import { Registry } from "prom-client";
 import { API_VERSION, KIND } from "../../../src/api/constants.ts";
 import type { DittoServerStatus } from "../../../src/api/types.ts";
-import type { DittoFsAccess } from "../../../src/dittoserver/api-pass.ts";
+import { DittoFsClient } from "../../../src/dittofs/client.ts";
+import type { Request } from "../../../src/dittofs/client.ts";
+import { DittoFsAccess } from "../../../src/dittoserver/api-pass.ts";
 import { createOperator } from "../../../src/operator.ts";
 import { DITTOSERVERS, OPERATOR_DEFAULTS } from "../../../src/dittoserver/kinds.ts";
 import type { OperatorOptions } from "../../../src/dittoserver/kinds.ts";
@@ -144,4 +146,22 @@ export async function deleteAllServers(client: KubeClient, namespace: string): P
 export function assertDefined<T>(value: T | undefined, what: string): T {
   assert.ok(value !== undefined, `${what} is missing`);
   return value;
+}
+
+/**
+ * A DittoFsAccess whose borrowed clients (the bound kinds' DittoShares, DittoUsers, …) record each call as
+ * `METHOD path` in `calls`; the DittoServer's own pass uses a plain client.
+ */
+export function recordingBorrowers(calls: string[]): DittoFsAccess {
+  return new DittoFsAccess({
+    connectBorrower: (endpoint) => {
+      const real = new DittoFsClient(endpoint);
+      const call = real.call.bind(real);
+      real.call = <T>(req: Request<T>): Promise<T> => {
+        calls.push(`${req.method} ${req.path}`);
+        return call(req);
+      };
+      return real;
+    },
+  });
 }
