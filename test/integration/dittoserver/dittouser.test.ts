@@ -29,7 +29,7 @@ import { createTestNamespace, waitFor } from "../../controlplane/testenv.ts";
 import { privateDfsctl } from "./dfsctl.ts";
 import type { Dfsctl } from "./dfsctl.ts";
 import type { RunningOperator } from "./support.ts";
-import { adminClient, deleteAllServers, dittoServer, installCrd, startOperator, TEST_OPTIONS, waitForCondition } from "./support.ts";
+import { adminClient, deleteAllServers, dittoServer, installCrd, recordingMethods, startOperator, TEST_OPTIONS, waitForCondition } from "./support.ts";
 
 const SERVER = "users";
 const POLL_MS = 5_000;
@@ -46,23 +46,6 @@ let apiUrl = "";
 const logLines: string[] = [];
 /** DittoFS calls of the bound controllers (borrowed sessions), by method name. */
 const calls: string[] = [];
-
-function countingAccess(): DittoFsAccess {
-  return new DittoFsAccess({
-    connectBorrower: (endpoint) =>
-      new Proxy(new DittoFsClient(endpoint), {
-        get(target, prop, receiver) {
-          const value: unknown = Reflect.get(target, prop, receiver);
-          if (typeof value !== "function" || prop === "close") return value;
-          return (...args: unknown[]) => {
-            // The share calls (src/dittofs/shares.ts) go through `call`: recorded with their HTTP method.
-            calls.push(prop === "call" ? `call ${(args[0] as { method: string }).method}` : String(prop));
-            return (value as (...a: unknown[]) => unknown).apply(target, args);
-          };
-        },
-      }),
-  });
-}
 
 function dittoUser(name: string, spec: Record<string, unknown>, annotations?: Record<string, string>): KubeObject {
   return { apiVersion: API_VERSION, kind: USER_KIND, metadata: { name, namespace: ns.name, ...(annotations ? { annotations } : {}) }, spec: { serverRef: { name: SERVER }, ...spec } };
@@ -115,7 +98,7 @@ before(async () => {
       done();
     },
   });
-  operator = await startOperator(ns.name, TEST_OPTIONS, countingAccess(), log);
+  operator = await startOperator(ns.name, TEST_OPTIONS, new DittoFsAccess({ connectBorrower: (endpoint) => recordingMethods(new DittoFsClient(endpoint), calls) }), log);
 });
 
 after(async () => {

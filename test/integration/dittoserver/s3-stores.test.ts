@@ -7,15 +7,13 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { DittoFsAccess } from "../../../src/dittoserver/api-pass.ts";
-import { DittoFsClient } from "../../../src/dittofs/client.ts";
 import { DITTOSERVERS } from "../../../src/dittoserver/kinds.ts";
 import type { KubeObject } from "../../../src/runtime/objects.ts";
 import { CORE } from "../../../src/runtime/resources.ts";
 import { RUNNER_LABEL } from "../../controlplane/index.ts";
 import { createTestNamespace, waitFor } from "../../controlplane/testenv.ts";
 import type { RunningOperator } from "./support.ts";
-import { adminClient, condition, deleteAllServers, dittoServer, eventsFor, getServer, installCrd, startOperator, TEST_OPTIONS, waitForCondition, waitForEvent } from "./support.ts";
+import { adminClient, condition, deleteAllServers, dittoServer, eventsFor, getServer, installCrd, recordingPass, startOperator, TEST_OPTIONS, waitForCondition, waitForEvent } from "./support.ts";
 import { privateDfsctl } from "./dfsctl.ts";
 import type { Dfsctl } from "./dfsctl.ts";
 import { startVersitygw } from "./versitygw.ts";
@@ -38,24 +36,6 @@ let s3: S3Server;
 /** Every DittoFS call the operator made, by method name. */
 const calls: string[] = [];
 const count = (pred: (method: string) => boolean): number => calls.filter(pred).length;
-
-function countingAccess(): DittoFsAccess {
-  return new DittoFsAccess({
-    connect: (endpoint) => {
-      const real = new DittoFsClient(endpoint);
-      return new Proxy(real, {
-        get(target, prop, receiver) {
-          const value: unknown = Reflect.get(target, prop, receiver);
-          if (typeof value !== "function" || prop === "close") return value;
-          return (...args: unknown[]) => {
-            calls.push(String(prop));
-            return (value as (...a: unknown[]) => unknown).apply(target, args);
-          };
-        },
-      });
-    },
-  });
-}
 
 const credentialsSecret = (c: S3Credentials): KubeObject => ({
   apiVersion: "v1",
@@ -89,7 +69,7 @@ before(async () => {
   await installCrd();
   ns = await createTestNamespace("ds-s3");
   dfsctl = await privateDfsctl();
-  operator = await startOperator(ns.name, TEST_OPTIONS, countingAccess());
+  operator = await startOperator(ns.name, TEST_OPTIONS, recordingPass(calls));
   const spec = { storage: { metadataSize: "1Gi" }, podLabels: { [RUNNER_LABEL]: "true" }, adapterDiscovery: { pollingInterval: "5s" } };
   await client.create(DITTOSERVERS, dittoServer(ns.name, NAME, spec));
   await waitForCondition(client, ns.name, NAME, "Authenticated", "True", undefined, 120_000);

@@ -6,15 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { DittoFsAccess } from "../../../src/dittoserver/api-pass.ts";
-import { DittoFsClient } from "../../../src/dittofs/client.ts";
 import { DITTOSERVERS } from "../../../src/dittoserver/kinds.ts";
 import type { KubeObject } from "../../../src/runtime/objects.ts";
 import { CORE } from "../../../src/runtime/resources.ts";
 import { RUNNER_LABEL } from "../../controlplane/index.ts";
 import { createTestNamespace, waitFor } from "../../controlplane/testenv.ts";
 import type { RunningOperator } from "./support.ts";
-import { adminClient, condition, deleteAllServers, dittoServer, getServer, installCrd, startOperator, TEST_OPTIONS, waitForCondition, waitForEvent } from "./support.ts";
+import { adminClient, condition, deleteAllServers, dittoServer, getServer, installCrd, recordingPass, startOperator, TEST_OPTIONS, waitForCondition, waitForEvent } from "./support.ts";
 import { privateDfsctl } from "./dfsctl.ts";
 import type { Dfsctl } from "./dfsctl.ts";
 
@@ -32,24 +30,6 @@ let dfsctl: Dfsctl;
 const calls: string[] = [];
 const count = (pred: (method: string) => boolean): number => calls.filter(pred).length;
 
-function countingAccess(): DittoFsAccess {
-  return new DittoFsAccess({
-    connect: (endpoint) => {
-      const real = new DittoFsClient(endpoint);
-      return new Proxy(real, {
-        get(target, prop, receiver) {
-          const value: unknown = Reflect.get(target, prop, receiver);
-          if (typeof value !== "function" || prop === "close") return value;
-          return (...args: unknown[]) => {
-            calls.push(String(prop));
-            return (value as (...a: unknown[]) => unknown).apply(target, args);
-          };
-        },
-      });
-    },
-  });
-}
-
 interface ListedStore {
   name: string;
   type: string;
@@ -61,7 +41,7 @@ before(async () => {
   await installCrd();
   ns = await createTestNamespace("ds-stores");
   dfsctl = await privateDfsctl();
-  operator = await startOperator(ns.name, { ...TEST_OPTIONS, deletionPodTimeoutMs: 120_000 }, countingAccess());
+  operator = await startOperator(ns.name, { ...TEST_OPTIONS, deletionPodTimeoutMs: 120_000 }, recordingPass(calls));
 });
 
 after(async () => {

@@ -165,3 +165,25 @@ export function recordingBorrowers(calls: string[]): DittoFsAccess {
     },
   });
 }
+
+/**
+ * `client` with each method call recorded by name in `calls` (`call METHOD` for the generic `call` the share and
+ * grant calls of src/dittofs/shares.ts go through); calls a method makes internally are not counted twice.
+ */
+export function recordingMethods(client: DittoFsClient, calls: string[]): DittoFsClient {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== "function" || prop === "close") return value;
+      return (...args: unknown[]) => {
+        calls.push(prop === "call" ? `call ${(args[0] as { method: string }).method}` : String(prop));
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+/** A DittoFsAccess whose DittoServer passes record their DittoFS calls by method name in `calls`. */
+export function recordingPass(calls: string[]): DittoFsAccess {
+  return new DittoFsAccess({ connect: (endpoint) => recordingMethods(new DittoFsClient(endpoint), calls) });
+}
