@@ -28,45 +28,36 @@ VERSITYGW_VERSION=v1.8.0
 
 cache_root="${DITTOFS_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dittofs-operator}"
 
+# One tool built from its Go module into its own keyed directory (adding one never invalidates the main cache), and
+# its path printed. A consumer module with a tools.go, like DittoFS below: `go install pkg@version` would also ask
+# for the module's version list. build_tool NAME MODULE VERSION PACKAGE GO_DIRECTIVE [EXTRA_LDFLAGS]
+build_tool() {
+  local name=$1 module=$2 version=$3 pkg=$4 go_directive=$5 ldflags="-s -w ${6:-}"
+  if [[ -n "${DITTOFS_TEST_ASSETS:-}" && -x "$DITTOFS_TEST_ASSETS/$name" ]]; then
+    echo "$DITTOFS_TEST_ASSETS/$name"
+    return
+  fi
+  local bin="$cache_root/bin/$name-${version}_$(go env GOVERSION)"
+  if [[ ! -x "$bin/$name" ]]; then
+    local mod="$cache_root/modules/$name-$version"
+    mkdir -p "$mod" "$bin"
+    printf 'module local/%s-binary\n\ngo %s\n\nrequire %s %s\n' "$name" "$go_directive" "$module" "$version" > "$mod/go.mod"
+    printf '//go:build tools\n\npackage tools\n\nimport _ "%s"\n' "$pkg" > "$mod/tools.go"
+    printf '[build-binaries %s] building %s %s\n' "$(date +%T)" "$name" "$version" >&2
+    (cd "$mod" && export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS="-buildvcs=false -mod=mod" && go mod tidy >/dev/null \
+      && go build -trimpath -ldflags "$ldflags" -o "$bin/$name.partial" "$pkg")
+    mv "$bin/$name.partial" "$bin/$name"
+  fi
+  echo "$bin/$name"
+}
+
 if [[ "${1:-}" == "--helm" ]]; then
-  if [[ -n "${DITTOFS_TEST_ASSETS:-}" && -x "$DITTOFS_TEST_ASSETS/helm" ]]; then
-    echo "$DITTOFS_TEST_ASSETS/helm"
-    exit 0
-  fi
-  helm_bin="$cache_root/bin/helm-${HELM_VERSION}_$(go env GOVERSION)"
-  if [[ ! -x "$helm_bin/helm" ]]; then
-    # A consumer module (like DittoFS below): `go install pkg@version` would also ask for the version list.
-    helm_mod="$cache_root/modules/helm-$HELM_VERSION"
-    mkdir -p "$helm_mod" "$helm_bin"
-    printf 'module local/helm-binary\n\ngo 1.24\n\nrequire helm.sh/helm/v3 %s\n' "$HELM_VERSION" > "$helm_mod/go.mod"
-    printf '//go:build tools\n\npackage tools\n\nimport _ "helm.sh/helm/v3/cmd/helm"\n' > "$helm_mod/tools.go"
-    printf '[build-binaries %s] building helm %s\n' "$(date +%T)" "$HELM_VERSION" >&2
-    (cd "$helm_mod" && CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-buildvcs=false go mod tidy >/dev/null \
-      && CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS="-buildvcs=false -mod=mod" go build -trimpath \
-        -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" -o "$helm_bin/helm.partial" helm.sh/helm/v3/cmd/helm)
-    mv "$helm_bin/helm.partial" "$helm_bin/helm"
-  fi
-  echo "$helm_bin/helm"
+  build_tool helm helm.sh/helm/v3 "$HELM_VERSION" helm.sh/helm/v3/cmd/helm 1.24 "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
   exit 0
 fi
 
 if [[ "${1:-}" == "--versitygw" ]]; then
-  if [[ -n "${DITTOFS_TEST_ASSETS:-}" && -x "$DITTOFS_TEST_ASSETS/versitygw" ]]; then
-    echo "$DITTOFS_TEST_ASSETS/versitygw"
-    exit 0
-  fi
-  vgw_bin="$cache_root/bin/versitygw-${VERSITYGW_VERSION}_$(go env GOVERSION)"
-  if [[ ! -x "$vgw_bin/versitygw" ]]; then
-    vgw_mod="$cache_root/modules/versitygw-$VERSITYGW_VERSION"
-    mkdir -p "$vgw_mod" "$vgw_bin"
-    printf 'module local/versitygw-binary\n\ngo 1.25\n\nrequire github.com/versity/versitygw %s\n' "$VERSITYGW_VERSION" > "$vgw_mod/go.mod"
-    printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/versity/versitygw/cmd/versitygw"\n' > "$vgw_mod/tools.go"
-    printf '[build-binaries %s] building versitygw %s\n' "$(date +%T)" "$VERSITYGW_VERSION" >&2
-    (cd "$vgw_mod" && export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS="-buildvcs=false -mod=mod" && go mod tidy >/dev/null \
-      && go build -trimpath -ldflags "-s -w" -o "$vgw_bin/versitygw.partial" github.com/versity/versitygw/cmd/versitygw)
-    mv "$vgw_bin/versitygw.partial" "$vgw_bin/versitygw"
-  fi
-  echo "$vgw_bin/versitygw"
+  build_tool versitygw github.com/versity/versitygw "$VERSITYGW_VERSION" github.com/versity/versitygw/cmd/versitygw 1.25
   exit 0
 fi
 
