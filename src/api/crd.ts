@@ -8,8 +8,8 @@ import { stringify } from "yaml";
 import { GROUP, KIND, LIST_KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION } from "./constants.ts";
 import { DittoServerSchema, NAME_RULES } from "./schema/dittoserver.ts";
 import { DittoShareSchema, SHARE_KIND } from "./schema/dittoshare.ts";
-import { DITTOGROUP_CRD } from "./schema/dittogroup.ts";
-import { DITTOUSER_CRD } from "./schema/dittouser.ts";
+import { DittoGroupSchema, GROUP_KIND } from "./schema/dittogroup.ts";
+import { DittoUserSchema, USER_KIND } from "./schema/dittouser.ts";
 import { cel } from "./schema/helpers.ts";
 import type { CelRule } from "./schema/helpers.ts";
 import { boundColumns } from "./bound-columns.ts";
@@ -64,6 +64,33 @@ export const DITTOSHARE_CRD: CrdDeclaration = {
   // Any object name makes a valid default share name (`/<name>`): nothing to add to the API server's own check.
   nameRules: [],
   printerColumns: boundColumns([{ name: "Share", type: "string", description: "The share's name on the server.", jsonPath: ".status.shareName" }]),
+};
+
+export const DITTOUSER_CRD: CrdDeclaration = {
+  kind: USER_KIND,
+  listKind: `${USER_KIND}List`,
+  plural: "dittousers",
+  singular: "dittouser",
+  shortNames: ["duser"],
+  schema: DittoUserSchema,
+  // Reserved and long names are refused by the schema's root rules, which know whether spec.username is set.
+  nameRules: [],
+  printerColumns: boundColumns([
+    { name: "User", type: "string", description: "The user on the server.", jsonPath: ".status.username" },
+    { name: "Role", type: "string", description: "The user's role.", jsonPath: ".spec.role" },
+  ]),
+};
+
+export const DITTOGROUP_CRD: CrdDeclaration = {
+  kind: GROUP_KIND,
+  listKind: `${GROUP_KIND}List`,
+  plural: "dittogroups",
+  singular: "dittogroup",
+  shortNames: ["dgroup"],
+  schema: DittoGroupSchema,
+  // As for DittoUser: the root rules check the name when spec.groupName is absent.
+  nameRules: [],
+  printerColumns: boundColumns([{ name: "Group", type: "string", description: "The group on the server.", jsonPath: ".status.groupName" }]),
 };
 
 /** Every CRD the operator ships, one line each (DittoServer first: the docs keep that order). */

@@ -7,7 +7,6 @@
  * when the DittoShare carries the adopt annotation. Anything else is left alone and reported.
  */
 import type { DittoShare, DittoSharePolicy, DittoShareStatus } from "../api/schema/dittoshare.ts";
-import { ADOPT_ANNOTATION } from "../api/schema/dittoshare.ts";
 import type { DittoServer } from "../api/types.ts";
 import type { CreateShareBody, GrantKind, Share, ShareGrant, UpdateShareBody } from "../dittofs/shares.ts";
 import type { SnapshotPolicy } from "../dittofs/wire.ts";
@@ -73,10 +72,6 @@ export type Ownership =
   /** Ours; `claim` is what to record when the status does not say so yet. */
   | { kind: "managed"; share: Share; claim?: "Created" | "Adopted" }
   | { kind: "unmanaged"; share: Share };
-
-export function adoptRequested(share: DittoShare): boolean {
-  return share.metadata.annotations?.[ADOPT_ANNOTATION] === "true";
-}
 
 export function ownership(observed: Share | undefined, record: ShareRecord, adopt: boolean): Ownership {
   if (!observed) return { kind: "create" };

@@ -5,7 +5,7 @@
  * policy when the spec (or the record) has any.
  */
 import type { DittoShare, DittoShareStatus } from "../api/schema/dittoshare.ts";
-import { ADOPT_ANNOTATION } from "../api/schema/dittoshare.ts";
+import { ADOPT_ANNOTATION, adoptRequested } from "../api/schema/bound.ts";
 import type { DittoServer } from "../api/types.ts";
 import type { CallOptions, DittoFsClient } from "../dittofs/client.ts";
 import { isDittoFsError } from "../dittofs/errors.ts";
@@ -15,7 +15,7 @@ import type { SnapshotPolicy } from "../dittofs/wire.ts";
 import { policyBody } from "../dittoserver/snapshot-policies.ts";
 import type { BoundEvent, CleanupStepResult, SyncResult, Verdict } from "../serverbound/kind.ts";
 import { BOUND_REASON } from "../serverbound/reasons.ts";
-import { adoptRequested, createBody, deletable, desiredShare, grantRecord, ownership, planGrants, planPolicy, recordedGrants, serverPolicyFor, shareNameOf, shareUpdates } from "./plan.ts";
+import { createBody, deletable, desiredShare, grantRecord, ownership, planGrants, planPolicy, recordedGrants, serverPolicyFor, shareNameOf, shareUpdates } from "./plan.ts";
 import type { DesiredShare, Grant } from "./plan.ts";
 import { SHARE_EVENT, SHARE_REASON } from "./reasons.ts";
 
@@ -57,7 +57,7 @@ export async function syncShare(api: ShareSyncApi, input: ShareStepInput): Promi
   const changed: string[] = [];
   try {
     const observed = await api.getShare(token, desired.name, call);
-    const own = ownership(observed, status, adoptRequested(share));
+    const own = ownership(observed, status, adoptRequested(share.metadata));
     if (own.kind === "unmanaged") return unmanaged(desired.name, serverName);
     let current: Share;
     if (own.kind === "create") {

@@ -3,9 +3,9 @@
  * makes the group on the server match the spec (the `Creating` claim recorded before a create, then ./group-sync.ts).
  */
 import { GROUP, VERSION } from "../api/constants.ts";
-import type { DittoGroup, DittoGroupStatus } from "../api/dittouser-types.ts";
-import { DITTOGROUP_CRD } from "../api/schema/dittogroup.ts";
-import { ADOPT_ANNOTATION } from "../api/schema/dittoshare.ts";
+import type { DittoGroup, DittoGroupStatus } from "../api/schema/dittogroup.ts";
+import { DITTOGROUP_CRD } from "../api/crd.ts";
+import { adoptRequested } from "../api/schema/bound.ts";
 import type { DittoShare } from "../api/schema/dittoshare.ts";
 import { isDittoFsError } from "../dittofs/errors.ts";
 import { DITTOSHARES } from "../dittoshare/kind.ts";
@@ -39,7 +39,7 @@ async function syncStep(ctx: SyncContext): Promise<SyncResult> {
   const input = {
     token: ctx.token,
     desired,
-    adopt: group.metadata.annotations?.[ADOPT_ANNOTATION] === "true",
+    adopt: adoptRequested(group.metadata),
     record: { ownership: status?.ownership, sharePermissions: status?.sharePermissions ?? [] },
     claims: shareClaims(group.spec.serverRef.name, "groups", desired.name, ctx.peers(DITTOSHARES) as unknown as DittoShare[]),
     signal: ctx.signal,

@@ -3,7 +3,8 @@
  * DittoGroup created (the `Creating` claim recorded before the POST) or adopted (annotation) is changed; the grants
  * are planned by ./grants.ts.
  */
-import type { DittoGroup, UserOwnership } from "../api/dittouser-types.ts";
+import type { DittoGroup } from "../api/schema/dittogroup.ts";
+import type { UserOwnership } from "../api/schema/dittouser.ts";
 import type { GroupFields, GroupRecord } from "../dittofs/wire-users.ts";
 import { normalizeShare } from "../dittoserver/snapshot-policies.ts";
 import { planGrants } from "./grants.ts";

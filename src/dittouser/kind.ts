@@ -8,8 +8,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { GROUP, VERSION } from "../api/constants.ts";
-import type { DittoGroup, DittoUser, DittoUserStatus } from "../api/dittouser-types.ts";
-import { ADOPT_ANNOTATION } from "../api/schema/dittoshare.ts";
+import type { DittoGroup } from "../api/schema/dittogroup.ts";
+import type { DittoUser, DittoUserStatus } from "../api/schema/dittouser.ts";
+import { adoptRequested } from "../api/schema/bound.ts";
 import type { DittoShare } from "../api/schema/dittoshare.ts";
 import { USER_KIND } from "../api/schema/dittouser.ts";
 import { isDittoFsError } from "../dittofs/errors.ts";
@@ -58,7 +59,7 @@ async function syncStep(ctx: SyncContext): Promise<SyncResult> {
   const input = {
     token: ctx.token,
     desired: desiredUser(user),
-    adopt: user.metadata.annotations?.[ADOPT_ANNOTATION] === "true",
+    adopt: adoptRequested(user.metadata),
     record: recordOf(user.status),
     password: resolved.ok ? resolved.password : undefined,
     passwordProblem: resolved.ok ? undefined : resolved.message,

@@ -4,7 +4,7 @@
  * only here and in the API call bodies; what is recorded is the Secret's uid/resourceVersion, so a change of the
  * Secret is a new version and the password is set again (rotation).
  */
-import type { DittoUser } from "../api/dittouser-types.ts";
+import type { DittoUser } from "../api/schema/dittouser.ts";
 import type { KubeObject } from "../runtime/objects.ts";
 import { controllerOwnerReference } from "../runtime/owner.ts";
 import type { Password } from "./plan.ts";

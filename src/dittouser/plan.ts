@@ -12,7 +12,7 @@
  *
  * Share grants: ./grants.ts (only the grants this DittoUser set are removed; a DittoShare's grant wins).
  */
-import type { DittoUser, UserOwnership, UserSharePermission } from "../api/dittouser-types.ts";
+import type { DittoUser, UserOwnership, UserSharePermission } from "../api/schema/dittouser.ts";
 import type { PermissionLevel, UserFields, UserRecord } from "../dittofs/wire-users.ts";
 import type { Role } from "../dittofs/wire.ts";
 import { normalizeShare } from "../dittoserver/snapshot-policies.ts";

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { DittoUser } from "../../src/api/dittouser-types.ts";
+import type { DittoUser } from "../../src/api/schema/dittouser.ts";
 import { ensureAccount } from "../../src/dittofs/account.ts";
 import type { DittoFsClient } from "../../src/dittofs/client.ts";
 import { desiredUser } from "../../src/dittouser/plan.ts";

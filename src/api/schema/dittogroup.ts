@@ -4,11 +4,11 @@
  * (`admins`, `operators`, `users`) are created by the server itself and can never be managed.
  */
 import { Type } from "@sinclair/typebox";
-import { boundColumns } from "../bound-columns.ts";
-import type { CrdDeclaration } from "../crd.ts";
-import { cel, StringEnum } from "./helpers.ts";
+import type { Static } from "@sinclair/typebox";
+import { BOUND_OWNERSHIPS, RECLAIM_POLICIES, ServerRefSchema } from "./bound.ts";
+import { cel, immutable, ObjectMetaSchema, StringEnum } from "./helpers.ts";
 import type { CelRule } from "./helpers.ts";
-import { GROUP_NAME_PATTERN, immutable, ObjectMetaSchema, RECLAIM_POLICIES, ServerRefSchema, SharePermissions, SharePermissionSchema, UnixId, USER_OWNERSHIP } from "./dittouser.ts";
+import { GROUP_NAME_PATTERN, SharePermissions, SharePermissionSchema, UnixId } from "./dittouser.ts";
 import { ConditionSchema } from "./status.ts";
 
 export const GROUP_KIND = "DittoGroup";
@@ -52,7 +52,7 @@ export const DittoGroupStatusSchema = Type.Object(
     observedGeneration: Type.Optional(Type.Integer({ description: "metadata.generation last reconciled.", format: "int64" })),
     groupName: Type.Optional(Type.String({ description: "The group on the server this object manages.", maxLength: 255 })),
     ownership: Type.Optional(
-      StringEnum(USER_OWNERSHIP, {
+      StringEnum(BOUND_OWNERSHIPS, {
         description: "Creating: about to be created (recorded first, so a crash after the create still finds it ours). Created, Adopted: managed.",
       }),
     ),
@@ -85,13 +85,5 @@ export const DittoGroupSchema = Type.Object(
   { description: "DittoGroup declares one DittoFS group (gid, share grants) on a DittoServer; DittoUsers name it in spec.groups.", ...cel(...GROUP_ROOT_RULES) },
 );
 
-export const DITTOGROUP_CRD: CrdDeclaration = {
-  kind: GROUP_KIND,
-  listKind: `${GROUP_KIND}List`,
-  plural: "dittogroups",
-  singular: "dittogroup",
-  shortNames: ["dgroup"],
-  schema: DittoGroupSchema,
-  nameRules: [],
-  printerColumns: boundColumns([{ name: "Group", type: "string", description: "The group on the server.", jsonPath: ".status.groupName" }]),
-};
+export type DittoGroup = Static<typeof DittoGroupSchema>;
+export type DittoGroupStatus = Static<typeof DittoGroupStatusSchema>;

@@ -1,8 +1,7 @@
 /** The whole DittoServer object schema (root of the CRD's openAPIV3Schema). */
 import { Type } from "@sinclair/typebox";
-import type { TUnsafe } from "@sinclair/typebox";
+import { ObjectMetaSchema } from "./helpers.ts";
 import type { CelRule } from "./helpers.ts";
-import type { ObjectMeta } from "../../runtime/objects.ts";
 import { API_VERSION, KIND } from "../constants.ts";
 import { DittoServerSpecSchema } from "./spec.ts";
 import { DittoServerStatusSchema } from "./status.ts";
@@ -27,7 +26,6 @@ export const NAME_RULES: CelRule[] = [
 ];
 
 /** ObjectMeta is validated by the API server itself; the CRD only declares `type: object`. */
-const ObjectMetaSchema: TUnsafe<ObjectMeta> = Type.Unsafe<ObjectMeta>(Type.Object({}, { description: "Standard object metadata." }));
 
 export const DittoServerSchema = Type.Object(
   {

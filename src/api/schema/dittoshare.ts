@@ -3,19 +3,15 @@
  * REST API (src/dittoshare). Field names follow the server's share API in camelCase.
  */
 import { Type } from "@sinclair/typebox";
-import type { Static, TUnsafe } from "@sinclair/typebox";
-import type { ObjectMeta } from "../../runtime/objects.ts";
+import type { Static } from "@sinclair/typebox";
 import { API_VERSION } from "../constants.ts";
 import { SnapshotPolicySpecSchema } from "./dittofs-api.ts";
-import { cel, DNS_SUBDOMAIN_PATTERN, immutableOptional, StringEnum } from "./helpers.ts";
+import { BOUND_OWNERSHIPS, PERMISSION_LEVELS, RECLAIM_POLICIES, ServerRefSchema } from "./bound.ts";
+import { cel, immutableOptional, ObjectMetaSchema, StringEnum } from "./helpers.ts";
 import { ConditionSchema } from "./status.ts";
 
 export const SHARE_KIND = "DittoShare";
-export const SHARE_PERMISSION_LEVELS = ["none", "read", "read-write", "admin"] as const;
 export const SQUASH_MODES = ["none", "root_to_admin", "root_to_guest", "all_to_admin", "all_to_guest"] as const;
-export const RECLAIM_POLICIES = ["Retain", "Delete"] as const;
-/** The annotation that lets a DittoShare take over a share it did not create. */
-export const ADOPT_ANNOTATION = "dittofs.dittofs.com/adopt";
 
 // `[.]` rather than `\.`: the pattern also sits in CEL string literals.
 const SEGMENT = "[A-Za-z0-9][A-Za-z0-9_.-]*";
@@ -28,7 +24,7 @@ const Grant = (what: "user" | "group") =>
   Type.Object(
     {
       name: Type.String({ description: `Name of the ${what} on the server (a DittoUser/DittoGroup, or one made with dfsctl).`, minLength: 1, maxLength: 255, pattern: PRINCIPAL_PATTERN }),
-      level: StringEnum(SHARE_PERMISSION_LEVELS, { description: `Permission of the ${what} on the share.` }),
+      level: StringEnum(PERMISSION_LEVELS, { description: `Permission of the ${what} on the share.` }),
     },
     { description: `A ${what}'s permission on the share.` },
   );
@@ -53,10 +49,7 @@ export const DittoSharePolicySchema = Type.Object(policyFields, {
 
 export const DittoShareSpecSchema = Type.Object(
   {
-    serverRef: Type.Object(
-      { name: Type.String({ description: "Name of the DittoServer, in the DittoShare's namespace.", minLength: 1, maxLength: 253, pattern: DNS_SUBDOMAIN_PATTERN }) },
-      { description: "The DittoServer the share lives on. Immutable." },
-    ),
+    serverRef: ServerRefSchema,
     shareName: Type.Optional(
       Type.String({
         description: "Name of the share on the server, e.g. /export (one leading / is added when missing). Defaults to /<metadata.name>. Immutable.",
@@ -70,7 +63,7 @@ export const DittoShareSpecSchema = Type.Object(
     remoteBlockStore: Type.Optional(StoreRef("Name of a remote block store the content is mirrored to. Immutable.")),
     readOnly: Type.Boolean({ description: "Clients may only read.", default: false }),
     enabled: Type.Boolean({ description: "Whether the server exports the share; false disables it (sessions are dropped), keeping its data.", default: true }),
-    defaultPermission: StringEnum(SHARE_PERMISSION_LEVELS, { description: "Permission of users without a grant of their own.", default: "none" }),
+    defaultPermission: StringEnum(PERMISSION_LEVELS, { description: "Permission of users without a grant of their own.", default: "none" }),
     squash: Type.Optional(StringEnum(SQUASH_MODES, { description: "NFS identity squashing of the share; the server's default (root_to_guest) when omitted." })),
     permissions: Type.Optional(Type.Object({ users: grants("user"), groups: grants("group") }, { description: "Grants of users and groups on the share." })),
     snapshotPolicy: Type.Optional(DittoSharePolicySchema),
@@ -97,8 +90,6 @@ const RecordedGrant = Type.Object(
 );
 const recorded = (what: string) => Type.Optional(Type.Array(RecordedGrant, { description: `${what} grants this DittoShare set (the only ones it removes).`, maxItems: 64 }));
 
-export const SHARE_OWNERSHIPS = ["Creating", "Created", "Adopted"] as const;
-
 export const DittoShareStatusSchema = Type.Object(
   {
     observedGeneration: Type.Optional(Type.Integer({ description: "metadata.generation this status reflects.", format: "int64", minimum: 0 })),
@@ -106,7 +97,7 @@ export const DittoShareStatusSchema = Type.Object(
     shareName: Type.Optional(Type.String({ description: "The share's name on the server (normalised).", maxLength: 256 })),
     shareID: Type.Optional(Type.String({ description: "The share's id on the server: only the share with this id is changed or deleted.", maxLength: 64 })),
     ownership: Type.Optional(
-      StringEnum(SHARE_OWNERSHIPS, {
+      StringEnum(BOUND_OWNERSHIPS, {
         description: "Creating: recorded before the create call (a crash after it does not orphan the share). Created: made by this DittoShare. Adopted: taken over with the adopt annotation.",
       }),
     ),
@@ -123,8 +114,6 @@ export const DittoShareStatusSchema = Type.Object(
   },
   { description: "Observed state of the DittoShare, written by the operator." },
 );
-
-const ObjectMetaSchema: TUnsafe<ObjectMeta> = Type.Unsafe<ObjectMeta>(Type.Object({}, { description: "Standard object metadata." }));
 
 export const DittoShareSchema = Type.Object(
   {

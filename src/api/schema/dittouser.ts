@@ -7,11 +7,9 @@
  * `me` would address `POST /users/me/password`, the caller's own password, instead of the user's.
  */
 import { Type } from "@sinclair/typebox";
-import type { TUnsafe } from "@sinclair/typebox";
-import type { ObjectMeta } from "../../runtime/objects.ts";
-import { boundColumns } from "../bound-columns.ts";
-import type { CrdDeclaration } from "../crd.ts";
-import { cel, DataKey, ObjectName, StringEnum } from "./helpers.ts";
+import type { Static } from "@sinclair/typebox";
+import { BOUND_OWNERSHIPS, PERMISSION_LEVELS, RECLAIM_POLICIES, ServerRefSchema } from "./bound.ts";
+import { cel, DataKey, immutable, ObjectMetaSchema, ObjectName, StringEnum } from "./helpers.ts";
 import type { CelRule } from "./helpers.ts";
 import { ConditionSchema } from "./status.ts";
 
@@ -24,8 +22,6 @@ export const RESERVED_USERNAMES = ["admin", "k8s-operator", "me"] as const;
 const RESERVED_LIST = `[${RESERVED_USERNAMES.map((n) => `'${n}'`).join(", ")}]`;
 
 export const USER_ROLES = ["user", "operator", "admin"] as const;
-export const PERMISSION_LEVEL_VALUES = ["none", "read", "read-write", "admin"] as const;
-export const RECLAIM_POLICIES = ["Retain", "Delete"] as const;
 
 /** Share names as the server accepts them in paths; `export` and `/export` are the same share. */
 const SHARE_NAME_PATTERN = "^/?[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$";
@@ -33,15 +29,10 @@ export const GROUP_NAME_PATTERN = "^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$"
 /** A Unix id the server stores (uint32); 0 (root) is refused: a file server account must not map to root. */
 export const UnixId = (description: string) => Type.Integer({ description, format: "int64", minimum: 1, maximum: 4294967294 });
 
-export const ServerRefSchema = Type.Object(
-  { name: ObjectName("Name of the DittoServer, in this object's namespace.") },
-  { description: "The DittoServer whose API holds this object." },
-);
-
 export const SharePermissionSchema = Type.Object(
   {
     share: Type.String({ description: "Share name (`/export` or `export`: the server adds the leading `/`).", minLength: 1, maxLength: 255, pattern: SHARE_NAME_PATTERN }),
-    level: StringEnum(PERMISSION_LEVEL_VALUES, { description: "none, read, read-write or admin." }),
+    level: StringEnum(PERMISSION_LEVELS, { description: "none, read, read-write or admin." }),
   },
   { description: "A grant on one share." },
 );
@@ -70,9 +61,6 @@ const PasswordSecretRefSchema = Type.Object(
   },
   { description: "Where the password is read. When absent the operator generates one into the Secret `<name>-password`, which it owns." },
 );
-
-/** Rule: once created, `field` (a required object or scalar) may not change. */
-export const immutable = (field: string, what: string): CelRule => ({ rule: `self.${field} == oldSelf.${field}`, message: `${what} is immutable`, fieldPath: `.${field}` });
 
 export const DittoUserSpecSchema = Type.Object(
   {
@@ -119,14 +107,12 @@ export const DittoUserSpecSchema = Type.Object(
 );
 
 /** How this DittoUser came to own the server's user (absent: it does not). */
-export const USER_OWNERSHIP = ["Creating", "Created", "Adopted"] as const;
-
 export const DittoUserStatusSchema = Type.Object(
   {
     observedGeneration: Type.Optional(Type.Integer({ description: "metadata.generation last reconciled.", format: "int64" })),
     username: Type.Optional(Type.String({ description: "The user on the server this object manages.", maxLength: 255 })),
     ownership: Type.Optional(
-      StringEnum(USER_OWNERSHIP, {
+      StringEnum(BOUND_OWNERSHIPS, {
         description: "Creating: about to be created (recorded first, so a crash after the create still finds it ours). Created, Adopted: managed.",
       }),
     ),
@@ -142,7 +128,6 @@ export const DittoUserStatusSchema = Type.Object(
   { description: "Observed state of the DittoUser, written by the operator." },
 );
 
-export const ObjectMetaSchema: TUnsafe<ObjectMeta> = Type.Unsafe<ObjectMeta>(Type.Object({}, { description: "Standard object metadata." }));
 
 /** Root rules: the username defaults to metadata.name, which must then obey the username rules too. */
 export const USER_ROOT_RULES: CelRule[] = [
@@ -165,16 +150,8 @@ export const DittoUserSchema = Type.Object(
   { description: "DittoUser declares one DittoFS user (role, groups, share grants, password from a Secret) on a DittoServer.", ...cel(...USER_ROOT_RULES) },
 );
 
-export const DITTOUSER_CRD: CrdDeclaration = {
-  kind: USER_KIND,
-  listKind: `${USER_KIND}List`,
-  plural: "dittousers",
-  singular: "dittouser",
-  shortNames: ["duser"],
-  schema: DittoUserSchema,
-  nameRules: [],
-  printerColumns: boundColumns([
-    { name: "User", type: "string", description: "The user on the server.", jsonPath: ".status.username" },
-    { name: "Role", type: "string", description: "The user's role.", jsonPath: ".spec.role" },
-  ]),
-};
+export type DittoUser = Static<typeof DittoUserSchema>;
+export type DittoUserSpec = Static<typeof DittoUserSpecSchema>;
+export type DittoUserStatus = Static<typeof DittoUserStatusSchema>;
+export type UserOwnership = NonNullable<DittoUserStatus["ownership"]>;
+export type UserSharePermission = NonNullable<DittoUserSpec["sharePermissions"]>[number];

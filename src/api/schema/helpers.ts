@@ -9,6 +9,7 @@
  */
 import { Type } from "@sinclair/typebox";
 import type { SchemaOptions, TSchema, TUnsafe } from "@sinclair/typebox";
+import type { ObjectMeta } from "../../runtime/objects.ts";
 
 /** One `x-kubernetes-validations` entry (CEL). `reason` must be one of the four the API server knows. */
 export interface CelRule {
@@ -125,4 +126,12 @@ export function growOnly(what: string): CelRule {
     rule: "quantity(self).compareTo(quantity(oldSelf)) >= 0",
     message: `${what} cannot shrink (volumes can only be expanded)`,
   };
+}
+
+/** Standard object metadata: the API server validates it; the schema only says it is there. */
+export const ObjectMetaSchema: TUnsafe<ObjectMeta> = Type.Unsafe<ObjectMeta>(Type.Object({}, { description: "Standard object metadata." }));
+
+/** Rule: once created, `field` (a required object or scalar) may not change. */
+export function immutable(field: string, what: string): CelRule {
+  return { rule: `self.${field} == oldSelf.${field}`, message: `${what} is immutable`, fieldPath: `.${field}` };
 }

@@ -1,7 +1,7 @@
 /** The DittoGroup planner: the claim before the create, unmanaged unless adopted, gid/description drift, grants. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { DittoGroup } from "../../../src/api/dittouser-types.ts";
+import type { DittoGroup } from "../../../src/api/schema/dittogroup.ts";
 import type { GroupRecord } from "../../../src/dittofs/wire-users.ts";
 import { desiredGroup, planGroup } from "../../../src/dittouser/group-plan.ts";
 import type { GroupPlanInput } from "../../../src/dittouser/group-plan.ts";

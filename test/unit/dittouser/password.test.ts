@@ -1,7 +1,7 @@
 /** Where a DittoUser's password comes from: the named Secret or the generated one, and its non-secret version. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { DittoUser } from "../../../src/api/dittouser-types.ts";
+import type { DittoUser } from "../../../src/api/schema/dittouser.ts";
 import type { KubeObject } from "../../../src/runtime/objects.ts";
 import { generatedPasswordSecret, passwordSource, resolvePassword } from "../../../src/dittouser/password.ts";
 

@@ -1,7 +1,7 @@
 /** The DittoUser planner: ownership, field drift, password versions and must-change, groups and share grants. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { DittoUser } from "../../../src/api/dittouser-types.ts";
+import type { DittoUser } from "../../../src/api/schema/dittouser.ts";
 import type { UserRecord } from "../../../src/dittofs/wire-users.ts";
 import type { DittoShare } from "../../../src/api/schema/dittoshare.ts";
 import { shareClaims } from "../../../src/dittouser/grants.ts";

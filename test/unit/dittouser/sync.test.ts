@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { DittoUser } from "../../../src/api/dittouser-types.ts";
+import type { DittoUser } from "../../../src/api/schema/dittouser.ts";
 import { DittoFsError } from "../../../src/dittofs/errors.ts";
 import type { UserRecord } from "../../../src/dittofs/wire-users.ts";
 import { desiredUser } from "../../../src/dittouser/plan.ts";
