@@ -9,6 +9,7 @@ import type { GroupFields, GroupRecord } from "../dittofs/wire-users.ts";
 import { normalizeShare } from "../dittoserver/snapshot-policies.ts";
 import { planGrants } from "./grants.ts";
 import type { GrantStep, Problem, ShareGrant, ShareGrantClaim } from "./grants.ts";
+import { claimOf, unmanagedMessage } from "./ownership.ts";
 import { USER_REASONS } from "./reasons.ts";
 
 export interface DesiredGroup {
@@ -60,12 +61,12 @@ function fields(desired: DesiredGroup, group: GroupRecord | undefined): GroupFie
 export function planGroup(input: GroupPlanInput): GroupPlan {
   const { desired, adopt, record, observed } = input;
   const group = observed.group;
-  const managed = record.ownership !== undefined;
-  if (group && !managed && !adopt) {
-    const message = `group ${desired.name} exists on the server and was not created by this DittoGroup; annotate it with dittofs.dittofs.com/adopt: "true" to manage it`;
+  const claim = claimOf(group !== undefined, record.ownership, adopt);
+  if (claim.kind === "unmanaged") {
+    const message = unmanagedMessage(`group ${desired.name}`, "DittoGroup");
     return { steps: [], next: { sharePermissions: [] }, problems: [{ reason: USER_REASONS.GroupUnmanaged, message }], claimOnly: false };
   }
-  if (!group && !managed) return { steps: [], next: { ownership: "Creating", sharePermissions: [] }, problems: [], claimOnly: true };
+  if (claim.kind === "claim") return { steps: [], next: { ownership: "Creating", sharePermissions: [] }, problems: [], claimOnly: true };
 
   const steps: GroupStep[] = [];
   const changes = fields(desired, group);
@@ -74,7 +75,7 @@ export function planGroup(input: GroupPlanInput): GroupPlan {
   const grants = planGrants({ wanted: desired.sharePermissions, recorded: record.sharePermissions, observed: observed.grants, claims: input.claims, exists: group !== undefined });
   return {
     steps: [...steps, ...grants.steps],
-    next: { ownership: record.ownership === "Adopted" || record.ownership === undefined ? "Adopted" : "Created", sharePermissions: grants.recorded },
+    next: { ownership: claim.next, sharePermissions: grants.recorded },
     problems: grants.problems,
     claimOnly: false,
   };

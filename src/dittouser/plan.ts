@@ -18,6 +18,7 @@ import type { Role } from "../dittofs/wire.ts";
 import { normalizeShare } from "../dittoserver/snapshot-policies.ts";
 import { planGrants } from "./grants.ts";
 import type { GrantStep, Problem, ShareGrantClaim } from "./grants.ts";
+import { claimOf, unmanagedMessage } from "./ownership.ts";
 import { USER_REASONS } from "./reasons.ts";
 
 export interface DesiredUser {
@@ -130,15 +131,15 @@ function createFields(desired: DesiredUser, groups: string[] | undefined): UserF
 export function planUser(input: PlanInput): UserPlan {
   const { desired, adopt, record, observed, password } = input;
   const user = observed.user;
-  const managed = record.ownership !== undefined;
+  const claim = claimOf(user !== undefined, record.ownership, adopt);
   const problems: Problem[] = [];
   if (!password) problems.push({ reason: USER_REASONS.PasswordSecretNotFound, message: input.passwordProblem ?? "the password Secret is missing" });
 
-  if (user && !managed && !adopt) {
-    const message = `user ${desired.username} exists on the server and was not created by this DittoUser; annotate it with dittofs.dittofs.com/adopt: "true" to manage it`;
+  if (claim.kind === "unmanaged") {
+    const message = unmanagedMessage(`user ${desired.username}`, "DittoUser");
     return { steps: [], next: { sharePermissions: [] }, problems: [{ reason: USER_REASONS.UserUnmanaged, message }, ...problems], claimOnly: false };
   }
-  if (!user && !managed) {
+  if (claim.kind === "claim") {
     if (!password) return { steps: [], next: { sharePermissions: [] }, problems, claimOnly: false };
     return { steps: [], next: { ownership: "Creating", sharePermissions: [] }, problems, claimOnly: true };
   }
@@ -151,8 +152,7 @@ export function planUser(input: PlanInput): UserPlan {
   }
 
   const steps: UserStep[] = [];
-  // Creating becomes Created once the user is seen or made; no record here means the annotation adopts it.
-  const ownership: UserOwnership = record.ownership === "Adopted" || record.ownership === undefined ? "Adopted" : "Created";
+  const ownership = claim.next;
   let passwordVersion = record.passwordVersion;
   if (!user) {
     if (!password) return { steps: [], next: { ...record, sharePermissions: [...record.sharePermissions] }, problems, claimOnly: false };
